@@ -1,0 +1,81 @@
+//! Component `health`: `/health` (shallow liveness, for the load balancer), `/health/ready`
+//! (Redis and Postgres through the host interfaces) and `/api/time` (the server clock).
+//!
+//! Liveness never touches a store, so a Redis blip cannot make the load balancer churn the fleet.
+//! Readiness probes both stores at once; each probe is bounded by the host's store timeout, so a
+//! hung store answers 503 well within the route deadline.
+
+use spin_sdk::http::{Method, Request};
+use spin_sdk::http_service;
+use urr_api::health::{Dependency, DependencyStatus, Readiness};
+use urr_api::time::{TimeReply, format_unix_millis};
+use urr_component::{ApiError, Response, json, method_not_allowed};
+
+#[http_service]
+async fn handle(req: Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return method_not_allowed("GET, HEAD");
+    }
+    let path = req.uri().path();
+    let path = path.strip_prefix("/api/v1").or_else(|| path.strip_prefix("/api")).unwrap_or(path);
+    match path {
+        "/health" => json(200, &liveness()),
+        "/health/ready" => ready().await,
+        "/time" => now(),
+        _ => urr_component::error(&ApiError::not_found()),
+    }
+}
+
+fn liveness() -> std::collections::BTreeMap<&'static str, &'static str> {
+    [("status", "ok")].into()
+}
+
+async fn ready() -> Response {
+    let (redis, postgres) = futures::join!(probe_redis(), probe_postgres());
+    let readiness = Readiness::from_checks(&[(Dependency::Redis, redis), (Dependency::Postgres, postgres)]);
+    let mut response = json(readiness.http_status, &readiness);
+    if let Some(secs) = readiness.retry_after_secs() {
+        if let Ok(v) = secs.to_string().parse() {
+            response.headers_mut().insert("retry-after", v);
+        }
+    }
+    response
+}
+
+fn down(reason: impl std::fmt::Debug) -> DependencyStatus {
+    let reason = format!("{reason:?}");
+    eprintln!("readiness: {reason}");
+    DependencyStatus::Down { reason }
+}
+
+async fn probe_redis() -> DependencyStatus {
+    let Ok(conn) = urr_component::redis().await else {
+        return down("redis: cannot connect");
+    };
+    match conn.execute("PING", []).await {
+        Ok(_) => DependencyStatus::Ok,
+        Err(e) => down(e),
+    }
+}
+
+async fn probe_postgres() -> DependencyStatus {
+    let Ok(db) = urr_component::postgres().await else {
+        return down("postgres: cannot connect");
+    };
+    match db.query("SELECT 1", Vec::new()).await {
+        Ok(result) => match result.collect().await {
+            Ok(rows) if rows.len() == 1 => DependencyStatus::Ok,
+            Ok(rows) => down(format!("postgres: SELECT 1 returned {} rows", rows.len())),
+            Err(e) => down(e),
+        },
+        Err(e) => down(e),
+    }
+}
+
+fn now() -> Response {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    json(200, &TimeReply { time: format_unix_millis(millis) })
+}

@@ -1,0 +1,152 @@
+//! Typed settings of the host. The binary fills them from flags and the environment; the test
+//! harness fills them directly, so nothing here reads process-global state.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Default route deadline: long enough for Argon2 and a provider call, short enough that a stuck
+/// store cannot pin a connection for long.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(15);
+/// Default request body cap. The API takes small JSON documents; 1 MiB is far above any of them.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+/// Default linear-memory cap per instance. spin-sdk components use a few MiB.
+pub const DEFAULT_MAX_MEMORY_BYTES: usize = 64 << 20;
+/// Default requests running at once per component (2 cores: more only adds queueing in the guest).
+pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
+/// Default requests waiting for a slot per component before the host sheds with 503.
+pub const DEFAULT_MAX_WAITING: usize = 256;
+/// How long a request may wait for a slot before it is shed.
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Default Postgres pool size per address. Tests use 2-4 so parallel tests stay far below
+/// the server's connection limit.
+pub const DEFAULT_PG_POOL_MAX: u32 = 16;
+/// How long a guest waits for a pooled Postgres connection (or a new one) before an error value.
+pub const DEFAULT_PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Upper bound of one Redis or Postgres host call, so a hung store yields an error value well
+/// inside the route deadline instead of a hang.
+pub const DEFAULT_STORE_OP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Redis connect timeout: a dead Redis must answer fast so readiness and fail-closed paths work.
+pub const DEFAULT_REDIS_CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Outbound HTTP defaults (payment provider calls).
+pub const DEFAULT_HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const DEFAULT_HTTP_TOTAL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest outbound response body a guest may receive.
+pub const DEFAULT_HTTP_MAX_RESPONSE_BYTES: usize = 4 << 20;
+/// How much guest stdout/stderr the capture mode keeps (the newest bytes win).
+pub const GUEST_OUTPUT_CAPTURE_BYTES: usize = 256 << 10;
+
+/// Where guest stdout/stderr go.
+#[derive(Debug, Clone, Default)]
+pub enum GuestOutput {
+    /// The host process's own stdout/stderr (the `up` command).
+    #[default]
+    Inherit,
+    /// A shared in-memory buffer (tests print it when they fail).
+    Capture(Arc<Mutex<Vec<u8>>>),
+    /// Dropped (benchmarks).
+    Discard,
+}
+
+/// Per-request limits, overridable per component in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLimits {
+    pub deadline: Duration,
+    pub max_body_bytes: usize,
+    pub max_concurrency: usize,
+    pub max_waiting: usize,
+    pub queue_timeout: Duration,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            deadline: DEFAULT_DEADLINE,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            max_waiting: DEFAULT_MAX_WAITING,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
+        }
+    }
+}
+
+/// Store client settings shared by every component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    pub pg_pool_max: u32,
+    pub pg_acquire_timeout: Duration,
+    pub op_timeout: Duration,
+    pub redis_connect_timeout: Duration,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            pg_pool_max: DEFAULT_PG_POOL_MAX,
+            pg_acquire_timeout: DEFAULT_PG_ACQUIRE_TIMEOUT,
+            op_timeout: DEFAULT_STORE_OP_TIMEOUT,
+            redis_connect_timeout: DEFAULT_REDIS_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// Outbound HTTP settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    pub connect_timeout: Duration,
+    pub total_timeout: Duration,
+    pub max_response_bytes: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_HTTP_CONNECT_TIMEOUT,
+            total_timeout: DEFAULT_HTTP_TOTAL_TIMEOUT,
+            max_response_bytes: DEFAULT_HTTP_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// Everything the host needs to serve an application.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub manifest: PathBuf,
+    /// `host:port`; port 0 picks a free port (tests).
+    pub listen: String,
+    /// Variable overrides (what `SPIN_VARIABLE_<NAME>` gives Spin), lowercase names.
+    pub variables: BTreeMap<String, String>,
+    pub limits: RequestLimits,
+    pub stores: StoreSettings,
+    pub http: HttpSettings,
+    pub max_memory_bytes: usize,
+    /// Directory for precompiled components; `None` compiles at every boot.
+    pub compile_cache: Option<PathBuf>,
+    pub guest_output: GuestOutput,
+    /// Reuse one instance for many requests instead of a fresh one per request (off by default:
+    /// Spin gives each request a fresh instance, and components must not rely on reuse).
+    pub reuse_instances: bool,
+}
+
+impl HostConfig {
+    pub fn new(manifest: impl Into<PathBuf>) -> Self {
+        Self {
+            manifest: manifest.into(),
+            listen: "127.0.0.1:0".to_string(),
+            variables: BTreeMap::new(),
+            limits: RequestLimits::default(),
+            stores: StoreSettings::default(),
+            http: HttpSettings::default(),
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+            compile_cache: None,
+            guest_output: GuestOutput::Inherit,
+            reuse_instances: false,
+        }
+    }
+
+    pub fn variable(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.variables.insert(name.to_string(), value.into());
+        self
+    }
+}

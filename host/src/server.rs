@@ -1,0 +1,471 @@
+//! The HTTP side of the host: accept connections, route each request to its component, run it in
+//! a fresh instance under the component's limits, and answer. Everything the host itself answers
+//! (404, 413, 503 shed, 504 deadline, 500 guest failure) is the API's JSON error shape with a
+//! request id, and no guest failure can take the server down.
+
+use crate::config::{HostConfig, RequestLimits};
+use crate::manifest::Manifest;
+use crate::metrics::Metrics;
+use crate::routes::{RoutePattern, Router};
+use crate::runtime::{LoadedComponent, Runtime};
+use crate::state::HostState;
+use crate::stores::Stores;
+use anyhow::{Context as _, Result};
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited, combinators::UnsyncBoxBody};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio_util::task::TaskTracker;
+use urr_api::ApiError;
+use wasmtime::Store;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// How long shutdown waits for in-flight requests before it gives up on them.
+pub const SHUTDOWN_DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Seconds a shed client is told to wait.
+pub const SHED_RETRY_AFTER_SECS: u32 = 1;
+/// Longest accepted `X-Request-Id`; longer ones are replaced, not echoed.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Bounded concurrency for one component: a fixed number of running requests and a short, bounded
+/// wait queue. Beyond that, requests are shed with 503 instead of piling up in memory.
+struct Gate {
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    limits: RequestLimits,
+}
+
+impl Gate {
+    fn new(limits: RequestLimits) -> Self {
+        Self { permits: Arc::new(Semaphore::new(limits.max_concurrency)), waiting: AtomicUsize::new(0), limits }
+    }
+
+    async fn enter(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.limits.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        let permit = tokio::time::timeout(self.limits.queue_timeout, self.permits.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        permit.ok()?.ok()
+    }
+}
+
+/// Everything a request needs, shared across connections.
+struct App {
+    runtime: Runtime,
+    router: Router,
+    stores: Arc<Stores>,
+    gates: Vec<Gate>,
+    metrics: Metrics,
+    config: HostConfig,
+}
+
+/// A running host. Dropping it does not stop it: call `shutdown`.
+pub struct RunningHost {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    app: Arc<App>,
+}
+
+impl RunningHost {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Metrics text, as `GET /metrics` serves it.
+    pub fn metrics_text(&self) -> String {
+        self.app.metrics.render(&self.app.stores.pg_pool_stats())
+    }
+
+    /// Boot timings: (component, compile-or-load time, served from the compile cache).
+    pub fn load_times(&self) -> &[(String, Duration, bool)] {
+        &self.app.runtime.load_times
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to `SHUTDOWN_DRAIN_TIMEOUT`), returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Waits until the host stops by itself (it does not, except on a listener failure).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+fn limits_for(config: &HostConfig, component: &LoadedComponent) -> RequestLimits {
+    let o = &component.decl.options;
+    let d = &config.limits;
+    RequestLimits {
+        deadline: o.deadline_ms.map_or(d.deadline, Duration::from_millis),
+        max_body_bytes: o.max_body_bytes.unwrap_or(d.max_body_bytes),
+        max_concurrency: o.max_concurrency.unwrap_or(d.max_concurrency),
+        max_waiting: o.max_waiting.unwrap_or(d.max_waiting),
+        queue_timeout: d.queue_timeout,
+    }
+}
+
+/// Loads the manifest, boots every component and starts serving. Returns once the listener is
+/// bound, so `addr()` is the real port even when the config asked for port 0.
+pub async fn start(config: HostConfig) -> Result<RunningHost> {
+    let manifest = Manifest::load(&config.manifest)?;
+    let runtime = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || Runtime::load(&manifest, &config).map(|r| (r, manifest))).await??
+    };
+    let (runtime, manifest) = runtime;
+    crate::runtime::start_epoch_ticker(&runtime.engine);
+    let routes = manifest
+        .triggers
+        .iter()
+        .map(|t| -> Result<(RoutePattern, usize)> {
+            let idx = *runtime.index.get(&t.component).context("trigger names an unknown component")?;
+            Ok((t.route.clone(), idx))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let router = Router::new(&manifest.base, routes);
+    let gates = runtime.components.iter().map(|c| Gate::new(limits_for(&config, c))).collect();
+    let metrics = Metrics::new(runtime.components.iter().map(|c| c.decl.id.clone()));
+    let stores = Arc::new(Stores::new(config.stores.clone()));
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let app = Arc::new(App { runtime, router, stores, gates, metrics, config });
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let task = tokio::spawn(serve(app.clone(), listener, shutdown_rx));
+    Ok(RunningHost { addr, shutdown, task, app })
+}
+
+async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, mut shutdown: watch::Receiver<bool>) {
+    let connections = TaskTracker::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let mut conn_shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let service = hyper::service::service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(app, req, peer).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(io, service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = conn_shutdown.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    connections.close();
+    if tokio::time::timeout(SHUTDOWN_DRAIN_TIMEOUT, connections.wait()).await.is_err() {
+        tracing::warn!("shutdown: in-flight requests did not finish within {SHUTDOWN_DRAIN_TIMEOUT:?}");
+    }
+}
+
+fn request_id<B>(req: &Request<B>) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= MAX_REQUEST_ID_LEN
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+}
+
+fn full(bytes: impl Into<Bytes>) -> ResponseBody {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+}
+
+fn error_response(err: &ApiError, request_id: &str) -> Response<ResponseBody> {
+    let mut response = Response::new(full(err.to_json(Some(request_id.to_string()))));
+    *response.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(secs) = err.retry_after_secs {
+        headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+async fn handle(app: Arc<App>, req: Request<hyper::body::Incoming>, peer: SocketAddr) -> Response<ResponseBody> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+
+    let (component, mut response) = if path == "/metrics" && method == http::Method::GET {
+        let mut r = Response::new(full(app.metrics.render(&app.stores.pg_pool_stats())));
+        r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+        ("", r)
+    } else {
+        match app.router.route(&path) {
+            None => {
+                app.metrics.unrouted.fetch_add(1, Ordering::Relaxed);
+                ("", error_response(&ApiError::not_found(), &id))
+            }
+            Some(routed) => {
+                let index = routed.component;
+                let full_url = format!(
+                    "http://{}{}",
+                    req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost"),
+                    req.uri().path_and_query().map_or("/", |p| p.as_str())
+                );
+                let spin_headers = app.router.spin_headers(&routed, &full_url, &peer.to_string());
+                let r = run_component(&app, index, req, spin_headers, &id).await;
+                (app.runtime.components[index].decl.id.as_str(), r)
+            }
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    if let Some((_, m)) = app.metrics.components.iter().find(|(c, _)| c == component) {
+        m.record(status, elapsed);
+    }
+    tracing::info!(
+        target: "urr_edge::request",
+        request_id = %id,
+        %method,
+        path = %path,
+        component = %component,
+        status,
+        duration_us = elapsed.as_micros() as u64,
+    );
+    response
+}
+
+async fn run_component(
+    app: &Arc<App>,
+    index: usize,
+    req: Request<hyper::body::Incoming>,
+    spin_headers: Vec<(String, String)>,
+    id: &str,
+) -> Response<ResponseBody> {
+    let component = &app.runtime.components[index];
+    let gate = &app.gates[index];
+    let metrics = &app.metrics.components[index].1;
+    let limits = &gate.limits;
+    let deadline = tokio::time::Instant::now() + limits.deadline;
+
+    let Some(permit) = gate.enter().await else {
+        metrics.record_shed();
+        let err = ApiError::unavailable("overloaded", "The service is busy; please retry shortly", SHED_RETRY_AFTER_SECS);
+        return error_response(&err, id);
+    };
+    let _in_flight = metrics.in_flight();
+
+    // The body is read whole, under the cap, before the guest starts: API bodies are small JSON,
+    // and a deterministic 413 beats a guest failing halfway through a read.
+    let (mut parts, body) = req.into_parts();
+    let too_large = || {
+        error_response(
+            &ApiError::new(413, "payload_too_large", format!("Request body exceeds {} bytes", limits.max_body_bytes)),
+            id,
+        )
+    };
+    let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        return too_large();
+    }
+    let body = match tokio::time::timeout_at(deadline, Limited::new(body, limits.max_body_bytes).collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Ok(Err(_)) => return error_response(&ApiError::bad_request("bad_body", "The request body could not be read"), id),
+        Err(_) => return error_response(&ApiError::new(408, "request_timeout", "The request body arrived too slowly"), id),
+    };
+
+    // Spin's routing headers are the host's to set: a client must not be able to forge them.
+    let forged: Vec<http::HeaderName> =
+        parts.headers.keys().filter(|name| name.as_str().starts_with("spin-")).cloned().collect();
+    for name in forged {
+        parts.headers.remove(name);
+    }
+    for (name, value) in spin_headers {
+        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            parts.headers.insert(n, v);
+        }
+    }
+    if parts.uri.scheme().is_none() {
+        let mut uri_parts = parts.uri.clone().into_parts();
+        uri_parts.scheme = Some(http::uri::Scheme::HTTP);
+        uri_parts.authority = Some(
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|h| h.parse().ok())
+                .unwrap_or_else(|| http::uri::Authority::from_static("localhost")),
+        );
+        if let Ok(uri) = http::Uri::from_parts(uri_parts) {
+            parts.uri = uri;
+        }
+    }
+    let guest_request = Request::from_parts(parts, Full::new(body).map_err(never_fails));
+
+    match invoke(app, component, guest_request, deadline, permit, metrics).await {
+        Ok(response) => response,
+        Err(Failure::Deadline) => {
+            tracing::warn!(request_id = %id, component = %component.decl.id, "guest passed its deadline of {:?}", limits.deadline);
+            error_response(&ApiError::new(504, "deadline_exceeded", "The request took too long"), id)
+        }
+        Err(Failure::Guest(detail)) => {
+            tracing::error!(request_id = %id, component = %component.decl.id, "guest failed: {detail}");
+            error_response(&ApiError::internal(), id)
+        }
+    }
+}
+
+enum Failure {
+    Deadline,
+    Guest(String),
+}
+
+/// Runs one request in a fresh instance. The store lives in its own task until the response body
+/// has been consumed (the guest writes the body after `handle` returns) or the deadline passes.
+async fn invoke<B>(
+    app: &Arc<App>,
+    component: &LoadedComponent,
+    request: Request<B>,
+    deadline: tokio::time::Instant,
+    permit: OwnedSemaphorePermit,
+    metrics: &crate::metrics::ComponentMetrics,
+) -> Result<Response<ResponseBody>, Failure>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    let config = &app.config;
+    let state = HostState::new(component.context.clone(), app.stores.clone(), &config.http, &config.guest_output, config.max_memory_bytes);
+    let mut store = Store::new(&app.runtime.engine, state);
+    store.limiter(|s| &mut s.limits);
+    // Yield to the executor at every epoch tick, so a busy guest cannot starve the deadline timer.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_async_yield_and_update(1);
+
+    let started = Instant::now();
+    let service = component.pre.instantiate_async(&mut store).await.map_err(|e| Failure::Guest(format!("instantiation: {e:?}")))?;
+    metrics.record_instantiation(started.elapsed());
+
+    let (request, request_io) = wasmtime_wasi_http::p3::Request::from_http(&mut store.data_mut().outbound_http, request);
+    let (response_tx, response_rx) = oneshot::channel();
+    let (body_done_tx, body_done_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _permit = permit;
+        let run = store.run_concurrent(async move |accessor| -> wasmtime::Result<()> {
+            let response = match service.handle(accessor, request).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(code)) => {
+                    let _ = response_tx.send(Err(Failure::Guest(format!("guest returned error-code {code:?}"))));
+                    return Ok(());
+                }
+                Err(trap) => {
+                    let _ = response_tx.send(Err(Failure::Guest(format!("guest trapped: {trap:?}"))));
+                    return Ok(());
+                }
+            };
+            match accessor.with(|mut access| response.into_http(&mut access, request_io)) {
+                Ok(http_response) => {
+                    let _ = response_tx.send(Ok(http_response));
+                    // Keep driving the guest while hyper consumes the body.
+                    let _ = body_done_rx.await;
+                }
+                Err(e) => {
+                    let _ = response_tx.send(Err(Failure::Guest(format!("invalid response: {e:?}"))));
+                }
+            }
+            Ok(())
+        });
+        match tokio::time::timeout_at(deadline, run).await {
+            Ok(Ok(Ok(()))) | Err(_) => {}
+            Ok(Ok(Err(e))) | Ok(Err(e)) => tracing::debug!("guest task ended with: {e:?}"),
+        }
+    });
+
+    match tokio::time::timeout_at(deadline, response_rx).await {
+        Err(_) => Err(Failure::Deadline),
+        // The task ended without answering: its deadline fired first, or it trapped while running.
+        Ok(Err(_)) if tokio::time::Instant::now() >= deadline => Err(Failure::Deadline),
+        Ok(Err(_)) => Err(Failure::Guest("guest task ended without a response".into())),
+        Ok(Ok(Err(failure))) => Err(failure),
+        Ok(Ok(Ok(response))) => Ok(response.map(|inner| {
+            NotifyOnEnd { inner, done: Some(body_done_tx) }.map_err(|e| Box::new(e) as BoxError).boxed_unsync()
+        })),
+    }
+}
+
+/// Tells the request task when hyper has consumed the whole body, so the store can be dropped.
+struct NotifyOnEnd {
+    inner: UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+impl hyper::body::Body for NotifyOnEnd {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(None) = polled {
+            if let Some(done) = self.done.take() {
+                let _ = done.send(());
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn never_fails(never: std::convert::Infallible) -> wasmtime_wasi_http::Error {
+    match never {}
+}

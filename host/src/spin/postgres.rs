@@ -1,0 +1,240 @@
+//! `spin:postgres@4.2.0` over one sqlx pool per address.
+//!
+//! One guest `connection` holds one pooled server session for its lifetime, so a guest's
+//! `BEGIN ... COMMIT` stays on one session (Spin has no transaction API). When the guest drops the
+//! connection, or the request ends, the session goes back to the pool through a reset
+//! (`ROLLBACK; RESET ALL; ...`, see `stores.rs`), so nothing leaks into the next request.
+//! Every call is bounded by the host's store timeout; a timed-out session is closed, not reused.
+
+use super::pg_types::{bind_params, columns, decode_row, to_error};
+use super::{Spin, pg};
+use crate::state::HostState;
+use futures::TryStreamExt as _;
+use sqlx::pool::PoolConnection;
+use sqlx::{Column as _, Postgres, TypeInfo as _};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
+
+/// Most rows one query may return to a guest. Every list query in the application has a LIMIT far
+/// below this; hitting it means a missing LIMIT, which should fail loudly rather than eat memory.
+pub const MAX_ROWS_PER_QUERY: usize = 50_000;
+
+type Session = Arc<Mutex<PoolConnection<Postgres>>>;
+
+pub struct PgConnection {
+    session: Session,
+    op_timeout: Duration,
+}
+
+pub struct PgBuilder {
+    address: String,
+}
+
+async fn open(state: (Arc<crate::stores::Stores>, bool, String), address: &str) -> Result<PgConnection, pg::Error> {
+    let (stores, allowed, component) = state;
+    if !allowed {
+        tracing::warn!(%component, address = %crate::stores::redact(address), "postgres address denied by allowed_outbound_hosts");
+        return Err(pg::Error::ConnectionFailed(format!(
+            "address {} is not allowed for component `{component}`",
+            crate::stores::redact(address)
+        )));
+    }
+    let pool = stores.pg(address).map_err(|e| pg::Error::ConnectionFailed(format!("{e:#}")))?;
+    let conn = pool.acquire().await.map_err(to_error)?;
+    Ok(PgConnection { session: Arc::new(Mutex::new(conn)), op_timeout: stores.settings().op_timeout })
+}
+
+fn open_context(state: &HostState, address: &str) -> (Arc<crate::stores::Stores>, bool, String) {
+    (state.stores.clone(), state.component.outbound.allows(address), state.component.id.clone())
+}
+
+/// Runs one operation on the session under the store timeout. On timeout the session is marked to
+/// close: its protocol state is unknown, so it must never serve another request.
+async fn bounded<T>(
+    session: &Session,
+    op_timeout: Duration,
+    op: impl AsyncFnOnce(&mut PoolConnection<Postgres>) -> Result<T, pg::Error>,
+) -> Result<T, pg::Error> {
+    let mut guard = session.lock().await;
+    match tokio::time::timeout(op_timeout, op(&mut guard)).await {
+        Ok(result) => result,
+        Err(_) => {
+            guard.close_on_drop();
+            Err(pg::Error::QueryFailed(pg::QueryError::Text(format!(
+                "query did not finish within {op_timeout:?}; the session was closed"
+            ))))
+        }
+    }
+}
+
+async fn execute(session: &Session, op_timeout: Duration, statement: String, params: Vec<pg::ParameterValue>) -> Result<u64, pg::Error> {
+    bounded(session, op_timeout, async |conn| {
+        if params.is_empty() {
+            // The simple-query protocol: BEGIN/COMMIT and multi-statement text work here.
+            use sqlx::Executor as _;
+            let done = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(statement))).await.map_err(to_error)?;
+            return Ok(done.rows_affected());
+        }
+        let q = bind_params(sqlx::query(sqlx::AssertSqlSafe(statement)), params)?;
+        Ok(q.execute(&mut **conn).await.map_err(to_error)?.rows_affected())
+    })
+    .await
+}
+
+async fn query(
+    session: &Session,
+    op_timeout: Duration,
+    statement: String,
+    params: Vec<pg::ParameterValue>,
+) -> Result<(Vec<pg::Column>, Vec<Vec<pg::DbValue>>), pg::Error> {
+    bounded(session, op_timeout, async |conn| {
+        let q = bind_params(sqlx::query(sqlx::AssertSqlSafe(statement.clone())), params)?;
+        let mut stream = q.fetch(&mut **conn);
+        let mut cols = Vec::new();
+        let mut rows = Vec::new();
+        while let Some(row) = stream.try_next().await.map_err(to_error)? {
+            if rows.len() == MAX_ROWS_PER_QUERY {
+                return Err(pg::Error::Other(format!(
+                    "query returned more than {MAX_ROWS_PER_QUERY} rows; add a LIMIT"
+                )));
+            }
+            if cols.is_empty() {
+                cols = columns(&row);
+            }
+            rows.push(decode_row(&row)?);
+        }
+        drop(stream);
+        if rows.is_empty() {
+            // No row carries column metadata: ask the server to describe the statement. The
+            // statement is in the session's cache already, so this costs one short round trip.
+            use sqlx::Executor as _;
+            if let Ok(prepared) = (&mut **conn).prepare(sqlx::AssertSqlSafe(statement).into_sql_str()).await {
+                use sqlx::Statement as _;
+                cols = prepared
+                    .columns()
+                    .iter()
+                    .map(|c| pg::Column { name: c.name().to_string(), data_type: super::pg_types::column_type(c.type_info().name()) })
+                    .collect();
+            }
+        }
+        Ok((cols, rows))
+    })
+    .await
+}
+
+use sqlx::SqlSafeStr as _;
+
+fn session_of<U>(accessor: &Accessor<U, Spin>, r: &Resource<PgConnection>) -> wasmtime::Result<(Session, Duration)> {
+    accessor.with(|mut access| {
+        let c = access.get().table.get(r)?;
+        Ok((c.session.clone(), c.op_timeout))
+    })
+}
+
+impl pg::Host for HostState {}
+
+impl pg::HostConnection for HostState {
+    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+        match open(open_context(self, &address), &address).await {
+            Ok(c) => Ok(Ok(self.table.push(c)?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn query(
+        &mut self,
+        this: Resource<PgConnection>,
+        statement: String,
+        params: Vec<pg::ParameterValue>,
+    ) -> wasmtime::Result<Result<pg::RowSet, pg::Error>> {
+        let c = self.table.get(&this)?;
+        let (session, op_timeout) = (c.session.clone(), c.op_timeout);
+        Ok(query(&session, op_timeout, statement, params).await.map(|(columns, rows)| pg::RowSet { columns, rows }))
+    }
+
+    async fn execute(
+        &mut self,
+        this: Resource<PgConnection>,
+        statement: String,
+        params: Vec<pg::ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, pg::Error>> {
+        let c = self.table.get(&this)?;
+        let (session, op_timeout) = (c.session.clone(), c.op_timeout);
+        Ok(execute(&session, op_timeout, statement, params).await)
+    }
+
+    async fn drop(&mut self, rep: Resource<PgConnection>) -> wasmtime::Result<()> {
+        // Dropping the last handle returns the session to the pool (through the reset).
+        self.table.delete(rep)?;
+        Ok(())
+    }
+}
+
+impl<U> pg::HostConnectionWithStore<U> for Spin {
+    async fn open_async(accessor: &Accessor<U, Self>, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+        let context = accessor.with(|mut access| open_context(access.get(), &address));
+        match open(context, &address).await {
+            Ok(c) => Ok(Ok(accessor.with(|mut access| access.get().table.push(c))?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn query_async(
+        accessor: &Accessor<U, Self>,
+        this: Resource<PgConnection>,
+        statement: String,
+        params: Vec<pg::ParameterValue>,
+    ) -> wasmtime::Result<Result<(Vec<pg::Column>, StreamReader<Vec<pg::DbValue>>, FutureReader<Result<(), pg::Error>>), pg::Error>> {
+        let (session, op_timeout) = session_of(accessor, &this)?;
+        // Rows are read under the MAX_ROWS_PER_QUERY bound, then handed to the guest as a stream.
+        let (columns, rows) = match query(&session, op_timeout, statement, params).await {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        accessor.with(|mut access| {
+            let rows = StreamReader::new(&mut access, rows)?;
+            let done = FutureReader::new(&mut access, async { Ok::<_, wasmtime::Error>(Ok::<(), pg::Error>(())) })?;
+            Ok(Ok((columns, rows, done)))
+        })
+    }
+
+    async fn execute_async(
+        accessor: &Accessor<U, Self>,
+        this: Resource<PgConnection>,
+        statement: String,
+        params: Vec<pg::ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, pg::Error>> {
+        let (session, op_timeout) = session_of(accessor, &this)?;
+        Ok(execute(&session, op_timeout, statement, params).await)
+    }
+}
+
+impl pg::HostConnectionBuilder for HostState {
+    async fn new(&mut self, address: String) -> wasmtime::Result<Resource<PgBuilder>> {
+        Ok(self.table.push(PgBuilder { address })?)
+    }
+
+    async fn set_ca_root(&mut self, _this: Resource<PgBuilder>, _certificate: String) -> wasmtime::Result<Result<(), pg::Error>> {
+        // Loopback Postgres needs no TLS; production Spin handles custom roots itself.
+        Ok(Err(pg::Error::Other("custom CA roots are not supported by the local host".into())))
+    }
+
+    async fn build(&mut self, this: Resource<PgBuilder>) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+        let address = self.table.get(&this)?.address.clone();
+        pg::HostConnection::open(self, address).await
+    }
+
+    async fn drop(&mut self, rep: Resource<PgBuilder>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        Ok(())
+    }
+}
+
+impl<U> pg::HostConnectionBuilderWithStore<U> for Spin {
+    async fn build_async(accessor: &Accessor<U, Self>, this: Resource<PgBuilder>) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+        let address = accessor.with(|mut access| -> wasmtime::Result<String> { Ok(access.get().table.get(&this)?.address.clone()) })?;
+        <Spin as pg::HostConnectionWithStore<U>>::open_async(accessor, address).await
+    }
+}
