@@ -31,7 +31,11 @@ pub fn build_all(manifest: &Manifest) -> Result<()> {
         if done.contains(&key) {
             continue;
         }
-        eprintln!("building component `{}`: {command} (in {})", component.id, build.workdir.display());
+        eprintln!(
+            "building component `{}`: {command} (in {})",
+            component.id,
+            build.workdir.display()
+        );
         let status = Command::new("sh")
             .arg("-c")
             .arg(&command)
@@ -39,7 +43,10 @@ pub fn build_all(manifest: &Manifest) -> Result<()> {
             .status()
             .with_context(|| format!("running the build of component `{}`", component.id))?;
         if !status.success() {
-            bail!("the build of component `{}` failed ({status})", component.id);
+            bail!(
+                "the build of component `{}` failed ({status})",
+                component.id
+            );
         }
         done.push(key);
     }
@@ -52,7 +59,10 @@ mod tests {
 
     #[test]
     fn cargo_builds_always_name_the_component_target() {
-        assert_eq!(effective_command("cargo build --release"), "cargo build --release --target wasm32-wasip2");
+        assert_eq!(
+            effective_command("cargo build --release"),
+            "cargo build --release --target wasm32-wasip2"
+        );
         assert_eq!(
             effective_command("cargo build --release --target wasm32-wasip2"),
             "cargo build --release --target wasm32-wasip2"

@@ -27,7 +27,11 @@ impl IsTerminal for CaptureStream {
 
 impl StdoutStream for CaptureStream {
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
-        Box::new(CaptureWriter { buffer: self.buffer.clone(), tag: self.tag.clone(), at_line_start: true })
+        Box::new(CaptureWriter {
+            buffer: self.buffer.clone(),
+            tag: self.tag.clone(),
+            at_line_start: true,
+        })
     }
 }
 
@@ -38,7 +42,11 @@ struct CaptureWriter {
 }
 
 impl AsyncWrite for CaptureWriter {
-    fn poll_write(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let this = &mut *self;
         if let Ok(mut buffer) = this.buffer.lock() {
             for &byte in data {

@@ -6,10 +6,20 @@ use std::path::PathBuf;
 use urr_edge::{HostConfig, manifest::Manifest, variables};
 
 #[derive(Parser)]
-#[command(name = "urr-edge", version, about = "Spin-compatible runtime for the URR Edge components")]
+#[command(
+    name = "urr-edge",
+    version,
+    about = "Spin-compatible runtime for the URR Edge components"
+)]
 struct Cli {
     /// The application manifest.
-    #[arg(long, short = 'f', global = true, default_value = "spin.toml", env = "URR_MANIFEST")]
+    #[arg(
+        long,
+        short = 'f',
+        global = true,
+        default_value = "spin.toml",
+        env = "URR_MANIFEST"
+    )]
     manifest: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -42,14 +52,21 @@ enum Command {
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("URR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("URR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
         .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Build => urr_edge::build::build_all(&Manifest::load(&cli.manifest)?),
-        Command::Up { listen, build, compile_cache, pg_pool_max, reuse_instances } => {
+        Command::Up {
+            listen,
+            build,
+            compile_cache,
+            pg_pool_max,
+            reuse_instances,
+        } => {
             if build {
                 urr_edge::build::build_all(&Manifest::load(&cli.manifest)?)?;
             }
@@ -61,7 +78,10 @@ fn main() -> Result<()> {
             if let Some(n) = pg_pool_max {
                 config.stores.pg_pool_max = n;
             }
-            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(up(config))
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(up(config))
         }
     }
 }
@@ -72,7 +92,11 @@ async fn up(config: HostConfig) -> Result<()> {
     for (id, took, cached) in host.load_times() {
         tracing::info!(component = %id, took_ms = took.as_millis() as u64, from_cache = cached, "component ready");
     }
-    tracing::info!("URR Edge is serving on {} (booted in {:?})", host.url(), started.elapsed());
+    tracing::info!(
+        "URR Edge is serving on {} (booted in {:?})",
+        host.url(),
+        started.elapsed()
+    );
     shutdown_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
     host.shutdown().await;
@@ -84,13 +108,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -164,7 +164,8 @@ impl Manifest {
 
         let mut vars = BTreeMap::new();
         for (name, v) in raw.variables {
-            variables::validate_name(&name).with_context(|| format!("application variable `{name}`"))?;
+            variables::validate_name(&name)
+                .with_context(|| format!("application variable `{name}`"))?;
             ensure!(
                 v.required || v.default.is_some(),
                 "application variable `{name}` must be `required = true` or have a `default`"
@@ -173,7 +174,14 @@ impl Manifest {
                 !(v.required && v.default.is_some()),
                 "application variable `{name}` cannot be both required and defaulted"
             );
-            vars.insert(name, VariableDecl { default: v.default, required: v.required, secret: v.secret });
+            vars.insert(
+                name,
+                VariableDecl {
+                    default: v.default,
+                    required: v.required,
+                    secret: v.secret,
+                },
+            );
         }
 
         let mut components = Vec::new();
@@ -232,12 +240,30 @@ impl Manifest {
                     t.component
                 );
             }
-            triggers.push(TriggerDecl { route, component: t.component });
+            triggers.push(TriggerDecl {
+                route,
+                component: t.component,
+            });
         }
 
-        let base = raw.application.trigger.http.base.unwrap_or_else(|| "/".to_string());
-        ensure!(base.starts_with('/'), "application.trigger.http.base must start with `/`");
-        Ok(Manifest { name: raw.application.name, base, variables: vars, components, triggers, root: root.to_path_buf() })
+        let base = raw
+            .application
+            .trigger
+            .http
+            .base
+            .unwrap_or_else(|| "/".to_string());
+        ensure!(
+            base.starts_with('/'),
+            "application.trigger.http.base must start with `/`"
+        );
+        Ok(Manifest {
+            name: raw.application.name,
+            base,
+            variables: vars,
+            components,
+            triggers,
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn component(&self, id: &str) -> Option<&ComponentDecl> {
@@ -249,10 +275,15 @@ impl Manifest {
 fn validate_component_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !id.ends_with('-')
         && !id.contains("--");
-    ensure!(ok, "component id `{id}` must be kebab-case (lowercase letters, digits, single dashes)");
+    ensure!(
+        ok,
+        "component id `{id}` must be kebab-case (lowercase letters, digits, single dashes)"
+    );
     Ok(())
 }
 
@@ -291,7 +322,10 @@ max_concurrency = 8
     }
 
     fn error_of(text: &str) -> String {
-        format!("{:#}", parse(text).expect_err("manifest should be rejected"))
+        format!(
+            "{:#}",
+            parse(text).expect_err("manifest should be rejected")
+        )
     }
 
     #[test]
@@ -301,7 +335,10 @@ max_concurrency = 8
         assert_eq!(m.base, "/");
         let c = m.component("health").expect("component");
         assert_eq!(c.source, Path::new("/app/target/health.wasm"));
-        assert_eq!(c.build.as_ref().map(|b| b.workdir.clone()), Some(PathBuf::from("/app/components")));
+        assert_eq!(
+            c.build.as_ref().map(|b| b.workdir.clone()),
+            Some(PathBuf::from("/app/components"))
+        );
         assert_eq!(c.options.max_concurrency, Some(8));
         assert_eq!(m.triggers.len(), 2);
         assert!(m.variables["pg_password"].required);
@@ -310,13 +347,19 @@ max_concurrency = 8
 
     #[test]
     fn a_trigger_naming_an_unknown_component_is_rejected() {
-        let bad = GOOD.replace("component = \"health\"\n[[trigger.http]]", "component = \"nope\"\n[[trigger.http]]");
+        let bad = GOOD.replace(
+            "component = \"health\"\n[[trigger.http]]",
+            "component = \"nope\"\n[[trigger.http]]",
+        );
         assert!(error_of(&bad).contains("unknown component `nope`"));
     }
 
     #[test]
     fn a_variable_that_is_neither_required_nor_defaulted_is_rejected() {
-        let bad = GOOD.replace("pg_password = { required = true, secret = true }", "pg_password = { secret = true }");
+        let bad = GOOD.replace(
+            "pg_password = { required = true, secret = true }",
+            "pg_password = { secret = true }",
+        );
         assert!(error_of(&bad).contains("pg_password"));
     }
 
@@ -347,7 +390,13 @@ max_concurrency = 8
     #[test]
     fn malformed_toml_and_wrong_versions_are_rejected() {
         assert!(error_of("spin_manifest_version = ").contains("not valid"));
-        assert!(error_of(&GOOD.replace("spin_manifest_version = 2", "spin_manifest_version = 1")).contains("must be 2"));
-        assert!(error_of(&GOOD.replace("[component.health]", "[component.Health_X]")).contains("kebab-case"));
+        assert!(
+            error_of(&GOOD.replace("spin_manifest_version = 2", "spin_manifest_version = 1"))
+                .contains("must be 2")
+        );
+        assert!(
+            error_of(&GOOD.replace("[component.health]", "[component.Health_X]"))
+                .contains("kebab-case")
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Latency bucket upper bounds in seconds: sub-millisecond for the hot paths up to the deadline.
-const LATENCY_BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Default)]
 pub struct ComponentMetrics {
@@ -32,12 +34,14 @@ impl ComponentMetrics {
                 bucket.fetch_add(1, Relaxed);
             }
         }
-        self.latency_sum_micros.fetch_add(elapsed.as_micros() as u64, Relaxed);
+        self.latency_sum_micros
+            .fetch_add(elapsed.as_micros() as u64, Relaxed);
         self.latency_count.fetch_add(1, Relaxed);
     }
 
     pub fn record_instantiation(&self, elapsed: Duration) {
-        self.instantiate_sum_micros.fetch_add(elapsed.as_micros() as u64, Relaxed);
+        self.instantiate_sum_micros
+            .fetch_add(elapsed.as_micros() as u64, Relaxed);
         self.instantiate_count.fetch_add(1, Relaxed);
     }
 
@@ -67,51 +71,120 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(ids: impl IntoIterator<Item = String>) -> Self {
-        Self { components: ids.into_iter().map(|id| (id, ComponentMetrics::default())).collect(), unrouted: AtomicU64::new(0) }
+        Self {
+            components: ids
+                .into_iter()
+                .map(|id| (id, ComponentMetrics::default()))
+                .collect(),
+            unrouted: AtomicU64::new(0),
+        }
     }
 
     pub fn render(&self, pg_pools: &[(String, u32, usize)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP urr_requests_total Requests served, by component and status class.");
+        let _ = writeln!(
+            out,
+            "# HELP urr_requests_total Requests served, by component and status class."
+        );
         let _ = writeln!(out, "# TYPE urr_requests_total counter");
         for (id, m) in &self.components {
             for (i, c) in m.by_class.iter().enumerate() {
-                let _ = writeln!(out, "urr_requests_total{{component=\"{id}\",class=\"{}xx\"}} {}", i + 1, c.load(Relaxed));
+                let _ = writeln!(
+                    out,
+                    "urr_requests_total{{component=\"{id}\",class=\"{}xx\"}} {}",
+                    i + 1,
+                    c.load(Relaxed)
+                );
             }
         }
-        let _ = writeln!(out, "urr_requests_total{{component=\"\",class=\"unrouted\"}} {}", self.unrouted.load(Relaxed));
-        let _ = writeln!(out, "# HELP urr_request_duration_seconds Request latency, by component.");
+        let _ = writeln!(
+            out,
+            "urr_requests_total{{component=\"\",class=\"unrouted\"}} {}",
+            self.unrouted.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP urr_request_duration_seconds Request latency, by component."
+        );
         let _ = writeln!(out, "# TYPE urr_request_duration_seconds histogram");
         for (id, m) in &self.components {
             for (bucket, bound) in m.latency_buckets.iter().zip(LATENCY_BUCKETS) {
-                let _ = writeln!(out, "urr_request_duration_seconds_bucket{{component=\"{id}\",le=\"{bound}\"}} {}", bucket.load(Relaxed));
+                let _ = writeln!(
+                    out,
+                    "urr_request_duration_seconds_bucket{{component=\"{id}\",le=\"{bound}\"}} {}",
+                    bucket.load(Relaxed)
+                );
             }
             let count = m.latency_count.load(Relaxed);
-            let _ = writeln!(out, "urr_request_duration_seconds_bucket{{component=\"{id}\",le=\"+Inf\"}} {count}");
-            let _ = writeln!(out, "urr_request_duration_seconds_sum{{component=\"{id}\"}} {}", m.latency_sum_micros.load(Relaxed) as f64 / 1e6);
-            let _ = writeln!(out, "urr_request_duration_seconds_count{{component=\"{id}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "urr_request_duration_seconds_bucket{{component=\"{id}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(
+                out,
+                "urr_request_duration_seconds_sum{{component=\"{id}\"}} {}",
+                m.latency_sum_micros.load(Relaxed) as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "urr_request_duration_seconds_count{{component=\"{id}\"}} {count}"
+            );
         }
-        let _ = writeln!(out, "# HELP urr_instantiation_seconds Time to create a fresh instance, by component.");
+        let _ = writeln!(
+            out,
+            "# HELP urr_instantiation_seconds Time to create a fresh instance, by component."
+        );
         let _ = writeln!(out, "# TYPE urr_instantiation_seconds summary");
         for (id, m) in &self.components {
-            let _ = writeln!(out, "urr_instantiation_seconds_sum{{component=\"{id}\"}} {}", m.instantiate_sum_micros.load(Relaxed) as f64 / 1e6);
-            let _ = writeln!(out, "urr_instantiation_seconds_count{{component=\"{id}\"}} {}", m.instantiate_count.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "urr_instantiation_seconds_sum{{component=\"{id}\"}} {}",
+                m.instantiate_sum_micros.load(Relaxed) as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "urr_instantiation_seconds_count{{component=\"{id}\"}} {}",
+                m.instantiate_count.load(Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP urr_in_flight_requests Requests running now, by component.");
+        let _ = writeln!(
+            out,
+            "# HELP urr_in_flight_requests Requests running now, by component."
+        );
         let _ = writeln!(out, "# TYPE urr_in_flight_requests gauge");
         for (id, m) in &self.components {
-            let _ = writeln!(out, "urr_in_flight_requests{{component=\"{id}\"}} {}", m.in_flight.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "urr_in_flight_requests{{component=\"{id}\"}} {}",
+                m.in_flight.load(Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP urr_shed_requests_total Requests answered 503 because the component was at its concurrency limit.");
+        let _ = writeln!(
+            out,
+            "# HELP urr_shed_requests_total Requests answered 503 because the component was at its concurrency limit."
+        );
         let _ = writeln!(out, "# TYPE urr_shed_requests_total counter");
         for (id, m) in &self.components {
-            let _ = writeln!(out, "urr_shed_requests_total{{component=\"{id}\"}} {}", m.shed.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "urr_shed_requests_total{{component=\"{id}\"}} {}",
+                m.shed.load(Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP urr_pg_pool_connections Postgres pool connections, by address (credentials redacted).");
+        let _ = writeln!(
+            out,
+            "# HELP urr_pg_pool_connections Postgres pool connections, by address (credentials redacted)."
+        );
         let _ = writeln!(out, "# TYPE urr_pg_pool_connections gauge");
         for (address, size, idle) in pg_pools {
-            let _ = writeln!(out, "urr_pg_pool_connections{{address=\"{address}\",state=\"open\"}} {size}");
-            let _ = writeln!(out, "urr_pg_pool_connections{{address=\"{address}\",state=\"idle\"}} {idle}");
+            let _ = writeln!(
+                out,
+                "urr_pg_pool_connections{{address=\"{address}\",state=\"open\"}} {size}"
+            );
+            let _ = writeln!(
+                out,
+                "urr_pg_pool_connections{{address=\"{address}\",state=\"idle\"}} {idle}"
+            );
         }
         out
     }
@@ -127,11 +200,30 @@ mod tests {
         m.components[0].1.record(503, Duration::from_millis(3));
         m.components[0].1.record(200, Duration::from_micros(100));
         let text = m.render(&[]);
-        assert!(text.contains("urr_requests_total{component=\"health\",class=\"5xx\"} 1"), "{text}");
-        assert!(text.contains("urr_requests_total{component=\"health\",class=\"2xx\"} 1"), "{text}");
-        assert!(text.contains("urr_request_duration_seconds_bucket{component=\"health\",le=\"0.0005\"} 1"), "{text}");
-        assert!(text.contains("urr_request_duration_seconds_bucket{component=\"health\",le=\"0.005\"} 2"), "{text}");
-        assert!(text.contains("urr_request_duration_seconds_count{component=\"health\"} 2"), "{text}");
+        assert!(
+            text.contains("urr_requests_total{component=\"health\",class=\"5xx\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("urr_requests_total{component=\"health\",class=\"2xx\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "urr_request_duration_seconds_bucket{component=\"health\",le=\"0.0005\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "urr_request_duration_seconds_bucket{component=\"health\",le=\"0.005\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("urr_request_duration_seconds_count{component=\"health\"} 2"),
+            "{text}"
+        );
     }
 
     #[test]

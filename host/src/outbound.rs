@@ -44,22 +44,31 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 
 impl AllowedHost {
     pub fn parse(entry: &str) -> Result<Self> {
-        let (scheme, rest) = entry
-            .split_once("://")
-            .with_context(|| format!("allowed outbound host `{entry}` needs a scheme (e.g. `https://`)"))?;
-        ensure!(!scheme.is_empty(), "allowed outbound host `{entry}` has an empty scheme");
+        let (scheme, rest) = entry.split_once("://").with_context(|| {
+            format!("allowed outbound host `{entry}` needs a scheme (e.g. `https://`)")
+        })?;
+        ensure!(
+            !scheme.is_empty(),
+            "allowed outbound host `{entry}` has an empty scheme"
+        );
         ensure!(
             !rest.contains(['/', '?', '#', '@']),
             "allowed outbound host `{entry}` must be `scheme://host[:port]` (no path, query or user info)"
         );
         let (host, port) = split_host_port(rest);
-        ensure!(!host.is_empty(), "allowed outbound host `{entry}` has no host");
+        ensure!(
+            !host.is_empty(),
+            "allowed outbound host `{entry}` has no host"
+        );
         let host = if host == "*" {
             HostPattern::Any
         } else if let Some(domain) = host.strip_prefix("*.") {
             HostPattern::Suffix(format!(".{}", domain.to_ascii_lowercase()))
         } else {
-            ensure!(!host.contains('*'), "allowed outbound host `{entry}`: `*` must be the whole host or a `*.` prefix");
+            ensure!(
+                !host.contains('*'),
+                "allowed outbound host `{entry}`: `*` must be the whole host or a `*.` prefix"
+            );
             HostPattern::Exact(host.to_ascii_lowercase())
         };
         let port = match port {
@@ -67,20 +76,27 @@ impl AllowedHost {
             Some(p) if p.contains("..") => {
                 let (a, b) = p.split_once("..").unwrap_or_default();
                 let (a, b): (u16, u16) = (
-                    a.parse().with_context(|| format!("bad port range in `{entry}`"))?,
-                    b.parse().with_context(|| format!("bad port range in `{entry}`"))?,
+                    a.parse()
+                        .with_context(|| format!("bad port range in `{entry}`"))?,
+                    b.parse()
+                        .with_context(|| format!("bad port range in `{entry}`"))?,
                 );
                 ensure!(a < b, "empty port range in `{entry}`");
                 PortPattern::Range(a, b - 1)
             }
             Some(p) => {
-                let p: u16 = p.parse().with_context(|| format!("bad port in `{entry}`"))?;
+                let p: u16 = p
+                    .parse()
+                    .with_context(|| format!("bad port in `{entry}`"))?;
                 PortPattern::Range(p, p)
             }
-            None if scheme == "*" => bail!("allowed outbound host `{entry}`: a `*` scheme needs an explicit port"),
+            None if scheme == "*" => {
+                bail!("allowed outbound host `{entry}`: a `*` scheme needs an explicit port")
+            }
             None => {
-                let p = default_port(scheme)
-                    .with_context(|| format!("allowed outbound host `{entry}`: scheme `{scheme}` needs a port"))?;
+                let p = default_port(scheme).with_context(|| {
+                    format!("allowed outbound host `{entry}`: scheme `{scheme}` needs a port")
+                })?;
                 PortPattern::Range(p, p)
             }
         };
@@ -139,7 +155,11 @@ impl Target {
             Some(p) => p.parse().ok()?,
             None => default_port(&scheme)?,
         };
-        Some(Target { scheme, host: host.to_ascii_lowercase(), port })
+        Some(Target {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
     }
 }
 
@@ -151,7 +171,10 @@ pub struct OutboundPolicy {
 
 impl OutboundPolicy {
     pub fn new(entries: &[String]) -> Result<Self> {
-        let allowed = entries.iter().map(|e| AllowedHost::parse(e)).collect::<Result<_>>()?;
+        let allowed = entries
+            .iter()
+            .map(|e| AllowedHost::parse(e))
+            .collect::<Result<_>>()?;
         Ok(Self { allowed })
     }
 
@@ -166,7 +189,8 @@ mod tests {
     use super::*;
 
     fn policy(entries: &[&str]) -> OutboundPolicy {
-        OutboundPolicy::new(&entries.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("valid policy")
+        OutboundPolicy::new(&entries.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("valid policy")
     }
 
     #[test]
@@ -192,12 +216,19 @@ mod tests {
 
     #[test]
     fn wildcards_and_ranges_match_as_in_spin() {
-        let p = policy(&["https://*.example.com", "http://localhost:8000..8002", "*://cache:*"]);
+        let p = policy(&[
+            "https://*.example.com",
+            "http://localhost:8000..8002",
+            "*://cache:*",
+        ]);
         assert!(p.allows("https://pay.example.com/x"));
         assert!(!p.allows("https://example.com/x"));
         assert!(!p.allows("https://evil-example.com/x"));
         assert!(p.allows("http://localhost:8001/"));
-        assert!(!p.allows("http://localhost:8002/"), "range end is exclusive");
+        assert!(
+            !p.allows("http://localhost:8002/"),
+            "range end is exclusive"
+        );
         assert!(p.allows("redis://cache:7000"));
     }
 

@@ -24,7 +24,10 @@ pub struct OutboundHttp {
 
 impl OutboundHttp {
     pub fn new(component: Arc<ComponentContext>, settings: HttpSettings) -> Self {
-        Self { component, settings }
+        Self {
+            component,
+            settings,
+        }
     }
 }
 
@@ -36,7 +39,8 @@ impl WasiHttpHooks for OutboundHttp {
         request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
-    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, ResponseIo), Error>> + Send> {
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, ResponseIo), Error>> + Send>
+    {
         let component = self.component.clone();
         let settings = self.settings.clone();
         Box::new(async move {
@@ -58,7 +62,10 @@ async fn send(
     let uri = request.uri().clone();
     let scheme = uri.scheme_str().ok_or(Error::HttpRequestUriInvalid)?;
     let authority = uri.authority().ok_or(Error::HttpRequestUriInvalid)?;
-    if !component.outbound.allows(&format!("{scheme}://{authority}")) {
+    if !component
+        .outbound
+        .allows(&format!("{scheme}://{authority}"))
+    {
         tracing::warn!(component = %component.id, %authority, "outbound http denied by allowed_outbound_hosts");
         return Err(Error::HttpRequestDenied);
     }
@@ -72,21 +79,28 @@ async fn send(
     // A guest may ask for shorter timeouts, never longer ones.
     let connect_timeout = options
         .and_then(|o| o.connect_timeout)
-        .map_or(settings.connect_timeout, |t| t.min(settings.connect_timeout));
+        .map_or(settings.connect_timeout, |t| {
+            t.min(settings.connect_timeout)
+        });
 
-    let stream = tokio::time::timeout(connect_timeout, tokio::net::TcpStream::connect((authority.host(), port)))
-        .await
-        .map_err(|_| Error::ConnectionTimeout)?
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused,
-            _ => Error::DestinationUnavailable,
-        })?;
+    let stream = tokio::time::timeout(
+        connect_timeout,
+        tokio::net::TcpStream::connect((authority.host(), port)),
+    )
+    .await
+    .map_err(|_| Error::ConnectionTimeout)?
+    .map_err(|e| match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => Error::ConnectionRefused,
+        _ => Error::DestinationUnavailable,
+    })?;
     let _ = stream.set_nodelay(true);
-    let (mut sender, connection) =
-        tokio::time::timeout_at(deadline, hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)))
-            .await
-            .map_err(|_| Error::ConnectionTimeout)?
-            .map_err(|_| Error::HttpProtocolError)?;
+    let (mut sender, connection) = tokio::time::timeout_at(
+        deadline,
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)),
+    )
+    .await
+    .map_err(|_| Error::ConnectionTimeout)?
+    .map_err(|_| Error::HttpProtocolError)?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -95,7 +109,8 @@ async fn send(
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
     if !request.headers().contains_key(http::header::HOST) {
-        let host = http::HeaderValue::from_str(authority.as_str()).map_err(|_| Error::HttpRequestUriInvalid)?;
+        let host = http::HeaderValue::from_str(authority.as_str())
+            .map_err(|_| Error::HttpRequestUriInvalid)?;
         request.headers_mut().insert(http::header::HOST, host);
     }
 
@@ -103,7 +118,10 @@ async fn send(
         .await
         .map_err(|_| Error::HttpResponseTimeout)?
         .map_err(|_| Error::HttpProtocolError)?;
-    if let Some(len) = response.headers().get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    if let Some(len) = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
     {
         if len > settings.max_response_bytes as u64 {
             return Err(Error::HttpResponseBodySize(Some(len)));
@@ -111,8 +129,13 @@ async fn send(
     }
     let max = settings.max_response_bytes;
     Ok(response.map(|incoming| {
-        CappedBody { inner: incoming, read: 0, max, deadline: Box::pin(tokio::time::sleep_until(deadline)) }
-            .boxed_unsync()
+        CappedBody {
+            inner: incoming,
+            read: 0,
+            max,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+        }
+        .boxed_unsync()
     }))
 }
 
@@ -128,14 +151,19 @@ impl Body for CappedBody {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.read += data.len();
                     if this.read > this.max {
-                        return Poll::Ready(Some(Err(Error::HttpResponseBodySize(Some(this.read as u64)))));
+                        return Poll::Ready(Some(Err(Error::HttpResponseBodySize(Some(
+                            this.read as u64,
+                        )))));
                     }
                 }
                 Poll::Ready(Some(Ok(frame)))

@@ -36,19 +36,32 @@ impl RoutePattern {
             }
             if let Some(name) = part.strip_prefix(':') {
                 ensure!(
-                    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+                    !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
                     "route `{raw}` has an invalid parameter `{part}`"
                 );
-                if segments.iter().any(|s| matches!(s, Segment::Param(n) if n == name)) {
+                if segments
+                    .iter()
+                    .any(|s| matches!(s, Segment::Param(n) if n == name))
+                {
                     bail!("route `{raw}` uses parameter `{name}` twice");
                 }
                 segments.push(Segment::Param(name.to_string()));
             } else {
-                ensure!(!part.contains("..."), "route `{raw}`: `...` is only allowed at the end, as `/...`");
+                ensure!(
+                    !part.contains("..."),
+                    "route `{raw}`: `...` is only allowed at the end, as `/...`"
+                );
                 segments.push(Segment::Literal(part.to_string()));
             }
         }
-        Ok(Self { raw: raw.to_string(), segments, trailing_wildcard })
+        Ok(Self {
+            raw: raw.to_string(),
+            segments,
+            trailing_wildcard,
+        })
     }
 
     pub fn raw(&self) -> &str {
@@ -63,7 +76,9 @@ impl RoutePattern {
     /// Matches a request path (already stripped of the base path).
     fn matches(&self, path: &str) -> Option<RouteMatch> {
         let parts: Vec<&str> = path.split('/').skip(1).filter(|p| !p.is_empty()).collect();
-        if parts.len() < self.segments.len() || (!self.trailing_wildcard && parts.len() != self.segments.len()) {
+        if parts.len() < self.segments.len()
+            || (!self.trailing_wildcard && parts.len() != self.segments.len())
+        {
             return None;
         }
         let mut params = Vec::new();
@@ -76,7 +91,11 @@ impl RoutePattern {
         }
         let path_info = if self.trailing_wildcard {
             let rest = &parts[self.segments.len()..];
-            if rest.is_empty() { String::new() } else { format!("/{}", rest.join("/")) }
+            if rest.is_empty() {
+                String::new()
+            } else {
+                format!("/{}", rest.join("/"))
+            }
         } else {
             String::new()
         };
@@ -84,7 +103,11 @@ impl RoutePattern {
     }
 
     fn specificity(&self) -> (bool, usize, usize) {
-        let literals = self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+        let literals = self
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count();
         (!self.trailing_wildcard, self.segments.len(), literals)
     }
 }
@@ -118,7 +141,11 @@ impl Router {
     }
 
     pub fn base(&self) -> &str {
-        if self.base.is_empty() { "/" } else { &self.base }
+        if self.base.is_empty() {
+            "/"
+        } else {
+            &self.base
+        }
     }
 
     pub fn route(&self, path: &str) -> Option<Routed<'_>> {
@@ -135,28 +162,56 @@ impl Router {
         self.routes
             .iter()
             .filter_map(|(pattern, component)| {
-                pattern.matches(path).map(|matched| Routed { component: *component, route: pattern, matched })
+                pattern.matches(path).map(|matched| Routed {
+                    component: *component,
+                    route: pattern,
+                    matched,
+                })
             })
             .max_by_key(|r| r.route.specificity())
     }
 
     /// The `spin-*` headers Spin adds to a routed request.
-    pub fn spin_headers(&self, routed: &Routed<'_>, full_url: &str, client_addr: &str) -> Vec<(String, String)> {
+    pub fn spin_headers(
+        &self,
+        routed: &Routed<'_>,
+        full_url: &str,
+        client_addr: &str,
+    ) -> Vec<(String, String)> {
         let base = self.base();
         let joined = |route: &str| {
-            if self.base.is_empty() { route.to_string() } else { format!("{}{route}", self.base) }
+            if self.base.is_empty() {
+                route.to_string()
+            } else {
+                format!("{}{route}", self.base)
+            }
         };
         let mut headers = vec![
             ("spin-full-url".to_string(), full_url.to_string()),
-            ("spin-path-info".to_string(), routed.matched.path_info.clone()),
+            (
+                "spin-path-info".to_string(),
+                routed.matched.path_info.clone(),
+            ),
             ("spin-matched-route".to_string(), joined(routed.route.raw())),
-            ("spin-component-route".to_string(), routed.route.without_wildcard().to_string()),
-            ("spin-raw-component-route".to_string(), routed.route.raw().to_string()),
+            (
+                "spin-component-route".to_string(),
+                routed.route.without_wildcard().to_string(),
+            ),
+            (
+                "spin-raw-component-route".to_string(),
+                routed.route.raw().to_string(),
+            ),
             ("spin-base-path".to_string(), base.to_string()),
             ("spin-client-addr".to_string(), client_addr.to_string()),
         ];
         for (name, value) in &routed.matched.params {
-            headers.push((format!("spin-path-match-{}", name.replace('_', "-").to_ascii_lowercase()), value.clone()));
+            headers.push((
+                format!(
+                    "spin-path-match-{}",
+                    name.replace('_', "-").to_ascii_lowercase()
+                ),
+                value.clone(),
+            ));
         }
         headers
     }
@@ -169,7 +224,11 @@ mod tests {
     fn router(routes: &[&str]) -> Router {
         Router::new(
             "/",
-            routes.iter().enumerate().map(|(i, r)| (RoutePattern::parse(r).expect("valid route"), i)).collect(),
+            routes
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (RoutePattern::parse(r).expect("valid route"), i))
+                .collect(),
         )
     }
 
@@ -189,7 +248,10 @@ mod tests {
     #[test]
     fn the_longest_wildcard_wins() {
         let r = router(&["/...", "/api/v1/...", "/api/v1/queue/..."]);
-        assert_eq!(winner(&r, "/api/v1/queue/status/1").as_deref(), Some("/api/v1/queue/..."));
+        assert_eq!(
+            winner(&r, "/api/v1/queue/status/1").as_deref(),
+            Some("/api/v1/queue/...")
+        );
         assert_eq!(winner(&r, "/api/v1/events").as_deref(), Some("/api/v1/..."));
         assert_eq!(winner(&r, "/favicon.ico").as_deref(), Some("/..."));
         assert_eq!(winner(&r, "/").as_deref(), Some("/..."));
@@ -197,12 +259,22 @@ mod tests {
 
     #[test]
     fn parameters_capture_one_segment_and_lose_to_literals() {
-        let r = router(&["/api/v1/events/:id", "/api/v1/events/featured", "/api/events/:id"]);
+        let r = router(&[
+            "/api/v1/events/:id",
+            "/api/v1/events/featured",
+            "/api/events/:id",
+        ]);
         let m = r.route("/api/v1/events/42").expect("matches");
         assert_eq!(m.route.raw(), "/api/v1/events/:id");
         assert_eq!(m.matched.params, vec![("id".to_string(), "42".to_string())]);
-        assert_eq!(winner(&r, "/api/v1/events/featured").as_deref(), Some("/api/v1/events/featured"));
-        assert_eq!(winner(&r, "/api/events/7").as_deref(), Some("/api/events/:id"));
+        assert_eq!(
+            winner(&r, "/api/v1/events/featured").as_deref(),
+            Some("/api/v1/events/featured")
+        );
+        assert_eq!(
+            winner(&r, "/api/events/7").as_deref(),
+            Some("/api/events/:id")
+        );
         assert_eq!(winner(&r, "/api/v1/events/42/seats"), None);
         assert_eq!(winner(&r, "/api/v1/events"), None);
     }
@@ -212,7 +284,10 @@ mod tests {
         let r = router(&["/api/v1/...", "/api/v1/seats/events/:event_id"]);
         let m = r.route("/api/v1/seats/events/abc").expect("matches");
         assert_eq!(m.route.raw(), "/api/v1/seats/events/:event_id");
-        assert_eq!(winner(&r, "/api/v1/seats/events/abc/x").as_deref(), Some("/api/v1/..."));
+        assert_eq!(
+            winner(&r, "/api/v1/seats/events/abc/x").as_deref(),
+            Some("/api/v1/...")
+        );
     }
 
     #[test]
@@ -220,20 +295,31 @@ mod tests {
         let r = router(&["/users/:user_id/..."]);
         let m = r.route("/users/alice/posts/1").expect("matches");
         let headers = r.spin_headers(&m, "http://h/users/alice/posts/1?x=1", "127.0.0.1:5000");
-        let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let get = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("spin-path-info"), Some("/posts/1"));
         assert_eq!(get("spin-matched-route"), Some("/users/:user_id/..."));
         assert_eq!(get("spin-component-route"), Some("/users/:user_id"));
         assert_eq!(get("spin-raw-component-route"), Some("/users/:user_id/..."));
         assert_eq!(get("spin-base-path"), Some("/"));
         assert_eq!(get("spin-path-match-user-id"), Some("alice"));
-        assert_eq!(get("spin-full-url"), Some("http://h/users/alice/posts/1?x=1"));
+        assert_eq!(
+            get("spin-full-url"),
+            Some("http://h/users/alice/posts/1?x=1")
+        );
         assert_eq!(get("spin-client-addr"), Some("127.0.0.1:5000"));
     }
 
     #[test]
     fn a_base_path_prefixes_every_route() {
-        let r = Router::new("/base", vec![(RoutePattern::parse("/hello/...").expect("valid"), 0)]);
+        let r = Router::new(
+            "/base",
+            vec![(RoutePattern::parse("/hello/...").expect("valid"), 0)],
+        );
         assert!(r.route("/base/hello/x").is_some());
         assert!(r.route("/hello/x").is_none());
         assert!(r.route("/basehello").is_none());
@@ -246,7 +332,10 @@ mod tests {
     #[test]
     fn malformed_routes_are_rejected() {
         for bad in ["api", "/a/.../b", "/a/:", "/a/:x/:x", "/a/:x y"] {
-            assert!(RoutePattern::parse(bad).is_err(), "{bad} should be rejected");
+            assert!(
+                RoutePattern::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 }

@@ -56,7 +56,9 @@ pub fn build_engine(config: &HostConfig) -> Result<Engine> {
     pool.linear_memory_keep_resident(1 << 20);
     pool.table_keep_resident(64 << 10);
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&c).map_err(|e| anyhow!("{e:?}")).context("configuring the Wasm engine")
+    Engine::new(&c)
+        .map_err(|e| anyhow!("{e:?}"))
+        .context("configuring the Wasm engine")
 }
 
 /// Spawns the thread that advances the engine's epoch; it ends when the engine is dropped.
@@ -88,17 +90,28 @@ pub fn build_linker(engine: &Engine) -> Result<Linker<HostState>> {
 /// engine that affects compiled code, so a changed component or engine setting recompiles.
 fn cache_path(dir: &Path, engine: &Engine, id: &str, wasm: &[u8]) -> PathBuf {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
     let mut digest = Sha256::new();
     digest.update(wasm);
     digest.update(engine_hash.finish().to_le_bytes());
     digest.update(env!("CARGO_PKG_VERSION").as_bytes());
-    let hex: String = digest.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     dir.join(format!("{id}-{hex}.cwasm"))
 }
 
 /// Compiles a component, or loads it from the cache. Returns whether the cache was hit.
-fn load_component(engine: &Engine, decl: &ComponentDecl, cache: Option<&Path>) -> Result<(Component, bool)> {
+fn load_component(
+    engine: &Engine,
+    decl: &ComponentDecl,
+    cache: Option<&Path>,
+) -> Result<(Component, bool)> {
     let wasm = std::fs::read(&decl.source).with_context(|| {
         format!(
             "component `{}`: cannot read {} (run `urr-edge build` first)",
@@ -107,22 +120,31 @@ fn load_component(engine: &Engine, decl: &ComponentDecl, cache: Option<&Path>) -
         )
     })?;
     let Some(dir) = cache else {
-        return Ok((Component::new(engine, &wasm).map_err(|e| anyhow!("{e:?}"))?, false));
+        return Ok((
+            Component::new(engine, &wasm).map_err(|e| anyhow!("{e:?}"))?,
+            false,
+        ));
     };
     let path = cache_path(dir, engine, &decl.id, &wasm);
     if path.exists() {
         // SAFETY: the file was written by `Component::serialize` of an engine with the same
         // compatibility hash (it is in the file name), into a cache directory only this tool
         // writes. A corrupt or foreign file is still checked by wasmtime's header validation.
-        #[expect(unsafe_code, reason = "loading our own precompiled components is wasmtime's documented unsafe API")]
+        #[expect(
+            unsafe_code,
+            reason = "loading our own precompiled components is wasmtime's documented unsafe API"
+        )]
         let loaded = unsafe { Component::deserialize_file(engine, &path) };
         match loaded {
             Ok(c) => return Ok((c, true)),
-            Err(e) => tracing::warn!(component = %decl.id, "ignoring unusable compile cache entry: {e}"),
+            Err(e) => {
+                tracing::warn!(component = %decl.id, "ignoring unusable compile cache entry: {e}")
+            }
         }
     }
     let component = Component::new(engine, &wasm).map_err(|e| anyhow!("{e:?}"))?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating compile cache {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating compile cache {}", dir.display()))?;
     let bytes = component.serialize().map_err(|e| anyhow!("{e:?}"))?;
     // Write then rename, so a concurrent boot never reads half a file.
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
@@ -146,30 +168,57 @@ impl Runtime {
             let hosts = decl
                 .allowed_outbound_hosts
                 .iter()
-                .map(|h| variables::expand_with(h, |n| vars.get(n).cloned().with_context(|| format!("unknown variable `{n}`"))))
+                .map(|h| {
+                    variables::expand_with(h, |n| {
+                        vars.get(n)
+                            .cloned()
+                            .with_context(|| format!("unknown variable `{n}`"))
+                    })
+                })
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("allowed_outbound_hosts of component `{}`", decl.id))?;
-            let outbound = OutboundPolicy::new(&hosts).with_context(|| format!("component `{}`", decl.id))?;
+            let outbound =
+                OutboundPolicy::new(&hosts).with_context(|| format!("component `{}`", decl.id))?;
 
             let started = Instant::now();
-            let (component, cached) = load_component(&engine, decl, config.compile_cache.as_deref())
-                .with_context(|| format!("component `{}`", decl.id))?;
+            let (component, cached) =
+                load_component(&engine, decl, config.compile_cache.as_deref())
+                    .with_context(|| format!("component `{}`", decl.id))?;
             let pre = linker
                 .instantiate_pre(&component)
                 .map_err(|e| anyhow!("{e:#}"))
-                .with_context(|| format!("component `{}` imports something the host does not provide", decl.id))?;
+                .with_context(|| {
+                    format!(
+                        "component `{}` imports something the host does not provide",
+                        decl.id
+                    )
+                })?;
             let pre = ServicePre::new(pre)
                 .map_err(|e| anyhow!("{e:#}"))
-                .with_context(|| format!("component `{}` does not export wasi:http/handler@0.3.0", decl.id))?;
+                .with_context(|| {
+                    format!(
+                        "component `{}` does not export wasi:http/handler@0.3.0",
+                        decl.id
+                    )
+                })?;
             load_times.push((decl.id.clone(), started.elapsed(), cached));
 
             index.insert(decl.id.clone(), components.len());
             components.push(LoadedComponent {
-                context: Arc::new(ComponentContext { id: decl.id.clone(), variables: vars, outbound }),
+                context: Arc::new(ComponentContext {
+                    id: decl.id.clone(),
+                    variables: vars,
+                    outbound,
+                }),
                 pre,
                 decl: decl.clone(),
             });
         }
-        Ok(Self { engine, components, index, load_times })
+        Ok(Self {
+            engine,
+            components,
+            index,
+            load_times,
+        })
     }
 }

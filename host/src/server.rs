@@ -45,7 +45,11 @@ struct Gate {
 
 impl Gate {
     fn new(limits: RequestLimits) -> Self {
-        Self { permits: Arc::new(Semaphore::new(limits.max_concurrency)), waiting: AtomicUsize::new(0), limits }
+        Self {
+            permits: Arc::new(Semaphore::new(limits.max_concurrency)),
+            waiting: AtomicUsize::new(0),
+            limits,
+        }
     }
 
     async fn enter(&self) -> Option<OwnedSemaphorePermit> {
@@ -56,7 +60,11 @@ impl Gate {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
-        let permit = tokio::time::timeout(self.limits.queue_timeout, self.permits.clone().acquire_owned()).await;
+        let permit = tokio::time::timeout(
+            self.limits.queue_timeout,
+            self.permits.clone().acquire_owned(),
+        )
+        .await;
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         permit.ok()?.ok()
     }
@@ -129,7 +137,10 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
     let manifest = Manifest::load(&config.manifest)?;
     let runtime = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || Runtime::load(&manifest, &config).map(|r| (r, manifest))).await??
+        tokio::task::spawn_blocking(move || {
+            Runtime::load(&manifest, &config).map(|r| (r, manifest))
+        })
+        .await??
     };
     let (runtime, manifest) = runtime;
     crate::runtime::start_epoch_ticker(&runtime.engine);
@@ -137,12 +148,19 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
         .triggers
         .iter()
         .map(|t| -> Result<(RoutePattern, usize)> {
-            let idx = *runtime.index.get(&t.component).context("trigger names an unknown component")?;
+            let idx = *runtime
+                .index
+                .get(&t.component)
+                .context("trigger names an unknown component")?;
             Ok((t.route.clone(), idx))
         })
         .collect::<Result<Vec<_>>>()?;
     let router = Router::new(&manifest.base, routes);
-    let gates = runtime.components.iter().map(|c| Gate::new(limits_for(&config, c))).collect();
+    let gates = runtime
+        .components
+        .iter()
+        .map(|c| Gate::new(limits_for(&config, c)))
+        .collect();
     let metrics = Metrics::new(runtime.components.iter().map(|c| c.decl.id.clone()));
     let stores = Arc::new(Stores::new(config.stores.clone()));
 
@@ -150,13 +168,29 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let app = Arc::new(App { runtime, router, stores, gates, metrics, config });
+    let app = Arc::new(App {
+        runtime,
+        router,
+        stores,
+        gates,
+        metrics,
+        config,
+    });
     let (shutdown, shutdown_rx) = watch::channel(false);
     let task = tokio::spawn(serve(app.clone(), listener, shutdown_rx));
-    Ok(RunningHost { addr, shutdown, task, app })
+    Ok(RunningHost {
+        addr,
+        shutdown,
+        task,
+        app,
+    })
 }
 
-async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, mut shutdown: watch::Receiver<bool>) {
+async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let connections = TaskTracker::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -196,8 +230,13 @@ async fn serve(app: Arc<App>, listener: tokio::net::TcpListener, mut shutdown: w
     }
     drop(listener);
     connections.close();
-    if tokio::time::timeout(SHUTDOWN_DRAIN_TIMEOUT, connections.wait()).await.is_err() {
-        tracing::warn!("shutdown: in-flight requests did not finish within {SHUTDOWN_DRAIN_TIMEOUT:?}");
+    if tokio::time::timeout(SHUTDOWN_DRAIN_TIMEOUT, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "shutdown: in-flight requests did not finish within {SHUTDOWN_DRAIN_TIMEOUT:?}"
+        );
     }
 }
 
@@ -208,28 +247,42 @@ fn request_id<B>(req: &Request<B>) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= MAX_REQUEST_ID_LEN
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
 }
 
 fn full(bytes: impl Into<Bytes>) -> ResponseBody {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 fn error_response(err: &ApiError, request_id: &str) -> Response<ResponseBody> {
     let mut response = Response::new(full(err.to_json(Some(request_id.to_string()))));
-    *response.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-    headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     if let Some(secs) = err.retry_after_secs {
         headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
 }
 
-async fn handle(app: Arc<App>, req: Request<hyper::body::Incoming>, peer: SocketAddr) -> Response<ResponseBody> {
+async fn handle(
+    app: Arc<App>,
+    req: Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+) -> Response<ResponseBody> {
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().clone();
@@ -237,7 +290,10 @@ async fn handle(app: Arc<App>, req: Request<hyper::body::Incoming>, peer: Socket
 
     let (component, mut response) = if path == "/metrics" && method == http::Method::GET {
         let mut r = Response::new(full(app.metrics.render(&app.stores.pg_pool_stats())));
-        r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
         ("", r)
     } else {
         match app.router.route(&path) {
@@ -249,10 +305,15 @@ async fn handle(app: Arc<App>, req: Request<hyper::body::Incoming>, peer: Socket
                 let index = routed.component;
                 let full_url = format!(
                     "http://{}{}",
-                    req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost"),
+                    req.headers()
+                        .get(http::header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or("localhost"),
                     req.uri().path_and_query().map_or("/", |p| p.as_str())
                 );
-                let spin_headers = app.router.spin_headers(&routed, &full_url, &peer.to_string());
+                let spin_headers = app
+                    .router
+                    .spin_headers(&routed, &full_url, &peer.to_string());
                 let r = run_component(&app, index, req, spin_headers, &id).await;
                 (app.runtime.components[index].decl.id.as_str(), r)
             }
@@ -293,7 +354,11 @@ async fn run_component(
 
     let Some(permit) = gate.enter().await else {
         metrics.record_shed();
-        let err = ApiError::unavailable("overloaded", "The service is busy; please retry shortly", SHED_RETRY_AFTER_SECS);
+        let err = ApiError::unavailable(
+            "overloaded",
+            "The service is busy; please retry shortly",
+            SHED_RETRY_AFTER_SECS,
+        );
         return error_response(&err, id);
     };
     let _in_flight = metrics.in_flight();
@@ -303,29 +368,62 @@ async fn run_component(
     let (mut parts, body) = req.into_parts();
     let too_large = || {
         error_response(
-            &ApiError::new(413, "payload_too_large", format!("Request body exceeds {} bytes", limits.max_body_bytes)),
+            &ApiError::new(
+                413,
+                "payload_too_large",
+                format!("Request body exceeds {} bytes", limits.max_body_bytes),
+            ),
             id,
         )
     };
-    let declared = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
         return too_large();
     }
-    let body = match tokio::time::timeout_at(deadline, Limited::new(body, limits.max_body_bytes).collect()).await {
+    let body = match tokio::time::timeout_at(
+        deadline,
+        Limited::new(body, limits.max_body_bytes).collect(),
+    )
+    .await
+    {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
-        Ok(Err(_)) => return error_response(&ApiError::bad_request("bad_body", "The request body could not be read"), id),
-        Err(_) => return error_response(&ApiError::new(408, "request_timeout", "The request body arrived too slowly"), id),
+        Ok(Err(_)) => {
+            return error_response(
+                &ApiError::bad_request("bad_body", "The request body could not be read"),
+                id,
+            );
+        }
+        Err(_) => {
+            return error_response(
+                &ApiError::new(
+                    408,
+                    "request_timeout",
+                    "The request body arrived too slowly",
+                ),
+                id,
+            );
+        }
     };
 
     // Spin's routing headers are the host's to set: a client must not be able to forge them.
-    let forged: Vec<http::HeaderName> =
-        parts.headers.keys().filter(|name| name.as_str().starts_with("spin-")).cloned().collect();
+    let forged: Vec<http::HeaderName> = parts
+        .headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
     for name in forged {
         parts.headers.remove(name);
     }
     for (name, value) in spin_headers {
-        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             parts.headers.insert(n, v);
         }
     }
@@ -350,7 +448,10 @@ async fn run_component(
         Ok(response) => response,
         Err(Failure::Deadline) => {
             tracing::warn!(request_id = %id, component = %component.decl.id, "guest passed its deadline of {:?}", limits.deadline);
-            error_response(&ApiError::new(504, "deadline_exceeded", "The request took too long"), id)
+            error_response(
+                &ApiError::new(504, "deadline_exceeded", "The request took too long"),
+                id,
+            )
         }
         Err(Failure::Guest(detail)) => {
             tracing::error!(request_id = %id, component = %component.decl.id, "guest failed: {detail}");
@@ -379,7 +480,13 @@ where
     B::Error: Into<wasmtime_wasi_http::Error>,
 {
     let config = &app.config;
-    let state = HostState::new(component.context.clone(), app.stores.clone(), &config.http, &config.guest_output, config.max_memory_bytes);
+    let state = HostState::new(
+        component.context.clone(),
+        app.stores.clone(),
+        &config.http,
+        &config.guest_output,
+        config.max_memory_bytes,
+    );
     let mut store = Store::new(&app.runtime.engine, state);
     store.limiter(|s| &mut s.limits);
     // Yield to the executor at every epoch tick, so a busy guest cannot starve the deadline timer.
@@ -387,10 +494,15 @@ where
     store.epoch_deadline_async_yield_and_update(1);
 
     let started = Instant::now();
-    let service = component.pre.instantiate_async(&mut store).await.map_err(|e| Failure::Guest(format!("instantiation: {e:?}")))?;
+    let service = component
+        .pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(|e| Failure::Guest(format!("instantiation: {e:?}")))?;
     metrics.record_instantiation(started.elapsed());
 
-    let (request, request_io) = wasmtime_wasi_http::p3::Request::from_http(&mut store.data_mut().outbound_http, request);
+    let (request, request_io) =
+        wasmtime_wasi_http::p3::Request::from_http(&mut store.data_mut().outbound_http, request);
     let (response_tx, response_rx) = oneshot::channel();
     let (body_done_tx, body_done_rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -399,11 +511,14 @@ where
             let response = match service.handle(accessor, request).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(code)) => {
-                    let _ = response_tx.send(Err(Failure::Guest(format!("guest returned error-code {code:?}"))));
+                    let _ = response_tx.send(Err(Failure::Guest(format!(
+                        "guest returned error-code {code:?}"
+                    ))));
                     return Ok(());
                 }
                 Err(trap) => {
-                    let _ = response_tx.send(Err(Failure::Guest(format!("guest trapped: {trap:?}"))));
+                    let _ =
+                        response_tx.send(Err(Failure::Guest(format!("guest trapped: {trap:?}"))));
                     return Ok(());
                 }
             };
@@ -414,7 +529,8 @@ where
                     let _ = body_done_rx.await;
                 }
                 Err(e) => {
-                    let _ = response_tx.send(Err(Failure::Guest(format!("invalid response: {e:?}"))));
+                    let _ =
+                        response_tx.send(Err(Failure::Guest(format!("invalid response: {e:?}"))));
                 }
             }
             Ok(())
@@ -432,7 +548,12 @@ where
         Ok(Err(_)) => Err(Failure::Guest("guest task ended without a response".into())),
         Ok(Ok(Err(failure))) => Err(failure),
         Ok(Ok(Ok(response))) => Ok(response.map(|inner| {
-            NotifyOnEnd { inner, done: Some(body_done_tx) }.map_err(|e| Box::new(e) as BoxError).boxed_unsync()
+            NotifyOnEnd {
+                inner,
+                done: Some(body_done_tx),
+            }
+            .map_err(|e| Box::new(e) as BoxError)
+            .boxed_unsync()
         })),
     }
 }
@@ -447,7 +568,10 @@ impl hyper::body::Body for NotifyOnEnd {
     type Data = Bytes;
     type Error = wasmtime_wasi_http::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if let Poll::Ready(None) = polled {
             if let Some(done) = self.done.take() {

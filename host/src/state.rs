@@ -45,8 +45,11 @@ impl HostState {
             }
             GuestOutput::Capture(buffer) => {
                 let tag = format!("[{}] ", component.id);
-                wasi.stdout(crate::guest_log::CaptureStream::new(buffer.clone(), tag.clone()))
-                    .stderr(crate::guest_log::CaptureStream::new(buffer.clone(), tag));
+                wasi.stdout(crate::guest_log::CaptureStream::new(
+                    buffer.clone(),
+                    tag.clone(),
+                ))
+                .stderr(crate::guest_log::CaptureStream::new(buffer.clone(), tag));
             }
             GuestOutput::Discard => {}
         }
@@ -57,19 +60,29 @@ impl HostState {
             table: ResourceTable::new(),
             stores,
             component,
-            limits: wasmtime::StoreLimitsBuilder::new().memory_size(max_memory_bytes).instances(32).build(),
+            limits: wasmtime::StoreLimitsBuilder::new()
+                .memory_size(max_memory_bytes)
+                .instances(32)
+                .build(),
         }
     }
 }
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for HostState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound_http }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound_http,
+        }
     }
 }

@@ -23,7 +23,11 @@ const RESET_SESSION_SQL: &str = "ROLLBACK; RESET ALL; SELECT pg_advisory_unlock_
 
 impl Stores {
     pub fn new(settings: StoreSettings) -> Self {
-        Self { settings, redis: Default::default(), pg: Default::default() }
+        Self {
+            settings,
+            redis: Default::default(),
+            pg: Default::default(),
+        }
     }
 
     pub fn settings(&self) -> &StoreSettings {
@@ -55,7 +59,10 @@ impl Stores {
 
     /// The pool for `address`, created lazily (no connection is opened until a guest asks).
     pub fn pg(&self, address: &str) -> Result<PgPool> {
-        let mut map = self.pg.lock().map_err(|_| anyhow::anyhow!("pg pool map poisoned"))?;
+        let mut map = self
+            .pg
+            .lock()
+            .map_err(|_| anyhow::anyhow!("pg pool map poisoned"))?;
         if let Some(p) = map.get(address) {
             return Ok(p.clone());
         }
@@ -81,7 +88,11 @@ impl Stores {
     pub fn pg_pool_stats(&self) -> Vec<(String, u32, usize)> {
         self.pg
             .lock()
-            .map(|map| map.iter().map(|(a, p)| (redact(a), p.size(), p.num_idle())).collect())
+            .map(|map| {
+                map.iter()
+                    .map(|(a, p)| (redact(a), p.size(), p.num_idle()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -100,7 +111,10 @@ mod tests {
 
     #[test]
     fn credentials_never_reach_labels() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://***@h:5432/db"
+        );
         assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
     }
 }

@@ -46,13 +46,18 @@ pub fn template_references(template: &str) -> Result<Vec<String>> {
 }
 
 /// Expands `{{ name }}` references with `lookup`.
-pub fn expand_with(template: &str, mut lookup: impl FnMut(&str) -> Result<String>) -> Result<String> {
+pub fn expand_with(
+    template: &str,
+    mut lookup: impl FnMut(&str) -> Result<String>,
+) -> Result<String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find("}}").with_context(|| format!("unterminated `{{{{` in `{template}`"))?;
+        let end = after
+            .find("}}")
+            .with_context(|| format!("unterminated `{{{{` in `{template}`"))?;
         let name = after[..end].trim();
         validate_name(name)?;
         out.push_str(&lookup(name)?);
@@ -64,9 +69,14 @@ pub fn expand_with(template: &str, mut lookup: impl FnMut(&str) -> Result<String
 }
 
 /// Collects `SPIN_VARIABLE_<NAME>` overrides from an environment listing (lowercased names).
-pub fn overrides_from_env(env: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+pub fn overrides_from_env(
+    env: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, String> {
     env.into_iter()
-        .filter_map(|(k, v)| k.strip_prefix(ENV_PREFIX).map(|n| (n.to_ascii_lowercase(), v)))
+        .filter_map(|(k, v)| {
+            k.strip_prefix(ENV_PREFIX)
+                .map(|n| (n.to_ascii_lowercase(), v))
+        })
         .collect()
 }
 
@@ -108,7 +118,9 @@ pub fn resolve_component(
         .iter()
         .map(|(name, template)| {
             let value = expand_with(template, |r| {
-                app.get(r).cloned().with_context(|| format!("unknown application variable `{r}`"))
+                app.get(r)
+                    .cloned()
+                    .with_context(|| format!("unknown application variable `{r}`"))
             })
             .with_context(|| format!("component variable `{name}`"))?;
             Ok((name.clone(), value))
@@ -122,8 +134,22 @@ mod tests {
 
     fn decls() -> BTreeMap<String, VariableDecl> {
         BTreeMap::from([
-            ("greeting".into(), VariableDecl { default: Some("hello".into()), required: false, secret: false }),
-            ("pg_address".into(), VariableDecl { default: None, required: true, secret: true }),
+            (
+                "greeting".into(),
+                VariableDecl {
+                    default: Some("hello".into()),
+                    required: false,
+                    secret: false,
+                },
+            ),
+            (
+                "pg_address".into(),
+                VariableDecl {
+                    default: None,
+                    required: true,
+                    secret: true,
+                },
+            ),
         ])
     }
 
@@ -138,12 +164,17 @@ mod tests {
             ("pg_address".into(), "postgres://x".into()),
             ("greeting".into(), "hi".into()),
         ]);
-        assert_eq!(resolve_application(&decls(), &overrides).expect("resolves")["greeting"], "hi");
+        assert_eq!(
+            resolve_application(&decls(), &overrides).expect("resolves")["greeting"],
+            "hi"
+        );
     }
 
     #[test]
     fn a_missing_required_variable_names_itself_and_its_env_var() {
-        let err = resolve_application(&decls(), &BTreeMap::new()).expect_err("must fail").to_string();
+        let err = resolve_application(&decls(), &BTreeMap::new())
+            .expect_err("must fail")
+            .to_string();
         assert!(err.contains("`pg_address`"), "{err}");
         assert!(err.contains("SPIN_VARIABLE_PG_ADDRESS"), "{err}");
     }
@@ -160,21 +191,38 @@ mod tests {
             ("SPIN_VARIABLE_PG_ADDRESS".to_string(), "p".to_string()),
             ("PATH".to_string(), "/bin".to_string()),
         ];
-        assert_eq!(overrides_from_env(env), BTreeMap::from([("pg_address".into(), "p".into())]));
+        assert_eq!(
+            overrides_from_env(env),
+            BTreeMap::from([("pg_address".into(), "p".into())])
+        );
     }
 
     #[test]
     fn component_templates_expand_against_application_values() {
         let app = HashMap::from([("greeting".to_string(), "hello".to_string())]);
-        let templates = BTreeMap::from([("message".to_string(), "{{ greeting }}, {{greeting}}!".to_string())]);
-        assert_eq!(resolve_component(&templates, &app).expect("expands")["message"], "hello, hello!");
+        let templates = BTreeMap::from([(
+            "message".to_string(),
+            "{{ greeting }}, {{greeting}}!".to_string(),
+        )]);
+        assert_eq!(
+            resolve_component(&templates, &app).expect("expands")["message"],
+            "hello, hello!"
+        );
         let bad = BTreeMap::from([("message".to_string(), "{{ missing }}".to_string())]);
         assert!(resolve_component(&bad, &app).is_err());
     }
 
     #[test]
     fn bad_names_and_bad_templates_are_rejected() {
-        for bad in ["", "Upper", "1abc", "with-dash", "trailing_", "double__under", "sp ace"] {
+        for bad in [
+            "",
+            "Upper",
+            "1abc",
+            "with-dash",
+            "trailing_",
+            "double__under",
+            "sp ace",
+        ] {
             assert!(validate_name(bad).is_err(), "{bad} should be invalid");
         }
         for good in ["a", "redis_address", "key2"] {
@@ -183,6 +231,9 @@ mod tests {
         assert!(template_references("{{ unterminated").is_err());
         assert!(template_references("stray }}").is_err());
         assert!(template_references("{{ Bad }}").is_err());
-        assert_eq!(template_references("a{{ x }}b{{y}}").expect("ok"), vec!["x", "y"]);
+        assert_eq!(
+            template_references("a{{ x }}b{{y}}").expect("ok"),
+            vec!["x", "y"]
+        );
     }
 }

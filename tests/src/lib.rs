@@ -1,1 +1,328 @@
+//! The end-to-end test harness: `spawn_app()` boots the real host in-process on port 0, with the
+//! real components, against real Redis and Postgres, and gives each test its own world:
+//!
+//! - a fresh database, created from a template database that is migrated once per run;
+//! - its own Redis key prefix (every component threads `key_prefix` into its key builder);
+//! - small Postgres pools, so tests in parallel stay far below the server's connection limit;
+//! - guest stdout/stderr captured, and printed if the test fails.
+//!
+//! Stores come from `URR_TEST_REDIS_URL` and `URR_TEST_DATABASE_URL` (an admin URL that may
+//! create databases). Tests fail loudly when they are missing: a skipped store test proves nothing.
+//! Tests that need a store to die use `PrivateRedis`, never the shared server.
 
+pub mod private_redis;
+
+use anyhow::{Context, Result};
+use sqlx::Executor as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use urr_edge::{GuestOutput, HostConfig, RunningHost};
+
+pub use private_redis::PrivateRedis;
+
+/// Postgres connections per address for a test host: enough for the concurrency tests, small
+/// enough that dozens of parallel tests stay under the server's limit.
+pub const TEST_PG_POOL_MAX: u32 = 3;
+
+/// The repository root (the tests crate lives one level below it).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set. End-to-end tests need real stores: run them with the README's test \
+             command (scripts/test), or export {name} yourself."
+        )
+    })
+}
+
+/// The shared Redis server (never flushed, never reconfigured by tests).
+pub fn redis_url() -> String {
+    required_env("URR_TEST_REDIS_URL")
+}
+
+/// An admin URL of the shared Postgres server (may create and drop databases).
+pub fn admin_database_url() -> String {
+    required_env("URR_TEST_DATABASE_URL")
+}
+
+/// `host:port` of a `scheme://[user@]host:port/...` URL, for allowed_outbound_hosts.
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_string()
+}
+
+/// The same server URL with another database name.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = tail
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{scheme}://{authority}/{database}{query}")
+}
+
+/// A fresh, uniquely named database, dropped (with FORCE) when the guard drops.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+    admin_url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Result<Self> {
+        let admin_url = admin_database_url();
+        let name = format!("urr_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect_with_url(&admin_url).await?;
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await
+            .with_context(|| format!("creating test database {name}"))?;
+        Ok(Self {
+            url: with_database(&admin_url, &name),
+            name,
+            admin_url,
+        })
+    }
+}
+
+trait ConnectWithUrl: Sized {
+    async fn connect_with_url(url: &str) -> Result<Self>;
+}
+
+impl ConnectWithUrl for sqlx::PgConnection {
+    async fn connect_with_url(url: &str) -> Result<Self> {
+        use sqlx::Connection as _;
+        sqlx::PgConnection::connect(url)
+            .await
+            .with_context(|| "connecting to URR_TEST_DATABASE_URL".to_string())
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (name, admin_url) = (self.name.clone(), self.admin_url.clone());
+        // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect_with_url(&admin_url).await {
+                    let _ = admin
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        )))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Deletes every key under a test's prefix (SCAN + DEL of its own keys only; never FLUSH).
+pub async fn delete_prefixed_keys(redis_url: &str, prefix: &str) -> Result<()> {
+    let client = redis::Client::open(redis_url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = {
+        let mut iter: redis::AsyncIter<String> =
+            redis::AsyncCommands::scan_match(&mut conn, format!("{prefix}:*")).await?;
+        let mut keys = Vec::new();
+        while let Some(key) = iter.next_item().await {
+            keys.push(key?);
+        }
+        keys
+    };
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await?;
+    }
+    Ok(())
+}
+
+/// How to start a test host.
+pub struct AppOptions {
+    pub manifest: PathBuf,
+    pub variables: Vec<(String, String)>,
+    pub redis_url: Option<String>,
+    pub configure: Option<Box<dyn FnOnce(&mut HostConfig)>>,
+}
+
+impl AppOptions {
+    /// The host's own test application (the `fixture` and `health` components).
+    pub fn fixture() -> Self {
+        Self::manifest(repo_root().join("tests/fixtures/spin.toml"))
+    }
+
+    pub fn manifest(path: PathBuf) -> Self {
+        Self {
+            manifest: path,
+            variables: Vec::new(),
+            redis_url: None,
+            configure: None,
+        }
+    }
+
+    pub fn variable(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.variables.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Point the application at another Redis (a `PrivateRedis` for outage tests).
+    pub fn redis(mut self, url: &str) -> Self {
+        self.redis_url = Some(url.to_string());
+        self
+    }
+
+    pub fn configure(mut self, f: impl FnOnce(&mut HostConfig) + 'static) -> Self {
+        self.configure = Some(Box::new(f));
+        self
+    }
+}
+
+/// A running test host with its own database and key prefix.
+pub struct TestApp {
+    pub url: String,
+    pub key_prefix: String,
+    pub database: TestDatabase,
+    pub client: reqwest::Client,
+    pub output: Arc<Mutex<Vec<u8>>>,
+    redis_url: String,
+    host: Option<RunningHost>,
+}
+
+impl TestApp {
+    pub fn host(&self) -> &RunningHost {
+        self.host
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the host lives until drop"))
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.url))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(format!("{}{path}", self.url))
+    }
+
+    /// GET and parse a JSON body, returning (status, body).
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .get(path)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    /// What the guests printed so far.
+    pub fn guest_output(&self) -> String {
+        self.output
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Stops the host gracefully (tests of shutdown); drop does the same without waiting.
+    pub async fn stop(mut self) {
+        if let Some(host) = self.host.take() {
+            host.shutdown().await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "---- guest output of the failed test ----\n{}---- end of guest output ----",
+                self.guest_output()
+            );
+        }
+        let (redis_url, prefix) = (self.redis_url.clone(), self.key_prefix.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                let _ = rt.block_on(delete_prefixed_keys(&redis_url, &prefix));
+            }
+        })
+        .join();
+    }
+}
+
+/// Boots the host's test application with fresh state.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::fixture()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    try_spawn_app(options)
+        .await
+        .unwrap_or_else(|e| panic!("spawning the test host failed: {e:#}"))
+}
+
+pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
+    let shared_redis = redis_url();
+    let redis_url = options.redis_url.unwrap_or_else(|| shared_redis.clone());
+    let database = TestDatabase::create().await?;
+    let key_prefix = format!("urrtest:{}", uuid::Uuid::new_v4().simple());
+    let output = Arc::new(Mutex::new(Vec::new()));
+
+    let mut config = HostConfig::new(&options.manifest);
+    config.listen = "127.0.0.1:0".into();
+    config.stores.pg_pool_max = TEST_PG_POOL_MAX;
+    config.guest_output = GuestOutput::Capture(output.clone());
+    // One compile cache for every test of the run: components compile once.
+    config.compile_cache = Some(repo_root().join("target/urr-test-compile-cache"));
+    config
+        .variables
+        .insert("redis_address".into(), redis_url.clone());
+    config
+        .variables
+        .insert("redis_host".into(), host_port(&redis_url));
+    config
+        .variables
+        .insert("pg_address".into(), database.url.clone());
+    config
+        .variables
+        .insert("pg_host".into(), host_port(&database.url));
+    config
+        .variables
+        .insert("key_prefix".into(), key_prefix.clone());
+    for (name, value) in options.variables {
+        config.variables.insert(name, value);
+    }
+    if let Some(configure) = options.configure {
+        configure(&mut config);
+    }
+    let host = urr_edge::start(config).await?;
+    Ok(TestApp {
+        url: host.url(),
+        key_prefix,
+        database,
+        client: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?,
+        output,
+        redis_url,
+        host: Some(host),
+    })
+}

@@ -21,10 +21,12 @@ pub fn json<T: serde::Serialize>(status: u16, body: &T) -> Response {
 
 fn with_json_type(status: u16, text: String) -> Response {
     let mut response = http::Response::new(text);
-    *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json; charset=utf-8"));
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     response
 }
 
@@ -32,7 +34,9 @@ fn with_json_type(status: u16, text: String) -> Response {
 pub fn error(err: &ApiError) -> Response {
     let mut response = with_json_type(err.status, err.to_json(None));
     if let Some(secs) = err.retry_after_secs {
-        response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
     }
     response
 }
@@ -45,13 +49,17 @@ pub fn respond(result: Result<Response>) -> Response {
 /// A 405 naming the allowed methods.
 pub fn method_not_allowed(allowed: &'static str) -> Response {
     let mut response = error(&ApiError::method_not_allowed());
-    response.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allowed));
+    response
+        .headers_mut()
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allowed));
     response
 }
 
 /// A route parameter, as Spin passes it (`spin-path-match-<name>`).
 pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers().get(format!("spin-path-match-{name}").as_str()).and_then(|v| v.to_str().ok())
+    req.headers()
+        .get(format!("spin-path-match-{name}").as_str())
+        .and_then(|v| v.to_str().ok())
 }
 
 /// A component variable. A missing variable is a deployment mistake: 500, and the log says which.
@@ -65,10 +73,16 @@ pub async fn variable(name: &str) -> Result<String> {
 /// Opens Redis; a failure is a 503 the caller may retry.
 pub async fn redis() -> Result<spin_sdk::redis::Connection> {
     let address = variable("redis_address").await?;
-    spin_sdk::redis::Connection::open(&address).await.map_err(|e| {
-        eprintln!("redis unavailable: {e:?}");
-        ApiError::unavailable("redis_unavailable", "A data store is temporarily unavailable", STORE_RETRY_AFTER_SECS)
-    })
+    spin_sdk::redis::Connection::open(&address)
+        .await
+        .map_err(|e| {
+            eprintln!("redis unavailable: {e:?}");
+            ApiError::unavailable(
+                "redis_unavailable",
+                "A data store is temporarily unavailable",
+                STORE_RETRY_AFTER_SECS,
+            )
+        })
 }
 
 /// Opens Postgres as this component's role; a failure is a 503 the caller may retry.
@@ -76,6 +90,10 @@ pub async fn postgres() -> Result<spin_sdk::pg::Connection> {
     let address = variable("pg_address").await?;
     spin_sdk::pg::Connection::open(address).await.map_err(|e| {
         eprintln!("postgres unavailable: {e:?}");
-        ApiError::unavailable("postgres_unavailable", "A data store is temporarily unavailable", STORE_RETRY_AFTER_SECS)
+        ApiError::unavailable(
+            "postgres_unavailable",
+            "A data store is temporarily unavailable",
+            STORE_RETRY_AFTER_SECS,
+        )
     })
 }

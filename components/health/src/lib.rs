@@ -17,7 +17,10 @@ async fn handle(req: Request) -> Response {
         return method_not_allowed("GET, HEAD");
     }
     let path = req.uri().path();
-    let path = path.strip_prefix("/api/v1").or_else(|| path.strip_prefix("/api")).unwrap_or(path);
+    let path = path
+        .strip_prefix("/api/v1")
+        .or_else(|| path.strip_prefix("/api"))
+        .unwrap_or(path);
     match path {
         "/health" => json(200, &liveness()),
         "/health/ready" => ready().await,
@@ -32,7 +35,8 @@ fn liveness() -> std::collections::BTreeMap<&'static str, &'static str> {
 
 async fn ready() -> Response {
     let (redis, postgres) = futures::join!(probe_redis(), probe_postgres());
-    let readiness = Readiness::from_checks(&[(Dependency::Redis, redis), (Dependency::Postgres, postgres)]);
+    let readiness =
+        Readiness::from_checks(&[(Dependency::Redis, redis), (Dependency::Postgres, postgres)]);
     let mut response = json(readiness.http_status, &readiness);
     if let Some(secs) = readiness.retry_after_secs() {
         if let Ok(v) = secs.to_string().parse() {
@@ -77,5 +81,10 @@ fn now() -> Response {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default();
-    json(200, &TimeReply { time: format_unix_millis(millis) })
+    json(
+        200,
+        &TimeReply {
+            time: format_unix_millis(millis),
+        },
+    )
 }

@@ -26,7 +26,10 @@ impl sqlx::Type<Postgres> for UntypedNull {
 }
 
 impl sqlx::Encode<'_, Postgres> for UntypedNull {
-    fn encode_by_ref(&self, _buf: &mut PgArgumentBuffer) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+    fn encode_by_ref(
+        &self,
+        _buf: &mut PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
         Ok(sqlx::encode::IsNull::Yes)
     }
 }
@@ -36,7 +39,8 @@ fn bad(what: &str, detail: impl std::fmt::Display) -> pg::Error {
 }
 
 fn date(v: (i32, u8, u8)) -> Result<NaiveDate, pg::Error> {
-    NaiveDate::from_ymd_opt(v.0, u32::from(v.1), u32::from(v.2)).ok_or_else(|| bad("date", format!("{v:?}")))
+    NaiveDate::from_ymd_opt(v.0, u32::from(v.1), u32::from(v.2))
+        .ok_or_else(|| bad("date", format!("{v:?}")))
 }
 
 fn time(v: (u8, u8, u8, u32)) -> Result<NaiveTime, pg::Error> {
@@ -45,10 +49,15 @@ fn time(v: (u8, u8, u8, u32)) -> Result<NaiveTime, pg::Error> {
 }
 
 fn decimal(s: &str) -> Result<Decimal, pg::Error> {
-    Decimal::from_str_exact(s).or_else(|_| Decimal::from_str(s)).map_err(|e| bad("decimal", e))
+    Decimal::from_str_exact(s)
+        .or_else(|_| Decimal::from_str(s))
+        .map_err(|e| bad("decimal", e))
 }
 
-fn bound<T, U>(b: Option<(T, pg::RangeBoundKind)>, f: impl Fn(T) -> Result<U, pg::Error>) -> Result<Bound<U>, pg::Error> {
+fn bound<T, U>(
+    b: Option<(T, pg::RangeBoundKind)>,
+    f: impl Fn(T) -> Result<U, pg::Error>,
+) -> Result<Bound<U>, pg::Error> {
     Ok(match b {
         None => Bound::Unbounded,
         Some((v, pg::RangeBoundKind::Inclusive)) => Bound::Included(f(v)?),
@@ -57,13 +66,22 @@ fn bound<T, U>(b: Option<(T, pg::RangeBoundKind)>, f: impl Fn(T) -> Result<U, pg
 }
 
 fn range<T, U>(
-    r: (Option<(T, pg::RangeBoundKind)>, Option<(T, pg::RangeBoundKind)>),
+    r: (
+        Option<(T, pg::RangeBoundKind)>,
+        Option<(T, pg::RangeBoundKind)>,
+    ),
     f: impl Fn(T) -> Result<U, pg::Error>,
 ) -> Result<PgRange<U>, pg::Error> {
-    Ok(PgRange { start: bound(r.0, &f)?, end: bound(r.1, &f)? })
+    Ok(PgRange {
+        start: bound(r.0, &f)?,
+        end: bound(r.1, &f)?,
+    })
 }
 
-pub fn bind_params(mut q: PgQuery<'_>, params: Vec<pg::ParameterValue>) -> Result<PgQuery<'_>, pg::Error> {
+pub fn bind_params(
+    mut q: PgQuery<'_>,
+    params: Vec<pg::ParameterValue>,
+) -> Result<PgQuery<'_>, pg::Error> {
     use pg::ParameterValue as P;
     for p in params {
         q = match p {
@@ -78,13 +96,16 @@ pub fn bind_params(mut q: PgQuery<'_>, params: Vec<pg::ParameterValue>) -> Resul
             P::Binary(v) => q.bind(v),
             P::Date(v) => q.bind(date(v)?),
             P::Time(v) => q.bind(time(v)?),
-            P::Datetime((y, mo, d, h, mi, s, ns)) => q.bind(NaiveDateTime::new(date((y, mo, d))?, time((h, mi, s, ns))?)),
-            P::Timestamp(secs) => {
-                q.bind(DateTime::<Utc>::from_timestamp(secs, 0).ok_or_else(|| bad("timestamp", secs))?)
+            P::Datetime((y, mo, d, h, mi, s, ns)) => {
+                q.bind(NaiveDateTime::new(date((y, mo, d))?, time((h, mi, s, ns))?))
             }
+            P::Timestamp(secs) => q.bind(
+                DateTime::<Utc>::from_timestamp(secs, 0).ok_or_else(|| bad("timestamp", secs))?,
+            ),
             P::Uuid(s) => q.bind(uuid::Uuid::parse_str(&s).map_err(|e| bad("uuid", e))?),
             P::Jsonb(bytes) => {
-                let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad("jsonb", e))?;
+                let value: serde_json::Value =
+                    serde_json::from_slice(&bytes).map_err(|e| bad("jsonb", e))?;
                 q.bind(sqlx::types::Json(value))
             }
             P::Decimal(s) => q.bind(decimal(&s)?),
@@ -93,9 +114,17 @@ pub fn bind_params(mut q: PgQuery<'_>, params: Vec<pg::ParameterValue>) -> Resul
             P::RangeDecimal(r) => q.bind(range(r, |s: String| decimal(&s))?),
             P::ArrayInt32(v) => q.bind(v),
             P::ArrayInt64(v) => q.bind(v),
-            P::ArrayDecimal(v) => q.bind(v.iter().map(|o| o.as_deref().map(decimal).transpose()).collect::<Result<Vec<_>, _>>()?),
+            P::ArrayDecimal(v) => q.bind(
+                v.iter()
+                    .map(|o| o.as_deref().map(decimal).transpose())
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
             P::ArrayStr(v) => q.bind(v),
-            P::Interval(i) => q.bind(PgInterval { months: i.months, days: i.days, microseconds: i.micros }),
+            P::Interval(i) => q.bind(PgInterval {
+                months: i.months,
+                days: i.days,
+                microseconds: i.micros,
+            }),
             P::DbNull => q.bind(UntypedNull),
         };
     }
@@ -137,11 +166,20 @@ pub fn column_type(name: &str) -> pg::DbDataType {
 pub fn columns(row: &PgRow) -> Vec<pg::Column> {
     row.columns()
         .iter()
-        .map(|c| pg::Column { name: c.name().to_string(), data_type: column_type(c.type_info().name()) })
+        .map(|c| pg::Column {
+            name: c.name().to_string(),
+            data_type: column_type(c.type_info().name()),
+        })
         .collect()
 }
 
-fn range_out<T, U>(r: PgRange<T>, f: impl Fn(T) -> U) -> (Option<(U, pg::RangeBoundKind)>, Option<(U, pg::RangeBoundKind)>) {
+fn range_out<T, U>(
+    r: PgRange<T>,
+    f: impl Fn(T) -> U,
+) -> (
+    Option<(U, pg::RangeBoundKind)>,
+    Option<(U, pg::RangeBoundKind)>,
+) {
     let conv = |b: Bound<T>| match b {
         Bound::Included(v) => Some((f(v), pg::RangeBoundKind::Inclusive)),
         Bound::Excluded(v) => Some((f(v), pg::RangeBoundKind::Exclusive)),
@@ -158,12 +196,16 @@ pub fn decode_row(row: &PgRow) -> Result<Vec<pg::DbValue>, pg::Error> {
     use pg::DbValue as V;
     let mut out = Vec::with_capacity(row.len());
     for (i, col) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(|e| pg::Error::ValueConversionFailed(e.to_string()))?;
+        let raw = row
+            .try_get_raw(i)
+            .map_err(|e| pg::Error::ValueConversionFailed(e.to_string()))?;
         if raw.is_null() {
             out.push(V::DbNull);
             continue;
         }
-        let conv = |e: sqlx::Error| pg::Error::ValueConversionFailed(format!("column `{}`: {e}", col.name()));
+        let conv = |e: sqlx::Error| {
+            pg::Error::ValueConversionFailed(format!("column `{}`: {e}", col.name()))
+        };
         let value = match col.type_info().name() {
             "BOOL" => V::Boolean(row.try_get(i).map_err(conv)?),
             "\"CHAR\"" => V::Int8(row.try_get(i).map_err(conv)?),
@@ -182,7 +224,12 @@ pub fn decode_row(row: &PgRow) -> Result<Vec<pg::DbValue>, pg::Error> {
             }
             "TIME" => {
                 let t: NaiveTime = row.try_get(i).map_err(conv)?;
-                V::Time((t.hour() as u8, t.minute() as u8, t.second() as u8, t.nanosecond()))
+                V::Time((
+                    t.hour() as u8,
+                    t.minute() as u8,
+                    t.second() as u8,
+                    t.nanosecond(),
+                ))
             }
             "TIMESTAMP" => {
                 let t: NaiveDateTime = row.try_get(i).map_err(conv)?;
@@ -197,10 +244,15 @@ pub fn decode_row(row: &PgRow) -> Result<Vec<pg::DbValue>, pg::Error> {
                 ))
             }
             // Spin's `timestamp` is whole seconds since the Unix epoch.
-            "TIMESTAMPTZ" => V::Timestamp(row.try_get::<DateTime<Utc>, _>(i).map_err(conv)?.timestamp()),
+            "TIMESTAMPTZ" => V::Timestamp(
+                row.try_get::<DateTime<Utc>, _>(i)
+                    .map_err(conv)?
+                    .timestamp(),
+            ),
             "UUID" => V::Uuid(row.try_get::<uuid::Uuid, _>(i).map_err(conv)?.to_string()),
             "JSONB" | "JSON" => {
-                let v: sqlx::types::Json<Box<serde_json::value::RawValue>> = row.try_get(i).map_err(conv)?;
+                let v: sqlx::types::Json<Box<serde_json::value::RawValue>> =
+                    row.try_get(i).map_err(conv)?;
                 V::Jsonb(v.0.get().as_bytes().to_vec())
             }
             "NUMERIC" => match row.try_get::<Decimal, _>(i) {
@@ -208,9 +260,18 @@ pub fn decode_row(row: &PgRow) -> Result<Vec<pg::DbValue>, pg::Error> {
                 // NaN and values beyond 28 significant digits do not fit rust_decimal.
                 Err(_) => V::Unsupported(raw_bytes(&raw)),
             },
-            "INT4RANGE" => V::RangeInt32(range_out(row.try_get::<PgRange<i32>, _>(i).map_err(conv)?, |v| v)),
-            "INT8RANGE" => V::RangeInt64(range_out(row.try_get::<PgRange<i64>, _>(i).map_err(conv)?, |v| v)),
-            "NUMRANGE" => V::RangeDecimal(range_out(row.try_get::<PgRange<Decimal>, _>(i).map_err(conv)?, |d| d.to_string())),
+            "INT4RANGE" => V::RangeInt32(range_out(
+                row.try_get::<PgRange<i32>, _>(i).map_err(conv)?,
+                |v| v,
+            )),
+            "INT8RANGE" => V::RangeInt64(range_out(
+                row.try_get::<PgRange<i64>, _>(i).map_err(conv)?,
+                |v| v,
+            )),
+            "NUMRANGE" => V::RangeDecimal(range_out(
+                row.try_get::<PgRange<Decimal>, _>(i).map_err(conv)?,
+                |d| d.to_string(),
+            )),
             "INT4[]" => V::ArrayInt32(row.try_get(i).map_err(conv)?),
             "INT8[]" => V::ArrayInt64(row.try_get(i).map_err(conv)?),
             "NUMERIC[]" => {
@@ -220,7 +281,11 @@ pub fn decode_row(row: &PgRow) -> Result<Vec<pg::DbValue>, pg::Error> {
             "TEXT[]" | "VARCHAR[]" => V::ArrayStr(row.try_get(i).map_err(conv)?),
             "INTERVAL" => {
                 let v: PgInterval = row.try_get(i).map_err(conv)?;
-                V::Interval(pg::Interval { micros: v.microseconds, days: v.days, months: v.months })
+                V::Interval(pg::Interval {
+                    micros: v.microseconds,
+                    days: v.days,
+                    months: v.months,
+                })
             }
             _ => V::Unsupported(raw_bytes(&raw)),
         };
@@ -241,16 +306,25 @@ pub fn to_error(e: sqlx::Error) -> pg::Error {
                     code: pe.code().to_string(),
                     message: pe.message().to_string(),
                     detail: pe.detail().map(str::to_string),
-                    extras: [("hint", pe.hint()), ("constraint", pe.constraint()), ("table", pe.table()), ("column", pe.column())]
-                        .into_iter()
-                        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())))
-                        .collect(),
+                    extras: [
+                        ("hint", pe.hint()),
+                        ("constraint", pe.constraint()),
+                        ("table", pe.table()),
+                        ("column", pe.column()),
+                    ]
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())))
+                    .collect(),
                 })),
                 None => pg::Error::QueryFailed(pg::QueryError::Text(as_text)),
             }
         }
-        sqlx::Error::PoolTimedOut => pg::Error::ConnectionFailed("timed out waiting for a database connection".into()),
-        sqlx::Error::Io(e) => pg::Error::ConnectionFailed(format!("database connection failed: {e}")),
+        sqlx::Error::PoolTimedOut => {
+            pg::Error::ConnectionFailed("timed out waiting for a database connection".into())
+        }
+        sqlx::Error::Io(e) => {
+            pg::Error::ConnectionFailed(format!("database connection failed: {e}"))
+        }
         sqlx::Error::Tls(e) => pg::Error::ConnectionFailed(format!("database TLS failed: {e}")),
         sqlx::Error::Encode(e) => pg::Error::BadParameter(e.to_string()),
         other => pg::Error::QueryFailed(pg::QueryError::Text(other.to_string())),

@@ -32,7 +32,10 @@ pub struct PgBuilder {
     address: String,
 }
 
-async fn open(state: (Arc<crate::stores::Stores>, bool, String), address: &str) -> Result<PgConnection, pg::Error> {
+async fn open(
+    state: (Arc<crate::stores::Stores>, bool, String),
+    address: &str,
+) -> Result<PgConnection, pg::Error> {
     let (stores, allowed, component) = state;
     if !allowed {
         tracing::warn!(%component, address = %crate::stores::redact(address), "postgres address denied by allowed_outbound_hosts");
@@ -41,13 +44,22 @@ async fn open(state: (Arc<crate::stores::Stores>, bool, String), address: &str) 
             crate::stores::redact(address)
         )));
     }
-    let pool = stores.pg(address).map_err(|e| pg::Error::ConnectionFailed(format!("{e:#}")))?;
+    let pool = stores
+        .pg(address)
+        .map_err(|e| pg::Error::ConnectionFailed(format!("{e:#}")))?;
     let conn = pool.acquire().await.map_err(to_error)?;
-    Ok(PgConnection { session: Arc::new(Mutex::new(conn)), op_timeout: stores.settings().op_timeout })
+    Ok(PgConnection {
+        session: Arc::new(Mutex::new(conn)),
+        op_timeout: stores.settings().op_timeout,
+    })
 }
 
 fn open_context(state: &HostState, address: &str) -> (Arc<crate::stores::Stores>, bool, String) {
-    (state.stores.clone(), state.component.outbound.allows(address), state.component.id.clone())
+    (
+        state.stores.clone(),
+        state.component.outbound.allows(address),
+        state.component.id.clone(),
+    )
 }
 
 /// Runs one operation on the session under the store timeout. On timeout the session is marked to
@@ -69,16 +81,27 @@ async fn bounded<T>(
     }
 }
 
-async fn execute(session: &Session, op_timeout: Duration, statement: String, params: Vec<pg::ParameterValue>) -> Result<u64, pg::Error> {
+async fn execute(
+    session: &Session,
+    op_timeout: Duration,
+    statement: String,
+    params: Vec<pg::ParameterValue>,
+) -> Result<u64, pg::Error> {
     bounded(session, op_timeout, async |conn| {
         if params.is_empty() {
             // The simple-query protocol: BEGIN/COMMIT and multi-statement text work here.
             use sqlx::Executor as _;
-            let done = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(statement))).await.map_err(to_error)?;
+            let done = conn
+                .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(statement)))
+                .await
+                .map_err(to_error)?;
             return Ok(done.rows_affected());
         }
         let q = bind_params(sqlx::query(sqlx::AssertSqlSafe(statement)), params)?;
-        Ok(q.execute(&mut **conn).await.map_err(to_error)?.rows_affected())
+        Ok(q.execute(&mut **conn)
+            .await
+            .map_err(to_error)?
+            .rows_affected())
     })
     .await
 }
@@ -110,12 +133,18 @@ async fn query(
             // No row carries column metadata: ask the server to describe the statement. The
             // statement is in the session's cache already, so this costs one short round trip.
             use sqlx::Executor as _;
-            if let Ok(prepared) = (&mut **conn).prepare(sqlx::AssertSqlSafe(statement).into_sql_str()).await {
+            if let Ok(prepared) = (&mut **conn)
+                .prepare(sqlx::AssertSqlSafe(statement).into_sql_str())
+                .await
+            {
                 use sqlx::Statement as _;
                 cols = prepared
                     .columns()
                     .iter()
-                    .map(|c| pg::Column { name: c.name().to_string(), data_type: super::pg_types::column_type(c.type_info().name()) })
+                    .map(|c| pg::Column {
+                        name: c.name().to_string(),
+                        data_type: super::pg_types::column_type(c.type_info().name()),
+                    })
                     .collect();
             }
         }
@@ -126,7 +155,10 @@ async fn query(
 
 use sqlx::SqlSafeStr as _;
 
-fn session_of<U>(accessor: &Accessor<U, Spin>, r: &Resource<PgConnection>) -> wasmtime::Result<(Session, Duration)> {
+fn session_of<U>(
+    accessor: &Accessor<U, Spin>,
+    r: &Resource<PgConnection>,
+) -> wasmtime::Result<(Session, Duration)> {
     accessor.with(|mut access| {
         let c = access.get().table.get(r)?;
         Ok((c.session.clone(), c.op_timeout))
@@ -136,7 +168,10 @@ fn session_of<U>(accessor: &Accessor<U, Spin>, r: &Resource<PgConnection>) -> wa
 impl pg::Host for HostState {}
 
 impl pg::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
         match open(open_context(self, &address), &address).await {
             Ok(c) => Ok(Ok(self.table.push(c)?)),
             Err(e) => Ok(Err(e)),
@@ -151,7 +186,9 @@ impl pg::HostConnection for HostState {
     ) -> wasmtime::Result<Result<pg::RowSet, pg::Error>> {
         let c = self.table.get(&this)?;
         let (session, op_timeout) = (c.session.clone(), c.op_timeout);
-        Ok(query(&session, op_timeout, statement, params).await.map(|(columns, rows)| pg::RowSet { columns, rows }))
+        Ok(query(&session, op_timeout, statement, params)
+            .await
+            .map(|(columns, rows)| pg::RowSet { columns, rows }))
     }
 
     async fn execute(
@@ -173,7 +210,10 @@ impl pg::HostConnection for HostState {
 }
 
 impl<U> pg::HostConnectionWithStore<U> for Spin {
-    async fn open_async(accessor: &Accessor<U, Self>, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+    async fn open_async(
+        accessor: &Accessor<U, Self>,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
         let context = accessor.with(|mut access| open_context(access.get(), &address));
         match open(context, &address).await {
             Ok(c) => Ok(Ok(accessor.with(|mut access| access.get().table.push(c))?)),
@@ -186,7 +226,16 @@ impl<U> pg::HostConnectionWithStore<U> for Spin {
         this: Resource<PgConnection>,
         statement: String,
         params: Vec<pg::ParameterValue>,
-    ) -> wasmtime::Result<Result<(Vec<pg::Column>, StreamReader<Vec<pg::DbValue>>, FutureReader<Result<(), pg::Error>>), pg::Error>> {
+    ) -> wasmtime::Result<
+        Result<
+            (
+                Vec<pg::Column>,
+                StreamReader<Vec<pg::DbValue>>,
+                FutureReader<Result<(), pg::Error>>,
+            ),
+            pg::Error,
+        >,
+    > {
         let (session, op_timeout) = session_of(accessor, &this)?;
         // Rows are read under the MAX_ROWS_PER_QUERY bound, then handed to the guest as a stream.
         let (columns, rows) = match query(&session, op_timeout, statement, params).await {
@@ -195,7 +244,9 @@ impl<U> pg::HostConnectionWithStore<U> for Spin {
         };
         accessor.with(|mut access| {
             let rows = StreamReader::new(&mut access, rows)?;
-            let done = FutureReader::new(&mut access, async { Ok::<_, wasmtime::Error>(Ok::<(), pg::Error>(())) })?;
+            let done = FutureReader::new(&mut access, async {
+                Ok::<_, wasmtime::Error>(Ok::<(), pg::Error>(()))
+            })?;
             Ok(Ok((columns, rows, done)))
         })
     }
@@ -216,12 +267,21 @@ impl pg::HostConnectionBuilder for HostState {
         Ok(self.table.push(PgBuilder { address })?)
     }
 
-    async fn set_ca_root(&mut self, _this: Resource<PgBuilder>, _certificate: String) -> wasmtime::Result<Result<(), pg::Error>> {
+    async fn set_ca_root(
+        &mut self,
+        _this: Resource<PgBuilder>,
+        _certificate: String,
+    ) -> wasmtime::Result<Result<(), pg::Error>> {
         // Loopback Postgres needs no TLS; production Spin handles custom roots itself.
-        Ok(Err(pg::Error::Other("custom CA roots are not supported by the local host".into())))
+        Ok(Err(pg::Error::Other(
+            "custom CA roots are not supported by the local host".into(),
+        )))
     }
 
-    async fn build(&mut self, this: Resource<PgBuilder>) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+    async fn build(
+        &mut self,
+        this: Resource<PgBuilder>,
+    ) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
         let address = self.table.get(&this)?.address.clone();
         pg::HostConnection::open(self, address).await
     }
@@ -233,8 +293,13 @@ impl pg::HostConnectionBuilder for HostState {
 }
 
 impl<U> pg::HostConnectionBuilderWithStore<U> for Spin {
-    async fn build_async(accessor: &Accessor<U, Self>, this: Resource<PgBuilder>) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
-        let address = accessor.with(|mut access| -> wasmtime::Result<String> { Ok(access.get().table.get(&this)?.address.clone()) })?;
+    async fn build_async(
+        accessor: &Accessor<U, Self>,
+        this: Resource<PgBuilder>,
+    ) -> wasmtime::Result<Result<Resource<PgConnection>, pg::Error>> {
+        let address = accessor.with(|mut access| -> wasmtime::Result<String> {
+            Ok(access.get().table.get(&this)?.address.clone())
+        })?;
         <Spin as pg::HostConnectionWithStore<U>>::open_async(accessor, address).await
     }
 }

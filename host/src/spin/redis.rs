@@ -20,11 +20,17 @@ fn to_error(e: redis::RedisError) -> rd::Error {
     }
 }
 
-fn connection<U>(accessor: &Accessor<U, Spin>, r: &Resource<RedisConnection>) -> wasmtime::Result<ConnectionManager> {
+fn connection<U>(
+    accessor: &Accessor<U, Spin>,
+    r: &Resource<RedisConnection>,
+) -> wasmtime::Result<ConnectionManager> {
     accessor.with(|mut access| Ok(access.get().table.get(r)?.conn.clone()))
 }
 
-async fn run<R: redis::FromRedisValue>(mut conn: ConnectionManager, cmd: redis::Cmd) -> Result<R, rd::Error> {
+async fn run<R: redis::FromRedisValue>(
+    mut conn: ConnectionManager,
+    cmd: redis::Cmd,
+) -> Result<R, rd::Error> {
     cmd.query_async::<R>(&mut conn).await.map_err(to_error)
 }
 
@@ -51,7 +57,11 @@ fn flatten(value: redis::Value, out: &mut Vec<rd::RedisResult>) -> Result<(), rd
         V::Double(d) => out.push(rd::RedisResult::Binary(d.to_string().into_bytes())),
         V::VerbatimString { text, .. } => out.push(rd::RedisResult::Binary(text.into_bytes())),
         V::ServerError(e) => return Err(rd::Error::Other(format!("{e:?}"))),
-        other => return Err(rd::Error::Other(format!("unsupported Redis reply: {other:?}"))),
+        other => {
+            return Err(rd::Error::Other(format!(
+                "unsupported Redis reply: {other:?}"
+            )));
+        }
     }
     Ok(())
 }
@@ -66,10 +76,17 @@ impl rd::HostConnection for HostState {
 }
 
 impl<U> rd::HostConnectionWithStore<U> for Spin {
-    async fn open(accessor: &Accessor<U, Self>, address: String) -> wasmtime::Result<Result<Resource<RedisConnection>, rd::Error>> {
+    async fn open(
+        accessor: &Accessor<U, Self>,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<RedisConnection>, rd::Error>> {
         let (stores, allowed, component) = accessor.with(|mut access| {
             let state = access.get();
-            (state.stores.clone(), state.component.outbound.allows(&address), state.component.id.clone())
+            (
+                state.stores.clone(),
+                state.component.outbound.allows(&address),
+                state.component.id.clone(),
+            )
         });
         if !allowed {
             tracing::warn!(%component, address = %crate::stores::redact(&address), "redis address denied by allowed_outbound_hosts");
@@ -79,7 +96,8 @@ impl<U> rd::HostConnectionWithStore<U> for Spin {
             Ok(c) => c,
             Err(e) => return Ok(Err(rd::Error::Other(format!("{e:#}")))),
         };
-        let resource = accessor.with(|mut access| access.get().table.push(RedisConnection { conn }))?;
+        let resource =
+            accessor.with(|mut access| access.get().table.push(RedisConnection { conn }))?;
         Ok(Ok(resource))
     }
 
@@ -112,12 +130,20 @@ impl<U> rd::HostConnectionWithStore<U> for Spin {
         Ok(run::<()>(c, redis::cmd("SET").arg(key).arg(value).clone()).await)
     }
 
-    async fn incr(accessor: &Accessor<U, Self>, this: Resource<RedisConnection>, key: String) -> wasmtime::Result<Result<i64, rd::Error>> {
+    async fn incr(
+        accessor: &Accessor<U, Self>,
+        this: Resource<RedisConnection>,
+        key: String,
+    ) -> wasmtime::Result<Result<i64, rd::Error>> {
         let c = connection(accessor, &this)?;
         Ok(run(c, redis::cmd("INCR").arg(key).clone()).await)
     }
 
-    async fn del(accessor: &Accessor<U, Self>, this: Resource<RedisConnection>, keys: Vec<String>) -> wasmtime::Result<Result<u32, rd::Error>> {
+    async fn del(
+        accessor: &Accessor<U, Self>,
+        this: Resource<RedisConnection>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, rd::Error>> {
         let c = connection(accessor, &this)?;
         Ok(run(c, redis::cmd("DEL").arg(keys).clone()).await)
     }

@@ -29,7 +29,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after_secs: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -45,8 +50,15 @@ impl ApiError {
     }
 
     /// A dependency is down: the caller may retry after `retry_after_secs`.
-    pub fn unavailable(code: &'static str, message: impl Into<String>, retry_after_secs: u32) -> Self {
-        Self { retry_after_secs: Some(retry_after_secs), ..Self::new(503, code, message) }
+    pub fn unavailable(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after_secs: u32,
+    ) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(503, code, message)
+        }
     }
 
     pub fn internal() -> Self {

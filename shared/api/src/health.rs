@@ -69,7 +69,11 @@ impl Readiness {
 
     /// Names of the dependencies that are down, for the error message.
     pub fn down(&self) -> Vec<&'static str> {
-        self.dependencies.iter().filter(|(_, s)| **s == "down").map(|(d, _)| *d).collect()
+        self.dependencies
+            .iter()
+            .filter(|(_, s)| **s == "down")
+            .map(|(d, _)| *d)
+            .collect()
     }
 }
 
@@ -87,13 +91,21 @@ mod tests {
         assert_eq!(r.status, "ok");
         assert_eq!(r.retry_after_secs(), None);
         let json = serde_json::to_value(&r).expect("json");
-        assert_eq!(json, serde_json::json!({"status":"ok","dependencies":{"redis":"ok","postgres":"ok"}}));
+        assert_eq!(
+            json,
+            serde_json::json!({"status":"ok","dependencies":{"redis":"ok","postgres":"ok"}})
+        );
     }
 
     #[test]
     fn one_dependency_down_makes_the_probe_503_and_names_it() {
         let r = Readiness::from_checks(&[
-            (Dependency::Redis, DependencyStatus::Down { reason: "refused".into() }),
+            (
+                Dependency::Redis,
+                DependencyStatus::Down {
+                    reason: "refused".into(),
+                },
+            ),
             (Dependency::Postgres, DependencyStatus::Ok),
         ]);
         assert_eq!(r.http_status, 503);

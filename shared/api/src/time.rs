@@ -40,12 +40,18 @@ mod tests {
     #[test]
     fn a_leap_day_formats_correctly() {
         // 2024-02-29T12:34:56.789Z
-        assert_eq!(format_unix_millis(1_709_210_096_789), "2024-02-29T12:34:56.789Z");
+        assert_eq!(
+            format_unix_millis(1_709_210_096_789),
+            "2024-02-29T12:34:56.789Z"
+        );
     }
 
     #[test]
     fn the_issue_date_formats_correctly() {
         // 2026-11-25T00:00:00.000Z
-        assert_eq!(format_unix_millis(1_795_564_800_000), "2026-11-25T00:00:00.000Z");
+        assert_eq!(
+            format_unix_millis(1_795_564_800_000),
+            "2026-11-25T00:00:00.000Z"
+        );
     }
 }

@@ -171,13 +171,13 @@ resource "aws_db_instance" "this" {
   ca_cert_identifier     = "rds-ca-rsa2048-g1"
 
   # Automated backups give point-in-time recovery for the whole retention period.
-  backup_retention_period  = var.backup_retention_days
-  backup_window            = "16:00-17:00"
-  maintenance_window       = "sun:17:30-sun:18:30"
-  copy_tags_to_snapshot    = true
-  delete_automated_backups = false
-  deletion_protection      = var.deletion_protection
-  skip_final_snapshot      = false
+  backup_retention_period   = var.backup_retention_days
+  backup_window             = "16:00-17:00"
+  maintenance_window        = "sun:17:30-sun:18:30"
+  copy_tags_to_snapshot     = true
+  delete_automated_backups  = false
+  deletion_protection       = var.deletion_protection
+  skip_final_snapshot       = false
   final_snapshot_identifier = "${var.name}-final"
 
   iam_database_authentication_enabled   = true

@@ -1,0 +1,82 @@
+//! A private `redis-server` on a free loopback port, for tests that need Redis to die and come
+//! back. The shared server is never stopped, flushed or reconfigured by a test.
+
+use anyhow::{Context, Result, bail};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct PrivateRedis {
+    pub port: u16,
+    child: Option<Child>,
+    dir: std::path::PathBuf,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl PrivateRedis {
+    pub fn start() -> Result<Self> {
+        let port = free_port()?;
+        let dir = std::env::temp_dir().join(format!("urr-private-redis-{port}"));
+        std::fs::create_dir_all(&dir)?;
+        let mut redis = Self {
+            port,
+            child: None,
+            dir,
+        };
+        redis.restart()?;
+        Ok(redis)
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (or starts again, on the same port) and waits until it answers.
+    pub fn restart(&mut self) -> Result<()> {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting redis-server (is it installed? scripts/test installs it)")?;
+        self.child = Some(child);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bail!("private redis-server did not start on port {}", self.port)
+    }
+
+    /// Kills the server (SIGKILL): connections drop at once, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,369 @@
+//! The host against the fixture component: every host interface and every per-request limit.
+
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use urr_tests::{AppOptions, spawn_app, spawn_app_with, try_spawn_app};
+
+#[tokio::test]
+async fn component_variables_resolve_with_defaults_overrides_and_errors() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.get_json("/fixture/var/greeting").await.1["value"],
+        "hello, world"
+    );
+    let undefined = app.get_json("/fixture/var/not_declared").await.1;
+    assert!(
+        undefined["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Undefined(\"not_declared\")"),
+        "{undefined}"
+    );
+    let invalid = app.get_json("/fixture/var/Bad-Name").await.1;
+    assert!(
+        invalid["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("InvalidName(\"Bad-Name\")"),
+        "{invalid}"
+    );
+
+    let app = spawn_app_with(AppOptions::fixture().variable("greeting", "annyeong")).await;
+    assert_eq!(
+        app.get_json("/fixture/var/greeting").await.1["value"],
+        "annyeong, world"
+    );
+}
+
+#[tokio::test]
+async fn boot_fails_naming_a_missing_required_variable() {
+    let options = AppOptions::fixture().configure(|c| {
+        c.variables.remove("pg_host");
+    });
+    let err = try_spawn_app(options)
+        .await
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(
+        err.contains("`pg_host`") && err.contains("SPIN_VARIABLE_PG_HOST"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn redis_incr_and_eval_evalsha_round_trip() {
+    let app = spawn_app().await;
+    assert_eq!(app.get_json("/fixture/incr/counter").await.1["value"], 1);
+    assert_eq!(app.get_json("/fixture/incr/counter").await.1["value"], 2);
+    let eval = app.get_json("/fixture/eval").await.1;
+    assert_eq!(eval["eval"], "[RedisResult::Int64(5)]", "{eval}");
+    assert_eq!(eval["evalsha"], "[RedisResult::Int64(10)]", "{eval}");
+    // Guests fall back from EVALSHA to EVAL on this error, so it must stay recognisable.
+    assert!(
+        eval["noscript"]
+            .as_str()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .contains("noscript"),
+        "{eval}"
+    );
+}
+
+#[tokio::test]
+async fn two_tests_never_see_each_others_redis_keys() {
+    let (a, b) = tokio::join!(spawn_app(), spawn_app());
+    assert_ne!(a.key_prefix, b.key_prefix);
+    assert_eq!(a.get_json("/fixture/incr/shared").await.1["value"], 1);
+    assert_eq!(a.get_json("/fixture/incr/shared").await.1["value"], 2);
+    assert_eq!(
+        b.get_json("/fixture/incr/shared").await.1["value"],
+        1,
+        "b must not see a's counter"
+    );
+}
+
+#[tokio::test]
+async fn every_postgres_type_round_trips_with_nulls_and_empty_column_metadata() {
+    let app = spawn_app().await;
+    let (status, report) = app.get_json("/fixture/pg-types").await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["checked"], 24, "{report}");
+    assert_eq!(report["mismatches"], Value::Array(vec![]), "{report}");
+}
+
+#[tokio::test]
+async fn a_sql_error_comes_back_as_a_value_with_its_sqlstate() {
+    let app = spawn_app().await;
+    let error = app.get_json("/fixture/pg-error").await.1;
+    let text = error["error"].as_str().unwrap_or("");
+    assert!(
+        text.contains("42601") && text.contains("syntax error"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_transaction_left_open_never_leaks_into_the_next_request() {
+    // One pooled connection: the second request gets the very session the first one dirtied.
+    let app = spawn_app_with(AppOptions::fixture().configure(|c| c.stores.pg_pool_max = 1)).await;
+    let leak = app.get_json("/fixture/pg-leak/row-1").await.1;
+    let check = app.get_json("/fixture/pg-check/row-1").await.1;
+    assert_eq!(
+        leak["pid"], check["pid"],
+        "the pool of one must hand back the same session"
+    );
+    assert_eq!(check["in_transaction"], false, "{check}");
+    assert_eq!(
+        check["seen"], 0,
+        "the uncommitted row must be gone: {check}"
+    );
+}
+
+#[tokio::test]
+async fn a_guest_trap_is_a_json_500_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    let response = app.get("/fixture/trap").send().await.expect("request");
+    assert_eq!(response.status(), 500);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap_or("").to_string());
+    let body: Value = response.json().await.expect("json body");
+    assert_eq!(body["code"], "internal_error");
+    assert_eq!(body["requestId"].as_str().map(str::to_string), request_id);
+    assert!(
+        !body.to_string().contains("panicked"),
+        "internals must not leak: {body}"
+    );
+    assert_eq!(app.get_json("/health").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_guest_error_is_a_json_500() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/fixture/error").await;
+    assert_eq!(status, 500);
+    assert_eq!(body["code"], "internal_error");
+    assert!(
+        !body.to_string().contains("deliberate"),
+        "internals must not leak: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_guest_past_its_deadline_gets_504_and_does_not_stall_the_server() {
+    let app = spawn_app().await;
+    let started = Instant::now();
+    let spinning = app.get("/fixture/spin").send();
+    let (spun, health) = tokio::join!(spinning, async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.get_json("/health").await.0
+    });
+    let spun = spun.expect("request");
+    assert_eq!(spun.status(), 504);
+    assert_eq!(health, 200, "a busy guest must not block other requests");
+    let elapsed = started.elapsed();
+    // The fixture's deadline is 2 s; a busy loop is interrupted at the next epoch tick.
+    assert!(
+        elapsed >= Duration::from_millis(1900),
+        "answered before the deadline: {elapsed:?}"
+    );
+    let body: Value = spun.json().await.expect("json");
+    assert_eq!(body["code"], "deadline_exceeded");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413_with_or_without_a_content_length() {
+    let app = spawn_app().await;
+    let ok = app
+        .post("/fixture/body-size")
+        .body(vec![b'x'; 4000])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<Value>().await.expect("json")["bytes"], 4000);
+
+    let declared = app
+        .post("/fixture/body-size")
+        .body(vec![b'x'; 5000])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(declared.status(), 413);
+    assert_eq!(
+        declared.json::<Value>().await.expect("json")["code"],
+        "payload_too_large"
+    );
+
+    // Chunked: no Content-Length, so the cap is enforced while reading.
+    let chunks =
+        futures::stream::iter([vec![b'y'; 3000], vec![b'y'; 3000]].map(Ok::<_, std::io::Error>));
+    let chunked = app
+        .post("/fixture/body-size")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(chunked.status(), 413);
+}
+
+#[tokio::test]
+async fn denied_outbound_addresses_are_error_values_not_traps() {
+    let app = spawn_app().await;
+    let redis = app.get_json("/fixture/redis-denied").await.1;
+    assert_eq!(redis["error"], "Error::InvalidAddress", "{redis}");
+    // http_host defaults to 127.0.0.1:9, so port 1 is not allowed.
+    let http = app
+        .get_json("/fixture/outbound?url=http://127.0.0.1:1/")
+        .await
+        .1;
+    assert!(
+        http["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("HttpRequestDenied"),
+        "{http}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_json_404() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/vwr-api/anything").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "not_found");
+    assert_eq!(body["error"], body["message"]);
+}
+
+#[tokio::test]
+async fn spin_headers_are_set_by_the_host_and_cannot_be_forged() {
+    let app = spawn_app().await;
+    let response = app
+        .get("/fixture/headers/alice/posts/7?x=1")
+        .header("spin-path-match-first-name", "mallory")
+        .header("spin-client-addr", "6.6.6.6:1")
+        .send()
+        .await
+        .expect("request");
+    let headers: Value = response.json().await.expect("json");
+    assert_eq!(headers["spin-path-match-first-name"], "alice", "{headers}");
+    assert_eq!(headers["spin-path-info"], "/posts/7");
+    assert_eq!(
+        headers["spin-raw-component-route"],
+        "/fixture/headers/:first_name/..."
+    );
+    assert_eq!(
+        headers["spin-component-route"],
+        "/fixture/headers/:first_name"
+    );
+    assert_eq!(headers["spin-base-path"], "/");
+    assert!(
+        headers["spin-full-url"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("/fixture/headers/alice/posts/7?x=1")
+    );
+    assert!(
+        headers["spin-client-addr"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("127.0.0.1:"),
+        "{headers}"
+    );
+}
+
+#[tokio::test]
+async fn guest_output_is_captured_for_failing_tests() {
+    let app = spawn_app().await;
+    assert_eq!(app.get_json("/fixture/print").await.0, 200);
+    let output = app.guest_output();
+    assert!(
+        output.contains("[fixture] fixture says hello on stdout"),
+        "{output}"
+    );
+    assert!(
+        output.contains("[fixture] fixture says hello on stderr"),
+        "{output}"
+    );
+}
+
+#[tokio::test]
+async fn readiness_is_200_with_both_stores() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/health/ready").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        serde_json::json!({"status":"ok","dependencies":{"redis":"ok","postgres":"ok"}})
+    );
+}
+
+#[tokio::test]
+async fn beyond_its_concurrency_and_queue_a_component_sheds_with_503() {
+    let app = spawn_app_with(AppOptions::fixture().configure(|c| {
+        c.limits.max_concurrency = 1;
+        c.limits.max_waiting = 0;
+    }))
+    .await;
+    let busy = app.get("/fixture/spin").send();
+    let shed = async {
+        // Wait until the busy request holds the only slot, however slow the machine is.
+        let busy_marker = "urr_in_flight_requests{component=\"fixture\"} 1";
+        while !app.host().metrics_text().contains(busy_marker) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        app.get("/fixture/var/greeting")
+            .send()
+            .await
+            .expect("request")
+    };
+    let (busy, shed) = tokio::join!(busy, shed);
+    assert_eq!(busy.expect("request").status(), 504);
+    assert_eq!(shed.status(), 503);
+    assert_eq!(
+        shed.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_eq!(
+        shed.json::<Value>().await.expect("json")["code"],
+        "overloaded"
+    );
+    // The slot is free again once the busy request is over.
+    assert_eq!(app.get_json("/fixture/var/greeting").await.0, 200);
+    let metrics = app.host().metrics_text();
+    assert!(
+        metrics.contains("urr_shed_requests_total{component=\"fixture\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_component_and_status_class() {
+    let app = spawn_app().await;
+    app.get_json("/health").await;
+    app.get_json("/fixture/error").await;
+    let metrics = app
+        .get("/metrics")
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("urr_requests_total{component=\"health\",class=\"2xx\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("urr_requests_total{component=\"fixture\",class=\"5xx\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("urr_instantiation_seconds_count{component=\"fixture\"} 1"),
+        "{metrics}"
+    );
+}
