@@ -394,9 +394,12 @@ max_concurrency = 8
             error_of(&GOOD.replace("spin_manifest_version = 2", "spin_manifest_version = 1"))
                 .contains("must be 2")
         );
-        assert!(
-            error_of(&GOOD.replace("[component.health]", "[component.Health_X]"))
-                .contains("kebab-case")
-        );
+        for bad in ["Health", "health_x", "-health", "health-", "hea--lth", ""] {
+            assert!(
+                validate_component_id(bad).is_err(),
+                "{bad} should be rejected"
+            );
+        }
+        assert!(validate_component_id("auth-refresh").is_ok());
     }
 }

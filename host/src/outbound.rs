@@ -121,10 +121,10 @@ impl AllowedHost {
 
 /// Splits `host:port`, keeping bracketed IPv6 hosts intact.
 fn split_host_port(s: &str) -> (&str, Option<&str>) {
-    if let Some(rest) = s.strip_prefix('[') {
-        if let Some((host, after)) = rest.split_once(']') {
-            return (host, after.strip_prefix(':'));
-        }
+    if let Some(rest) = s.strip_prefix('[')
+        && let Some((host, after)) = rest.split_once(']')
+    {
+        return (host, after.strip_prefix(':'));
     }
     match s.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => (h, Some(p)),

@@ -118,14 +118,14 @@ async fn send(
         .await
         .map_err(|_| Error::HttpResponseTimeout)?
         .map_err(|_| Error::HttpProtocolError)?;
-    if let Some(len) = response
+    let declared_len = response
         .headers()
         .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(len) = declared_len
+        && len > settings.max_response_bytes as u64
     {
-        if len > settings.max_response_bytes as u64 {
-            return Err(Error::HttpResponseBodySize(Some(len)));
-        }
+        return Err(Error::HttpResponseBodySize(Some(len)));
     }
     let max = settings.max_response_bytes;
     Ok(response.map(|incoming| {

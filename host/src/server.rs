@@ -573,10 +573,10 @@ impl hyper::body::Body for NotifyOnEnd {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(None) = polled {
-            if let Some(done) = self.done.take() {
-                let _ = done.send(());
-            }
+        if let Poll::Ready(None) = polled
+            && let Some(done) = self.done.take()
+        {
+            let _ = done.send(());
         }
         polled
     }

@@ -153,12 +153,15 @@ pub async fn delete_prefixed_keys(redis_url: &str, prefix: &str) -> Result<()> {
     Ok(())
 }
 
+/// A last adjustment of the host settings before boot.
+pub type Configure = Box<dyn FnOnce(&mut HostConfig)>;
+
 /// How to start a test host.
 pub struct AppOptions {
     pub manifest: PathBuf,
     pub variables: Vec<(String, String)>,
     pub redis_url: Option<String>,
-    pub configure: Option<Box<dyn FnOnce(&mut HostConfig)>>,
+    pub configure: Option<Configure>,
 }
 
 impl AppOptions {

@@ -38,10 +38,10 @@ async fn ready() -> Response {
     let readiness =
         Readiness::from_checks(&[(Dependency::Redis, redis), (Dependency::Postgres, postgres)]);
     let mut response = json(readiness.http_status, &readiness);
-    if let Some(secs) = readiness.retry_after_secs() {
-        if let Ok(v) = secs.to_string().parse() {
-            response.headers_mut().insert("retry-after", v);
-        }
+    if let Some(secs) = readiness.retry_after_secs()
+        && let Ok(v) = secs.to_string().parse()
+    {
+        response.headers_mut().insert("retry-after", v);
     }
     response
 }

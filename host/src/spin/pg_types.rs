@@ -5,6 +5,12 @@
 //! error, as Spin does. `db-null` binds as an untyped NULL so the server infers its type from
 //! context: a NULL fits a column of any type.
 
+// `pg::Error` is the interface's own error type: it goes back to the guest by value.
+#![expect(
+    clippy::result_large_err,
+    reason = "pg::Error is the WIT interface's error type, returned to the guest as is"
+)]
+
 use super::pg;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use rust_decimal::Decimal;
@@ -13,6 +19,12 @@ use sqlx::postgres::{PgArgumentBuffer, PgRow, PgTypeInfo, PgValueRef, Postgres};
 use sqlx::{Column as _, Row as _, TypeInfo as _, ValueRef as _};
 use std::ops::Bound;
 use std::str::FromStr;
+
+/// A range as the interface carries it: optional (value, bound kind) at each end.
+type WitRange<T> = (
+    Option<(T, pg::RangeBoundKind)>,
+    Option<(T, pg::RangeBoundKind)>,
+);
 
 pub type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
@@ -66,10 +78,7 @@ fn bound<T, U>(
 }
 
 fn range<T, U>(
-    r: (
-        Option<(T, pg::RangeBoundKind)>,
-        Option<(T, pg::RangeBoundKind)>,
-    ),
+    r: WitRange<T>,
     f: impl Fn(T) -> Result<U, pg::Error>,
 ) -> Result<PgRange<U>, pg::Error> {
     Ok(PgRange {
@@ -173,13 +182,7 @@ pub fn columns(row: &PgRow) -> Vec<pg::Column> {
         .collect()
 }
 
-fn range_out<T, U>(
-    r: PgRange<T>,
-    f: impl Fn(T) -> U,
-) -> (
-    Option<(U, pg::RangeBoundKind)>,
-    Option<(U, pg::RangeBoundKind)>,
-) {
+fn range_out<T, U>(r: PgRange<T>, f: impl Fn(T) -> U) -> WitRange<U> {
     let conv = |b: Bound<T>| match b {
         Bound::Included(v) => Some((f(v), pg::RangeBoundKind::Inclusive)),
         Bound::Excluded(v) => Some((f(v), pg::RangeBoundKind::Exclusive)),

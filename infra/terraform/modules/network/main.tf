@@ -2,19 +2,33 @@
 # Spin fleet and the one-shot migration task; private "data" subnets hold Redis, Postgres and RDS
 # Proxy and have no route to the internet at all.
 
+data "aws_region" "current" {}
+
+# Zones are pinned by name (<region>a, b, c, d unless given), so the set never grows by itself
+# when AWS opens a new zone.
 data "aws_availability_zones" "available" {
   state = "available"
 
   filter {
-    name   = "opt-in-status"
-    values = ["opt-in-not-required"]
+    name   = "zone-name"
+    values = local.candidate_zone_names
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) >= var.az_count
+      error_message = "Fewer available zones than az_count among the candidate zone names."
+    }
   }
 }
 
-data "aws_region" "current" {}
-
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  candidate_zone_names = var.availability_zones != null ? var.availability_zones : [
+    for letter in ["a", "b", "c", "d"] : "${data.aws_region.current.region}${letter}"
+  ]
+  azs = slice([
+    for zone in local.candidate_zone_names : zone if contains(data.aws_availability_zones.available.names, zone)
+  ], 0, var.az_count)
 
   # For a /16: /24 public subnets at the bottom of the range, /20 app subnets (room for a large
   # fleet) and /24 data subnets near the top.

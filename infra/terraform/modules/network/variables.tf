@@ -25,6 +25,12 @@ variable "az_count" {
   }
 }
 
+variable "availability_zones" {
+  type        = list(string)
+  description = "Candidate zone names, in order of preference; null uses <region>a, b, c and d. The first az_count available ones are used."
+  default     = null
+}
+
 variable "enable_nat_gateway" {
   type        = bool
   description = "Create NAT gateways for the app subnets. The fleet needs egress to the payment provider and to the Spin release download."

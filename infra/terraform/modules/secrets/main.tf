@@ -28,67 +28,45 @@ locals {
 
 # --- KMS ---------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "kms" {
-  # Account-level delegation: IAM policies decide who may use the key.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  # CloudWatch Logs encrypts log groups of this account and region with the key.
-  statement {
-    sid = "CloudWatchLogs"
-    actions = [
-      "kms:Encrypt*",
-      "kms:Decrypt*",
-      "kms:ReEncrypt*",
-      "kms:GenerateDataKey*",
-      "kms:Describe*",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
-    }
-  }
-
-  # CloudWatch alarms publish to the KMS-encrypted SNS alarm topic.
-  statement {
-    sid       = "CloudWatchAlarmsToSns"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_kms_key" "this" {
   description             = "URR Edge ${var.name}: secrets, parameters, logs, caches, databases"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
-  policy                  = data.aws_iam_policy_document.kms.json
+
+  # A key policy's "*" resource means this key.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Account-level delegation: IAM policies decide who may use the key.
+        Sid       = "AccountAdministration"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        # CloudWatch Logs encrypts this account's log groups in this region with the key.
+        Sid       = "CloudWatchLogs"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*" }
+        }
+      },
+      {
+        # CloudWatch alarms publish to the KMS-encrypted SNS alarm topic.
+        Sid       = "CloudWatchAlarmsToSns"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+    ]
+  })
 }
 
 resource "aws_kms_alias" "this" {

@@ -6,13 +6,8 @@ data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  managed_rule_groups = {
-    # Known bad sources first: cheapest to evaluate, drops the most obvious abuse.
-    AWSManagedRulesAmazonIpReputationList = 10
-    AWSManagedRulesCommonRuleSet          = 20
-    AWSManagedRulesKnownBadInputsRuleSet  = 30
-    AWSManagedRulesSQLiRuleSet            = 40
-  }
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
 }
 
 resource "aws_wafv2_web_acl" "this" {
@@ -52,34 +47,157 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
-  dynamic "rule" {
-    for_each = local.managed_rule_groups
+  # Known bad sources first: cheapest to evaluate, drops the most obvious abuse.
+  rule {
+    name     = "AWSManagedRulesAmazonIpReputationList"
+    priority = 10
 
-    content {
-      name     = rule.key
-      priority = rule.value
+    override_action {
+      none {}
+    }
 
-      override_action {
-        none {}
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesAmazonIpReputationList"
+        vendor_name = "AWS"
       }
+    }
 
-      statement {
-        managed_rule_group_statement {
-          name        = rule.key
-          vendor_name = "AWS"
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-AWSManagedRulesAmazonIpReputationList"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # OWASP-style common protections.
+  rule {
+    name     = "AWSManagedRulesCommonRuleSet"
+    priority = 20
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesCommonRuleSet"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-AWSManagedRulesCommonRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # Known exploit payloads (Log4Shell and similar).
+  rule {
+    name     = "AWSManagedRulesKnownBadInputsRuleSet"
+    priority = 30
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-AWSManagedRulesKnownBadInputsRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # SQL injection patterns.
+  rule {
+    name     = "AWSManagedRulesSQLiRuleSet"
+    priority = 40
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesSQLiRuleSet"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-AWSManagedRulesSQLiRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # VPNs, Tor and hosting providers. Hosting-provider addresses (where scalper bots run) are
+  # blocked; VPN and Tor users are only counted unless block_anonymous_vpn_ips is set. The payment
+  # provider's webhook calls come from servers, so that path is exempt.
+  rule {
+    name     = "AWSManagedRulesAnonymousIpList"
+    priority = 45
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesAnonymousIpList"
+        vendor_name = "AWS"
+
+        dynamic "rule_action_override" {
+          for_each = var.block_anonymous_vpn_ips ? [] : ["AnonymousIPList"]
+
+          content {
+            name = rule_action_override.value
+
+            action_to_use {
+              count {}
+            }
+          }
+        }
+
+        scope_down_statement {
+          not_statement {
+            statement {
+              byte_match_statement {
+                search_string         = var.webhook_path_fragment
+                positional_constraint = "CONTAINS"
+
+                field_to_match {
+                  uri_path {}
+                }
+
+                text_transformation {
+                  priority = 0
+                  type     = "LOWERCASE"
+                }
+              }
+            }
+          }
         }
       }
+    }
 
-      visibility_config {
-        cloudwatch_metrics_enabled = true
-        metric_name                = "${var.name}-${rule.key}"
-        sampled_requests_enabled   = true
-      }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-AWSManagedRulesAnonymousIpList"
+      sampled_requests_enabled   = true
     }
   }
 
   # Bot Control costs extra per request and can challenge non-browser API clients: off unless
-  # asked for.
+  # asked for. The payment provider's webhook is exempt here too.
   dynamic "rule" {
     for_each = var.enable_bot_control ? [1] : []
 
@@ -99,6 +217,26 @@ resource "aws_wafv2_web_acl" "this" {
           managed_rule_group_configs {
             aws_managed_rules_bot_control_rule_set {
               inspection_level = var.bot_control_inspection_level
+            }
+          }
+
+          scope_down_statement {
+            not_statement {
+              statement {
+                byte_match_statement {
+                  search_string         = var.webhook_path_fragment
+                  positional_constraint = "CONTAINS"
+
+                  field_to_match {
+                    uri_path {}
+                  }
+
+                  text_transformation {
+                    priority = 0
+                    type     = "LOWERCASE"
+                  }
+                }
+              }
             }
           }
         }
@@ -121,47 +259,34 @@ resource "aws_wafv2_web_acl" "this" {
 
 # --- Logging -----------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "kms" {
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid = "CloudWatchLogs"
-    actions = [
-      "kms:Encrypt*",
-      "kms:Decrypt*",
-      "kms:ReEncrypt*",
-      "kms:GenerateDataKey*",
-      "kms:Describe*",
-    ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:aws:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:*"]
-    }
-  }
-}
-
 resource "aws_kms_key" "logs" {
   description             = "URR Edge ${var.name}: WAF logs"
   enable_key_rotation     = true
   deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
+
+  # A key policy's "*" resource means this key.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministration"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogs"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:${local.region}:${local.account_id}:log-group:*" }
+        }
+      },
+    ]
+  })
 }
 
 resource "aws_cloudwatch_log_group" "this" {

@@ -42,6 +42,18 @@ variable "bot_control_inspection_level" {
   }
 }
 
+variable "block_anonymous_vpn_ips" {
+  type        = bool
+  description = "Block (instead of count) requests from VPNs, Tor and open proxies. Hosting-provider addresses are always blocked."
+  default     = false
+}
+
+variable "webhook_path_fragment" {
+  type        = string
+  description = "URI path fragment of the payment provider's webhook, exempt from the anonymous-IP and bot rules (the provider calls from servers)."
+  default     = "/payments/webhook"
+}
+
 variable "log_retention_days" {
   type        = number
   description = "Retention of the WAF log group, in days."
