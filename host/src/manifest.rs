@@ -102,6 +102,8 @@ pub struct HostOptions {
     pub deadline_ms: Option<u64>,
     /// Largest request body in bytes (default: the host's).
     pub max_body_bytes: Option<usize>,
+    /// Reuse instances across requests (default: the host's setting, off). See docs/operations.md.
+    pub reuse_instances: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,6 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use tokio_util::task::TaskTracker;
 use urr_api::ApiError;
 use wasmtime::Store;
+use wasmtime_wasi_http::p3::bindings::Service;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -76,6 +77,7 @@ struct App {
     router: Router,
     stores: Arc<Stores>,
     gates: Vec<Gate>,
+    pools: Vec<InstancePool>,
     metrics: Metrics,
     config: HostConfig,
 }
@@ -168,7 +170,13 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let pools = runtime
+        .components
+        .iter()
+        .map(|_| InstancePool::default())
+        .collect();
     let app = Arc::new(App {
+        pools,
         runtime,
         router,
         stores,
@@ -444,7 +452,7 @@ async fn run_component(
     }
     let guest_request = Request::from_parts(parts, Full::new(body).map_err(never_fails));
 
-    match invoke(app, component, guest_request, deadline, permit, metrics).await {
+    match invoke(app, index, guest_request, deadline, permit).await {
         Ok(response) => response,
         Err(Failure::Deadline) => {
             tracing::warn!(request_id = %id, component = %component.decl.id, "guest passed its deadline of {:?}", limits.deadline);
@@ -467,18 +475,44 @@ enum Failure {
 
 /// Runs one request in a fresh instance. The store lives in its own task until the response body
 /// has been consumed (the guest writes the body after `handle` returns) or the deadline passes.
-async fn invoke<B>(
+/// One instance of a component with the store it lives in.
+pub(crate) struct Instance {
+    store: Store<HostState>,
+    service: Service,
+    uses: u32,
+}
+
+/// Idle instances of one component, kept only in instance-reuse mode.
+#[derive(Default)]
+pub(crate) struct InstancePool {
+    idle: std::sync::Mutex<Vec<Instance>>,
+}
+
+/// Requests one reused instance may serve before it is replaced, so a slow leak in a guest
+/// (memory, resources) cannot grow without bound.
+pub const MAX_USES_PER_INSTANCE: u32 = 10_000;
+/// Idle instances kept per component in reuse mode.
+pub const MAX_IDLE_INSTANCES: usize = 32;
+
+impl InstancePool {
+    fn take(&self) -> Option<Instance> {
+        self.idle.lock().ok()?.pop()
+    }
+
+    fn put(&self, instance: Instance) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE_INSTANCES
+        {
+            idle.push(instance);
+        }
+    }
+}
+
+async fn instantiate(
     app: &Arc<App>,
     component: &LoadedComponent,
-    request: Request<B>,
-    deadline: tokio::time::Instant,
-    permit: OwnedSemaphorePermit,
     metrics: &crate::metrics::ComponentMetrics,
-) -> Result<Response<ResponseBody>, Failure>
-where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<wasmtime_wasi_http::Error>,
-{
+) -> Result<Instance, Failure> {
     let config = &app.config;
     let state = HostState::new(
         component.context.clone(),
@@ -490,9 +524,7 @@ where
     let mut store = Store::new(&app.runtime.engine, state);
     store.limiter(|s| &mut s.limits);
     // Yield to the executor at every epoch tick, so a busy guest cannot starve the deadline timer.
-    store.set_epoch_deadline(1);
     store.epoch_deadline_async_yield_and_update(1);
-
     let started = Instant::now();
     let service = component
         .pre
@@ -500,43 +532,92 @@ where
         .await
         .map_err(|e| Failure::Guest(format!("instantiation: {e:?}")))?;
     metrics.record_instantiation(started.elapsed());
+    Ok(Instance {
+        store,
+        service,
+        uses: 0,
+    })
+}
 
-    let (request, request_io) =
-        wasmtime_wasi_http::p3::Request::from_http(&mut store.data_mut().outbound_http, request);
+/// Runs one request in an instance: a fresh one per request (as Spin does), or, in reuse mode,
+/// an idle one that finished its last request cleanly. The store lives in its own task until the
+/// response body has been consumed (the guest writes the body after `handle` returns) or the
+/// deadline passes; an instance that trapped, timed out or was cut off is never reused.
+async fn invoke<B>(
+    app: &Arc<App>,
+    index: usize,
+    request: Request<B>,
+    deadline: tokio::time::Instant,
+    permit: OwnedSemaphorePermit,
+) -> Result<Response<ResponseBody>, Failure>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    let component = &app.runtime.components[index];
+    let metrics = &app.metrics.components[index].1;
+    let reuse = app.config.reuse_instances || component.decl.options.reuse_instances == Some(true);
+    let pooled = if reuse { app.pools[index].take() } else { None };
+    let mut instance = match pooled {
+        Some(instance) => instance,
+        None => instantiate(app, component, metrics).await?,
+    };
+    instance.uses += 1;
+    instance.store.set_epoch_deadline(1);
+
+    let (request, request_io) = wasmtime_wasi_http::p3::Request::from_http(
+        &mut instance.store.data_mut().outbound_http,
+        request,
+    );
     let (response_tx, response_rx) = oneshot::channel();
     let (body_done_tx, body_done_rx) = oneshot::channel::<()>();
+    let app_for_task = app.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        let run = store.run_concurrent(async move |accessor| -> wasmtime::Result<()> {
-            let response = match service.handle(accessor, request).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(code)) => {
-                    let _ = response_tx.send(Err(Failure::Guest(format!(
-                        "guest returned error-code {code:?}"
-                    ))));
-                    return Ok(());
+        let Instance {
+            mut store,
+            service,
+            uses,
+        } = instance;
+        let run =
+            store.run_concurrent(async move |accessor| -> wasmtime::Result<(Service, bool)> {
+                let response = match service.handle(accessor, request).await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(code)) => {
+                        let _ = response_tx.send(Err(Failure::Guest(format!(
+                            "guest returned error-code {code:?}"
+                        ))));
+                        return Ok((service, false));
+                    }
+                    Err(trap) => {
+                        let _ = response_tx
+                            .send(Err(Failure::Guest(format!("guest trapped: {trap:?}"))));
+                        return Ok((service, false));
+                    }
+                };
+                match accessor.with(|mut access| response.into_http(&mut access, request_io)) {
+                    Ok(http_response) => {
+                        let _ = response_tx.send(Ok(http_response));
+                        // Keep driving the guest while hyper consumes the body.
+                        let body_complete = body_done_rx.await.is_ok();
+                        Ok((service, body_complete))
+                    }
+                    Err(e) => {
+                        let _ = response_tx
+                            .send(Err(Failure::Guest(format!("invalid response: {e:?}"))));
+                        Ok((service, false))
+                    }
                 }
-                Err(trap) => {
-                    let _ =
-                        response_tx.send(Err(Failure::Guest(format!("guest trapped: {trap:?}"))));
-                    return Ok(());
-                }
-            };
-            match accessor.with(|mut access| response.into_http(&mut access, request_io)) {
-                Ok(http_response) => {
-                    let _ = response_tx.send(Ok(http_response));
-                    // Keep driving the guest while hyper consumes the body.
-                    let _ = body_done_rx.await;
-                }
-                Err(e) => {
-                    let _ =
-                        response_tx.send(Err(Failure::Guest(format!("invalid response: {e:?}"))));
-                }
-            }
-            Ok(())
-        });
+            });
         match tokio::time::timeout_at(deadline, run).await {
-            Ok(Ok(Ok(()))) | Err(_) => {}
+            Ok(Ok(Ok((service, true)))) if reuse && uses < MAX_USES_PER_INSTANCE => {
+                app_for_task.pools[index].put(Instance {
+                    store,
+                    service,
+                    uses,
+                });
+            }
+            Ok(Ok(Ok(_))) | Err(_) => {}
             Ok(Ok(Err(e))) | Ok(Err(e)) => tracing::debug!("guest task ended with: {e:?}"),
         }
     });

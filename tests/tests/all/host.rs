@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 use urr_tests::{AppOptions, spawn_app, spawn_app_with, try_spawn_app};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn component_variables_resolve_with_defaults_overrides_and_errors() {
     let app = spawn_app().await;
     assert_eq!(
@@ -35,7 +35,7 @@ async fn component_variables_resolve_with_defaults_overrides_and_errors() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boot_fails_naming_a_missing_required_variable() {
     let options = AppOptions::fixture().configure(|c| {
         c.variables.remove("pg_host");
@@ -51,7 +51,7 @@ async fn boot_fails_naming_a_missing_required_variable() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_incr_and_eval_evalsha_round_trip() {
     let app = spawn_app().await;
     assert_eq!(app.get_json("/fixture/incr/counter").await.1["value"], 1);
@@ -70,7 +70,7 @@ async fn redis_incr_and_eval_evalsha_round_trip() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tests_never_see_each_others_redis_keys() {
     let (a, b) = tokio::join!(spawn_app(), spawn_app());
     assert_ne!(a.key_prefix, b.key_prefix);
@@ -83,7 +83,7 @@ async fn two_tests_never_see_each_others_redis_keys() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_postgres_type_round_trips_with_nulls_and_empty_column_metadata() {
     let app = spawn_app().await;
     let (status, report) = app.get_json("/fixture/pg-types").await;
@@ -92,7 +92,7 @@ async fn every_postgres_type_round_trips_with_nulls_and_empty_column_metadata() 
     assert_eq!(report["mismatches"], Value::Array(vec![]), "{report}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sql_error_comes_back_as_a_value_with_its_sqlstate() {
     let app = spawn_app().await;
     let error = app.get_json("/fixture/pg-error").await.1;
@@ -103,7 +103,7 @@ async fn a_sql_error_comes_back_as_a_value_with_its_sqlstate() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_left_open_never_leaks_into_the_next_request() {
     // One pooled connection: the second request gets the very session the first one dirtied.
     let app = spawn_app_with(AppOptions::fixture().configure(|c| c.stores.pg_pool_max = 1)).await;
@@ -120,7 +120,7 @@ async fn a_transaction_left_open_never_leaks_into_the_next_request() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_trap_is_a_json_500_and_the_server_keeps_serving() {
     let app = spawn_app().await;
     let response = app.get("/fixture/trap").send().await.expect("request");
@@ -139,7 +139,7 @@ async fn a_guest_trap_is_a_json_500_and_the_server_keeps_serving() {
     assert_eq!(app.get_json("/health").await.0, 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_error_is_a_json_500() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/fixture/error").await;
@@ -151,7 +151,7 @@ async fn a_guest_error_is_a_json_500() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_past_its_deadline_gets_504_and_does_not_stall_the_server() {
     let app = spawn_app().await;
     let started = Instant::now();
@@ -173,7 +173,7 @@ async fn a_guest_past_its_deadline_gets_504_and_does_not_stall_the_server() {
     assert_eq!(body["code"], "deadline_exceeded");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_body_is_413_with_or_without_a_content_length() {
     let app = spawn_app().await;
     let ok = app
@@ -209,7 +209,7 @@ async fn an_oversized_body_is_413_with_or_without_a_content_length() {
     assert_eq!(chunked.status(), 413);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_outbound_addresses_are_error_values_not_traps() {
     let app = spawn_app().await;
     let redis = app.get_json("/fixture/redis-denied").await.1;
@@ -228,7 +228,7 @@ async fn denied_outbound_addresses_are_error_values_not_traps() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_route_is_a_json_404() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/vwr-api/anything").await;
@@ -237,7 +237,7 @@ async fn an_unknown_route_is_a_json_404() {
     assert_eq!(body["error"], body["message"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spin_headers_are_set_by_the_host_and_cannot_be_forged() {
     let app = spawn_app().await;
     let response = app
@@ -274,7 +274,7 @@ async fn spin_headers_are_set_by_the_host_and_cannot_be_forged() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_output_is_captured_for_failing_tests() {
     let app = spawn_app().await;
     assert_eq!(app.get_json("/fixture/print").await.0, 200);
@@ -289,7 +289,7 @@ async fn guest_output_is_captured_for_failing_tests() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_is_200_with_both_stores() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/health/ready").await;
@@ -300,7 +300,7 @@ async fn readiness_is_200_with_both_stores() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_its_concurrency_and_queue_a_component_sheds_with_503() {
     let app = spawn_app_with(AppOptions::fixture().configure(|c| {
         c.limits.max_concurrency = 1;
@@ -332,16 +332,25 @@ async fn beyond_its_concurrency_and_queue_a_component_sheds_with_503() {
         shed.json::<Value>().await.expect("json")["code"],
         "overloaded"
     );
-    // The slot is free again once the busy request is over.
-    assert_eq!(app.get_json("/fixture/var/greeting").await.0, 200);
+    // The slot is free again once the busy request's instance is gone (a moment after its 504).
+    let mut status = 0;
+    for _ in 0..100 {
+        status = app.get_json("/fixture/var/greeting").await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 200, "the slot must be released");
     let metrics = app.host().metrics_text();
-    assert!(
-        metrics.contains("urr_shed_requests_total{component=\"fixture\"} 1"),
-        "{metrics}"
-    );
+    let shed_count = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("urr_shed_requests_total{component=\"fixture\"} "))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(shed_count >= Some(1), "{metrics}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_per_component_and_status_class() {
     let app = spawn_app().await;
     app.get_json("/health").await;
@@ -365,5 +374,31 @@ async fn metrics_count_requests_per_component_and_status_class() {
     assert!(
         metrics.contains("urr_instantiation_seconds_count{component=\"fixture\"} 1"),
         "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_gets_a_fresh_instance_unless_reuse_is_on() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.get_json("/fixture/served").await.1["served"],
+            1,
+            "state leaked between requests"
+        );
+    }
+    let reusing =
+        spawn_app_with(AppOptions::fixture().configure(|c| c.reuse_instances = true)).await;
+    let mut most = 0;
+    for _ in 0..5 {
+        most = most.max(
+            reusing.get_json("/fixture/served").await.1["served"]
+                .as_u64()
+                .unwrap_or(0),
+        );
+    }
+    assert!(
+        most > 1,
+        "reuse mode should serve sequential requests from one instance (saw {most})"
     );
 }

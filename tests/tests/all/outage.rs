@@ -3,7 +3,7 @@
 use std::time::Duration;
 use urr_tests::{AppOptions, PrivateRedis, spawn_app_with};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_redis_down_and_back_while_the_host_keeps_serving() {
     let mut redis = PrivateRedis::start().expect("private redis");
     let app = spawn_app_with(AppOptions::fixture().redis(&redis.url())).await;

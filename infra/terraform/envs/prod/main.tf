@@ -213,7 +213,7 @@ module "migrations" {
   database_name           = module.postgres.database_name
   master_secret_arn       = module.postgres.master_user_secret_arn
   role_secret_arns        = module.secrets.database_secret_arns
-  image_tag               = var.app_version
+  image_tag               = coalesce(var.migrations_version, var.app_version)
   force_delete_repository = local.force_destroy_artifacts
 }
 

@@ -64,6 +64,12 @@ variable "app_version" {
   description = "App version to run: the tag (or sha256 digest) pushed with `spin registry push`; the migration image carries the same tag. Changing it rolls the fleet."
 }
 
+variable "migrations_version" {
+  type        = string
+  description = "Tag of the migration image the migration task runs; null means app_version. Set it ahead of app_version to expand the schema before the fleet rolls (docs/deploy.md)."
+  default     = null
+}
+
 variable "spin_version" {
   type        = string
   description = "Spin release installed on the fleet (WASI 0.3 support: 4.1.0 or newer)."

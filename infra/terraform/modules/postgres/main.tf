@@ -29,15 +29,16 @@ resource "aws_security_group" "proxy" {
   tags = { Name = "${var.name}-rds-proxy" }
 }
 
+# count, not for_each: the group IDs are unknown until the groups exist, their number is not.
 resource "aws_vpc_security_group_ingress_rule" "proxy_clients" {
-  for_each = toset(var.client_security_group_ids)
+  count = length(var.client_security_group_ids)
 
   security_group_id            = aws_security_group.proxy.id
   description                  = "Postgres from an allowed client security group"
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432
-  referenced_security_group_id = each.value
+  referenced_security_group_id = var.client_security_group_ids[count.index]
 }
 
 resource "aws_vpc_security_group_egress_rule" "proxy_to_db" {
@@ -68,14 +69,14 @@ resource "aws_vpc_security_group_ingress_rule" "db_from_proxy" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "db_direct" {
-  for_each = toset(var.direct_access_security_group_ids)
+  count = length(var.direct_access_security_group_ids)
 
   security_group_id            = aws_security_group.db.id
   description                  = "Postgres directly (role bootstrap and migrations need DDL and a session)"
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432
-  referenced_security_group_id = each.value
+  referenced_security_group_id = var.direct_access_security_group_ids[count.index]
 }
 
 # --- Parameters ------------------------------------------------------------------------------------

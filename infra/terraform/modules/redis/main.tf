@@ -25,15 +25,16 @@ resource "aws_security_group" "this" {
   tags = { Name = "${var.name}-redis" }
 }
 
+# count, not for_each: the group IDs are unknown until the groups exist, their number is not.
 resource "aws_vpc_security_group_ingress_rule" "clients" {
-  for_each = toset(var.client_security_group_ids)
+  count = length(var.client_security_group_ids)
 
   security_group_id            = aws_security_group.this.id
   description                  = "Redis over TLS from an allowed client security group"
   ip_protocol                  = "tcp"
   from_port                    = var.port
   to_port                      = var.port
-  referenced_security_group_id = each.value
+  referenced_security_group_id = var.client_security_group_ids[count.index]
 }
 
 resource "aws_elasticache_parameter_group" "this" {

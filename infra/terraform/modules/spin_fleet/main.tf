@@ -290,12 +290,34 @@ resource "aws_iam_role_policy" "instance" {
   policy = data.aws_iam_policy_document.instance.json
 }
 
-# Session Manager instead of SSH (no key pairs, no port 22).
-resource "aws_iam_role_policy_attachment" "session_manager" {
+# Session Manager instead of SSH (no key pairs, no port 22). The minimal set of actions, not the
+# AmazonSSMManagedInstanceCore managed policy, which would also let the instance read every
+# parameter in the account.
+data "aws_iam_policy_document" "session_manager" {
+  statement {
+    sid       = "RegisterWithSsm"
+    actions   = ["ssm:UpdateInstanceInformation"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*"]
+  }
+
+  statement {
+    sid = "SessionChannels"
+    actions = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "session_manager" {
   count = var.enable_session_manager ? 1 : 0
 
-  role       = aws_iam_role.this.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+  name   = "session-manager"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.session_manager.json
 }
 
 resource "aws_iam_instance_profile" "this" {
