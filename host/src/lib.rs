@@ -16,9 +16,11 @@
 //! - `stores`     — shared Redis connections and Postgres pools
 //! - `metrics`    — Prometheus text at `/metrics`
 //! - `build`      — `urr-edge build`, like `spin build`
+//! - `database`   — component roles, database creation, migrations
 
 pub mod build;
 pub mod config;
+pub mod database;
 mod guest_log;
 pub mod manifest;
 pub mod metrics;

@@ -61,38 +61,119 @@ pub fn host_port(url: &str) -> String {
         .to_string()
 }
 
-/// The same server URL with another database name.
-pub fn with_database(url: &str, database: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
-    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    let query = tail
-        .split_once('?')
-        .map(|(_, q)| format!("?{q}"))
-        .unwrap_or_default();
-    format!("{scheme}://{authority}/{database}{query}")
+pub use urr_edge::database::{as_role, with_database};
+
+/// The template every test database is copied from: migrated once per run (per migration set).
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Name of the template for the current migrations: a changed migration gets a new template.
+fn template_name() -> Result<String> {
+    let dir = repo_root().join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    // FNV-1a over names and contents: stable across runs and machines.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        let name = file
+            .file_name()
+            .map(|n| n.as_encoded_bytes().to_vec())
+            .unwrap_or_default();
+        for byte in name.into_iter().chain(std::fs::read(&file)?) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    Ok(format!("urr_tmpl_{hash:016x}"))
 }
 
-/// A fresh, uniquely named database, dropped (with FORCE) when the guard drops.
+/// Creates and migrates the template once, under a server-wide advisory lock so parallel test
+/// binaries do not race; a half-built template from a crashed run is rebuilt.
+async fn ensure_template() -> Result<String> {
+    let admin_url = admin_database_url();
+    let name = template_name()?;
+    let building = format!("{name}_building");
+    let mut admin = sqlx::PgConnection::connect_with_url(&admin_url).await?;
+    admin.execute("SELECT pg_advisory_lock(7265022)").await?;
+    let result = async {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut admin)
+                .await?;
+        if !exists {
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                )))
+                .await?;
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE \"{building}\""
+                )))
+                .await?;
+            urr_edge::database::bootstrap_roles(&mut admin, &building, &|_| None).await?;
+            urr_edge::database::migrate(
+                &with_database(&admin_url, &building),
+                &repo_root().join("migrations"),
+            )
+            .await?;
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                )))
+                .await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    admin.execute("SELECT pg_advisory_unlock(7265022)").await?;
+    result.map(|()| name)
+}
+
+/// A fresh, uniquely named database copied from the migrated template, dropped (with FORCE) when
+/// the guard drops.
 pub struct TestDatabase {
     pub name: String,
+    /// Superuser URL of the test database (fixtures and assertions).
     pub url: String,
     admin_url: String,
 }
 
 impl TestDatabase {
     pub async fn create() -> Result<Self> {
+        let template = TEMPLATE.get_or_try_init(ensure_template).await?.clone();
         let admin_url = admin_database_url();
         let name = format!("urr_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = sqlx::PgConnection::connect_with_url(&admin_url).await?;
-        admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .await
-            .with_context(|| format!("creating test database {name}"))?;
+        // Copies of one template can collide ("being accessed by other users"): retry briefly.
+        let mut attempt = 0;
+        loop {
+            let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+            match admin.execute(sqlx::AssertSqlSafe(create)).await {
+                Ok(_) => break,
+                Err(e)
+                    if attempt < 50
+                        && e.as_database_error().and_then(|d| d.code()).as_deref()
+                            == Some("55006") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 + 10 * attempt)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("creating test database {name}")),
+            }
+        }
         Ok(Self {
             url: with_database(&admin_url, &name),
             name,
             admin_url,
         })
+    }
+
+    /// The URL a component role uses for this database.
+    pub fn url_as(&self, role: &str) -> String {
+        as_role(&self.url, role)
     }
 }
 
@@ -161,6 +242,8 @@ pub struct AppOptions {
     pub manifest: PathBuf,
     pub variables: Vec<(String, String)>,
     pub redis_url: Option<String>,
+    /// Connect the components as this database role instead of the superuser.
+    pub pg_role: Option<String>,
     pub configure: Option<Configure>,
 }
 
@@ -175,6 +258,7 @@ impl AppOptions {
             manifest: path,
             variables: Vec::new(),
             redis_url: None,
+            pg_role: None,
             configure: None,
         }
     }
@@ -187,6 +271,11 @@ impl AppOptions {
     /// Point the application at another Redis (a `PrivateRedis` for outage tests).
     pub fn redis(mut self, url: &str) -> Self {
         self.redis_url = Some(url.to_string());
+        self
+    }
+
+    pub fn pg_role(mut self, role: &str) -> Self {
+        self.pg_role = Some(role.to_string());
         self
     }
 
@@ -301,9 +390,11 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
     config
         .variables
         .insert("redis_host".into(), host_port(&redis_url));
-    config
-        .variables
-        .insert("pg_address".into(), database.url.clone());
+    let pg_address = options
+        .pg_role
+        .as_deref()
+        .map_or_else(|| database.url.clone(), |role| database.url_as(role));
+    config.variables.insert("pg_address".into(), pg_address);
     config
         .variables
         .insert("pg_host".into(), host_port(&database.url));

@@ -402,3 +402,20 @@ async fn every_request_gets_a_fresh_instance_unless_reuse_is_on() {
         "reuse mode should serve sequential requests from one instance (saw {most})"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_role_is_refused_on_a_table_it_has_no_grant_for() {
+    let app = spawn_app_with(AppOptions::fixture().pg_role("urr_health")).await;
+    let (status, body) = app.get_json("/fixture/pg-forbidden").await;
+    assert_eq!(status, 200, "{body}");
+    let error = body["error"].as_str().unwrap_or("");
+    assert!(
+        error.contains("42501") && error.contains("permission denied"),
+        "{body}"
+    );
+
+    // The same query as the database owner succeeds: the refusal is the role's, not the table's.
+    let owner = spawn_app().await;
+    let body = owner.get_json("/fixture/pg-forbidden").await.1;
+    assert_eq!(body["error"], serde_json::Value::Null, "{body}");
+}
