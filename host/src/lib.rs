@@ -17,10 +17,12 @@
 //! - `metrics`    — Prometheus text at `/metrics`
 //! - `build`      — `urr-edge build`, like `spin build`
 //! - `database`   — component roles, database creation, migrations
+//! - `devstack`   — the local Redis/PostgreSQL behind `urr-edge up`
 
 pub mod build;
 pub mod config;
 pub mod database;
+pub mod devstack;
 mod guest_log;
 pub mod manifest;
 pub mod metrics;

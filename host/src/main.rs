@@ -46,48 +46,119 @@ enum Command {
         /// Reuse instances across requests instead of a fresh one per request (see docs).
         #[arg(long, env = "URR_REUSE_INSTANCES")]
         reuse_instances: bool,
+        /// Redis to use instead of the local one (default: 127.0.0.1:6379 if it answers, else a
+        /// private redis-server under .urr/).
+        #[arg(long, env = "URR_REDIS_URL")]
+        redis_url: Option<String>,
+        /// PostgreSQL admin URL to use instead of the local one (default: 127.0.0.1:5432 as
+        /// `postgres` if it answers, else a private server under .urr/).
+        #[arg(long, env = "URR_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Where private servers, the compile cache and development keys live.
+        #[arg(long, default_value = ".urr", env = "URR_STATE_DIR")]
+        state_dir: PathBuf,
+    },
+    /// Create the database if missing, bootstrap the component roles, apply the migrations.
+    Migrate {
+        /// PostgreSQL admin URL (a role that may create databases and roles).
+        #[arg(
+            long,
+            env = "URR_DATABASE_URL",
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        )]
+        database_url: String,
+        /// The application database.
+        #[arg(long, default_value = urr_edge::devstack::DATABASE_NAME)]
+        database: String,
+        /// The migrations folder.
+        #[arg(long, default_value = "migrations")]
+        migrations: PathBuf,
     },
 }
+
+/// Server notices (e.g. the WARNING of the ROLLBACK that resets every released session) are noise.
+const DEFAULT_LOG_FILTER: &str = "info,sqlx::postgres::notice=off";
 
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("URR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_target(false)
         .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Build => urr_edge::build::build_all(&Manifest::load(&cli.manifest)?),
+        Command::Migrate {
+            database_url,
+            database,
+            migrations,
+        } => runtime()?.block_on(async {
+            urr_edge::database::setup(&database_url, &database, &migrations).await?;
+            tracing::info!("database `{database}` is migrated");
+            Ok(())
+        }),
         Command::Up {
             listen,
             build,
             compile_cache,
             pg_pool_max,
             reuse_instances,
+            redis_url,
+            database_url,
+            state_dir,
         } => {
+            let manifest = Manifest::load(&cli.manifest)?;
             if build {
-                urr_edge::build::build_all(&Manifest::load(&cli.manifest)?)?;
+                urr_edge::build::build_all(&manifest)?;
             }
             let mut config = HostConfig::new(&cli.manifest);
             config.listen = listen;
             config.compile_cache = Some(compile_cache);
             config.reuse_instances = reuse_instances;
-            config.variables = variables::overrides_from_env(std::env::vars());
             if let Some(n) = pg_pool_max {
                 config.stores.pg_pool_max = n;
             }
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(up(config))
+            runtime()?.block_on(up(config, manifest, redis_url, database_url, state_dir))
         }
     }
 }
 
-async fn up(config: HostConfig) -> Result<()> {
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn up(
+    mut config: HostConfig,
+    manifest: Manifest,
+    redis_url: Option<String>,
+    database_url: Option<String>,
+    state_dir: PathBuf,
+) -> Result<()> {
     let started = std::time::Instant::now();
+    // Stores first: the local ones, or the operator's. Private servers stop when `stack` drops.
+    let stack = urr_edge::devstack::start(&state_dir, redis_url, database_url).await?;
+    tracing::info!(
+        "Redis at {}, PostgreSQL at {}",
+        stack.redis_url,
+        urr_edge::stores::redact(&stack.admin_url)
+    );
+    let migrations = manifest.root.join("migrations");
+    urr_edge::database::setup(
+        &stack.admin_url,
+        urr_edge::devstack::DATABASE_NAME,
+        &migrations,
+    )
+    .await?;
+    config.variables = urr_edge::devstack::store_variables(&stack, &manifest.variables);
+    // Explicit SPIN_VARIABLE_* overrides win over everything `up` worked out.
+    config
+        .variables
+        .extend(variables::overrides_from_env(std::env::vars()));
+
     let host = urr_edge::start(config).await?;
     for (id, took, cached) in host.load_times() {
         tracing::info!(component = %id, took_ms = took.as_millis() as u64, from_cache = cached, "component ready");
@@ -100,6 +171,7 @@ async fn up(config: HostConfig) -> Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
     host.shutdown().await;
+    drop(stack);
     tracing::info!("stopped");
     Ok(())
 }

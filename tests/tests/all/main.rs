@@ -1,5 +1,6 @@
 //! All end-to-end tests, in one binary (one host build, one link).
 
+mod devstack;
 mod host;
 mod outage;
 mod outbound;

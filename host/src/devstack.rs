@@ -1,0 +1,315 @@
+//! The local store stack behind `urr-edge up` with no configuration: use the Redis and PostgreSQL
+//! that answer on their standard loopback ports, else start private ones (Debian's binaries;
+//! postgres as the `postgres` user, never root) with data under `.urr/` on free loopback ports,
+//! and stop them on exit. Then create the database, bootstrap the roles and migrate.
+
+use crate::database;
+use anyhow::{Context, Result, bail};
+use sqlx::Connection as _;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The application database `up` creates and serves.
+pub const DATABASE_NAME: &str = "urr";
+/// How long a private server may take to start answering.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Private servers started by `up`; dropping this stops them.
+#[derive(Default)]
+pub struct LocalStack {
+    pub redis_url: String,
+    /// Admin URL (a superuser on the `postgres` database).
+    pub admin_url: String,
+    redis: Option<Child>,
+    postgres_data: Option<(PathBuf, PathBuf)>,
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        if let Some(mut redis) = self.redis.take() {
+            let _ = redis.kill();
+            let _ = redis.wait();
+            tracing::info!("stopped the private redis-server");
+        }
+        if let Some((bin, data)) = self.postgres_data.take() {
+            let _ = postgres_command(&bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&data)
+                .args(["stop", "-m", "fast", "-w"])
+                .stdout(Stdio::null())
+                .status();
+            tracing::info!("stopped the private postgres");
+        }
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn wait_for_port(port: u16, what: &str) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < START_TIMEOUT {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("{what} did not start listening on port {port} within {START_TIMEOUT:?}")
+}
+
+async fn redis_answers(url: &str) -> bool {
+    let Ok(client) = redis::Client::open(url) else {
+        return false;
+    };
+    let ping = async {
+        let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .ok()
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), ping).await,
+        Ok(Some(_))
+    )
+}
+
+async fn postgres_answers(url: &str) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(3), sqlx::PgConnection::connect(url)).await,
+        Ok(Ok(_))
+    )
+}
+
+fn postgres_bin() -> Result<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .context("PostgreSQL server binaries not found (install Debian's postgresql package; scripts/up does)")?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .context("no initdb under /usr/lib/postgresql/*/bin")
+}
+
+/// Runs a PostgreSQL server binary as the `postgres` user when we are root (postgres refuses root).
+fn postgres_command(binary: &Path) -> Command {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    if is_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(binary);
+        c
+    } else {
+        Command::new(binary)
+    }
+}
+
+pub fn start_private_redis(state: &Path) -> Result<(Child, String)> {
+    let dir = state.join("redis");
+    std::fs::create_dir_all(&dir)?;
+    let port = free_port()?;
+    tracing::info!(
+        "no Redis on 127.0.0.1:6379: starting a private redis-server on port {port} (.urr/redis)"
+    );
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .context(
+            "starting redis-server (install Debian's redis-server package; scripts/up does)",
+        )?;
+    wait_for_port(port, "redis-server")?;
+    Ok((child, format!("redis://127.0.0.1:{port}")))
+}
+
+pub fn start_private_postgres(state: &Path) -> Result<(PathBuf, PathBuf, String)> {
+    let bin = postgres_bin()?;
+    let dir = state.join("pg");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&dir)?;
+    // The server runs as `postgres`: it must own its directory and reach it.
+    let _ = Command::new("chown")
+        .args(["-R", "postgres"])
+        .arg(&dir)
+        .status();
+    let _ = Command::new("chmod").args(["o+x"]).arg(state).status();
+    if !data.join("PG_VERSION").exists() {
+        let status = postgres_command(&bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-A", "trust", "--no-sync"])
+            .stdout(Stdio::null())
+            .status()
+            .context("running initdb")?;
+        if !status.success() {
+            bail!("initdb failed ({status})");
+        }
+    }
+    let port = free_port()?;
+    tracing::info!(
+        "no usable PostgreSQL on 127.0.0.1:5432: starting a private one on port {port} (.urr/pg)"
+    );
+    let status = postgres_command(&bin.join("pg_ctl"))
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(dir.join("postgres.log"))
+        .arg("-o")
+        .arg(format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1",
+            dir.display()
+        ))
+        .args(["-w", "start"])
+        .stdout(Stdio::null())
+        .status()
+        .context("running pg_ctl start")?;
+    if !status.success() {
+        bail!("postgres did not start ({status}); see .urr/pg/postgres.log");
+    }
+    Ok((
+        bin,
+        data,
+        format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+    ))
+}
+
+impl LocalStack {
+    /// Takes ownership of private servers so that dropping the stack stops them.
+    pub fn owning(redis: Option<Child>, postgres: Option<(PathBuf, PathBuf)>) -> Self {
+        Self {
+            redis_url: String::new(),
+            admin_url: String::new(),
+            redis,
+            postgres_data: postgres,
+        }
+    }
+}
+
+/// Finds or starts Redis and PostgreSQL. `redis_url`/`admin_url` given by the operator win.
+pub async fn start(
+    state: &Path,
+    redis_url: Option<String>,
+    admin_url: Option<String>,
+) -> Result<LocalStack> {
+    std::fs::create_dir_all(state)?;
+    let mut stack = LocalStack::default();
+    stack.redis_url = match redis_url {
+        Some(url) => url,
+        None if redis_answers("redis://127.0.0.1:6379").await => {
+            "redis://127.0.0.1:6379".to_string()
+        }
+        None => {
+            let (child, url) = start_private_redis(state)?;
+            stack.redis = Some(child);
+            url
+        }
+    };
+    stack.admin_url = match admin_url {
+        Some(url) => url,
+        None if postgres_answers("postgres://postgres@127.0.0.1:5432/postgres").await => {
+            "postgres://postgres@127.0.0.1:5432/postgres".to_string()
+        }
+        None => {
+            let (bin, data, url) = start_private_postgres(state)?;
+            stack.postgres_data = Some((bin, data));
+            url
+        }
+    };
+    Ok(stack)
+}
+
+/// `host:port` of a store URL, for allowed_outbound_hosts.
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_string()
+}
+
+/// The variables that point every component at the local stack (operator overrides win later).
+pub fn store_variables(
+    stack: &LocalStack,
+    declared: &BTreeMap<String, crate::variables::VariableDecl>,
+) -> BTreeMap<String, String> {
+    let app_url = database::with_database(&stack.admin_url, DATABASE_NAME);
+    let mut vars = BTreeMap::new();
+    let mut set = |name: &str, value: String| {
+        if declared.contains_key(name) {
+            vars.insert(name.to_string(), value);
+        }
+    };
+    set("redis_address", stack.redis_url.clone());
+    set("redis_host", host_port(&stack.redis_url));
+    set("pg_host", host_port(&stack.admin_url));
+    for role in database::COMPONENT_ROLES {
+        let suffix = role.trim_start_matches("urr_");
+        set(
+            &format!("pg_address_{suffix}"),
+            database::as_role(&app_url, role),
+        );
+    }
+    vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_variables_point_each_role_at_the_app_database() {
+        let stack = LocalStack {
+            redis_url: "redis://127.0.0.1:7000".into(),
+            admin_url: "postgres://postgres@127.0.0.1:6543/postgres".into(),
+            redis: None,
+            postgres_data: None,
+        };
+        let decl = crate::variables::VariableDecl {
+            default: Some(String::new()),
+            required: false,
+            secret: false,
+        };
+        let declared: BTreeMap<String, _> = [
+            "redis_address",
+            "redis_host",
+            "pg_host",
+            "pg_address_health",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), decl.clone()))
+        .collect();
+        let vars = store_variables(&stack, &declared);
+        assert_eq!(vars["redis_host"], "127.0.0.1:7000");
+        assert_eq!(vars["pg_host"], "127.0.0.1:6543");
+        assert_eq!(
+            vars["pg_address_health"],
+            "postgres://urr_health@127.0.0.1:6543/urr"
+        );
+        assert!(
+            !vars.contains_key("pg_address_auth"),
+            "only declared variables are set"
+        );
+    }
+}
