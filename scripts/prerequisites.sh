@@ -102,9 +102,16 @@ ensure_postgres() {
   export URR_DATABASE_URL
 }
 
-ensure_all() {
+ensure_packages() {
   ensure_rust
   command -v python3 >/dev/null || apt_install python3
+  command -v redis-server >/dev/null || apt_install redis-server
+  command -v redis-cli >/dev/null || apt_install redis-tools
+  { command -v psql >/dev/null && pg_bin >/dev/null; } || apt_install postgresql postgresql-client
+}
+
+ensure_all() {
+  ensure_packages
   ensure_redis
   ensure_postgres
   say "Redis: $URR_REDIS_URL   PostgreSQL: $URR_DATABASE_URL"
