@@ -51,7 +51,7 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn wait_for_port(port: u16, what: &str) -> Result<()> {
+pub fn wait_for_port(port: u16, what: &str) -> Result<()> {
     let started = Instant::now();
     while started.elapsed() < START_TIMEOUT {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -114,14 +114,9 @@ fn postgres_command(binary: &Path) -> Command {
     }
 }
 
-pub fn start_private_redis(state: &Path) -> Result<(Child, String)> {
-    let dir = state.join("redis");
-    std::fs::create_dir_all(&dir)?;
-    let port = free_port()?;
-    tracing::info!(
-        "no Redis on 127.0.0.1:6379: starting a private redis-server on port {port} (.urr/redis)"
-    );
-    let child = Command::new("redis-server")
+/// Starts `redis-server` on loopback `port`, keeping nothing on disk, and waits until it listens.
+pub fn spawn_redis(port: u16, dir: &Path) -> Result<Child> {
+    let mut child = Command::new("redis-server")
         .args([
             "--port",
             &port.to_string(),
@@ -133,13 +128,28 @@ pub fn start_private_redis(state: &Path) -> Result<(Child, String)> {
             "no",
         ])
         .arg("--dir")
-        .arg(&dir)
+        .arg(dir)
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .context(
             "starting redis-server (install Debian's redis-server package; scripts/up does)",
         )?;
-    wait_for_port(port, "redis-server")?;
+    if let Err(e) = wait_for_port(port, "redis-server") {
+        let _ = child.kill();
+        return Err(e);
+    }
+    Ok(child)
+}
+
+pub fn start_private_redis(state: &Path) -> Result<(Child, String)> {
+    let dir = state.join("redis");
+    std::fs::create_dir_all(&dir)?;
+    let port = free_port()?;
+    tracing::info!(
+        "no Redis on 127.0.0.1:6379: starting a private redis-server on port {port} (.urr/redis)"
+    );
+    let child = spawn_redis(port, &dir)?;
     Ok((child, format!("redis://127.0.0.1:{port}")))
 }
 

@@ -338,4 +338,60 @@ mod tests {
             );
         }
     }
+
+    /// spin.toml must keep the route table of the architecture: every API route under both
+    /// `/api/v1/...` and `/api/...`, health routes for the load balancer, and the right component.
+    #[test]
+    fn spin_toml_routes_follow_the_route_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml");
+        let manifest = crate::manifest::Manifest::load(&path).expect("spin.toml parses");
+        let router = Router::new(
+            &manifest.base,
+            manifest
+                .triggers
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.route.clone(), i))
+                .collect(),
+        );
+        let component_of = |p: &str| {
+            router
+                .route(p)
+                .map(|r| manifest.triggers[r.component].component.clone())
+        };
+        for (path, component) in [
+            ("/health", "health"),
+            ("/health/ready", "health"),
+            ("/api/health", "health"),
+            ("/api/v1/health/ready", "health"),
+            ("/api/time", "health"),
+            ("/api/v1/time", "health"),
+        ] {
+            assert_eq!(component_of(path).as_deref(), Some(component), "{path}");
+        }
+        assert_eq!(
+            component_of("/vwr-api/queue"),
+            None,
+            "the old waiting room must 404"
+        );
+        for trigger in &manifest.triggers {
+            let raw = trigger.route.raw();
+            let twin = if let Some(rest) = raw.strip_prefix("/api/v1/") {
+                Some(format!("/api/{rest}"))
+            } else {
+                raw.strip_prefix("/api/")
+                    .map(|rest| format!("/api/v1/{rest}"))
+            };
+            if let Some(twin) = twin {
+                assert!(
+                    manifest
+                        .triggers
+                        .iter()
+                        .any(|t| t.route.raw() == twin && t.component == trigger.component),
+                    "{raw} has no twin {twin} on component {}",
+                    trigger.component
+                );
+            }
+        }
+    }
 }

@@ -51,17 +51,8 @@ pub fn admin_database_url() -> String {
     required_env("URR_TEST_DATABASE_URL")
 }
 
-/// `host:port` of a `scheme://[user@]host:port/...` URL, for allowed_outbound_hosts.
-pub fn host_port(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, h)| h)
-        .to_string()
-}
-
 pub use urr_edge::database::{as_role, with_database};
+pub use urr_edge::devstack::host_port;
 
 /// The template every test database is copied from: migrated once per run (per migration set).
 static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();

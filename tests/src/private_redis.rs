@@ -1,9 +1,8 @@
 //! A private `redis-server` on a free loopback port, for tests that need Redis to die and come
 //! back. The shared server is never stopped, flushed or reconfigured by a test.
 
-use anyhow::{Context, Result, bail};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use anyhow::Result;
+use std::process::Child;
 
 pub struct PrivateRedis {
     pub port: u16,
@@ -37,32 +36,8 @@ impl PrivateRedis {
 
     /// Starts (or starts again, on the same port) and waits until it answers.
     pub fn restart(&mut self) -> Result<()> {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting redis-server (is it installed? scripts/test installs it)")?;
-        self.child = Some(child);
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        bail!("private redis-server did not start on port {}", self.port)
+        self.child = Some(urr_edge::devstack::spawn_redis(self.port, &self.dir)?);
+        Ok(())
     }
 
     /// Kills the server (SIGKILL): connections drop at once, as in a crash.

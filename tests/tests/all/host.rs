@@ -74,6 +74,10 @@ async fn redis_incr_and_eval_evalsha_round_trip() {
 async fn two_tests_never_see_each_others_redis_keys() {
     let (a, b) = tokio::join!(spawn_app(), spawn_app());
     assert_ne!(a.key_prefix, b.key_prefix);
+    assert_ne!(
+        a.database.name, b.database.name,
+        "each test gets its own database"
+    );
     assert_eq!(a.get_json("/fixture/incr/shared").await.1["value"], 1);
     assert_eq!(a.get_json("/fixture/incr/shared").await.1["value"], 2);
     assert_eq!(
