@@ -1,5 +1,5 @@
 """Shape of the Terraform: module layout, typed and described variables, sensitive secrets,
-pinned versions, and wiring between the environments and the modules."""
+pinned versions, and wiring: the environments call the stack module, which composes the others."""
 
 import re
 
@@ -7,17 +7,21 @@ import hcl2
 import pytest
 
 from tfconfig import (
+    COMPONENTS,
     ENVS,
     EXPECTED_ENVS,
     EXPECTED_MODULES,
     MODULES,
+    STACK,
     STANDARD_FILES,
     TERRAFORM,
     all_dirs,
+    callers,
     env,
     module,
     one,
     ref,
+    stack,
 )
 
 # Names that hold secret VALUES. Names of ARNs, versions, switches and maps of ARNs do not.
@@ -25,6 +29,7 @@ SECRET_NAME = re.compile(r"(password|token|secret|private_key|signing_key|origin
 NOT_A_SECRET_VALUE = re.compile(r"(_arns?|_version|_generations?|_active|_variables|_name|_id)$")
 
 MODULE_OUTPUT_REF = re.compile(r"module\.([a-z0-9_]+)\.([a-z0-9_]+)")
+MOVED_BLOCK = re.compile(r"^moved\s*\{.*?^\}", re.M | re.S)
 VAR_REF = re.compile(r"(?<![\w.])var\.([a-z0-9_]+)")
 LOCAL_REF = re.compile(r"(?<![\w.])local\.([a-z0-9_]+)")
 RESOURCE_REF = re.compile(r"(?<![\w.])(data\.|ephemeral\.)?((?:aws|random)_[a-z0-9_]+)\.([a-z0-9_]+)")
@@ -93,8 +98,11 @@ def test_versions_pin_terraform_and_the_aws_provider(tf):
     terraform = one(tf.files["versions.tf"]["terraform"])
     assert ref(terraform["required_version"]) == ">= 1.11.0, < 2.0.0"
     providers = one(terraform["required_providers"])
-    aws = one(providers["aws"])
+    aws = dict(one(providers["aws"]))
+    # Only the stack module receives a second AWS provider (us-east-1, for the WAF).
+    aliases = aws.pop("configuration_aliases", None)
     assert aws == {"source": "hashicorp/aws", "version": "~> 6.0"}
+    assert aliases == (["${aws.us_east_1}"] if tf is stack() else None)
 
 
 @pytest.mark.parametrize("name", EXPECTED_ENVS)
@@ -107,9 +115,12 @@ def test_environments_carry_a_commented_s3_and_dynamodb_backend_example(name):
     assert f"urr-edge/{name}/terraform.tfstate" in text
 
 
-@pytest.mark.parametrize("name", EXPECTED_ENVS)
-def test_environments_pass_only_declared_variables_and_every_required_one(name):
-    tf = env(name)
+CALLERS = pytest.mark.parametrize("tf", callers(), ids=dir_id)
+
+
+@CALLERS
+def test_module_calls_pass_only_declared_variables_and_every_required_one(tf):
+    name = dir_id(tf)
     for call_name, call in tf.modules.items():
         source = one(call["source"])
         target = module(source.rsplit("/", 1)[-1])
@@ -120,23 +131,64 @@ def test_environments_pass_only_declared_variables_and_every_required_one(name):
         assert required <= passed, f"{name}: module.{call_name} misses required {sorted(required - passed)}"
 
 
-@pytest.mark.parametrize("name", EXPECTED_ENVS)
-def test_environments_reference_only_existing_module_outputs(name):
-    tf = env(name)
+@CALLERS
+def test_module_calls_reference_only_existing_module_outputs(tf):
+    name = dir_id(tf)
     sources = {call: one(body["source"]).rsplit("/", 1)[-1] for call, body in tf.modules.items()}
-    for called, output in MODULE_OUTPUT_REF.findall(tf.text()):
+    # moved blocks name module calls (module.stack.module.x), not outputs.
+    code = MOVED_BLOCK.sub("", tf.text())
+    for called, output in MODULE_OUTPUT_REF.findall(code):
         assert called in sources, f"{name}: reference to unknown module.{called}"
         outputs = module(sources[called]).outputs
         assert output in outputs, f"{name}: module.{called} has no output {output}"
 
 
-def test_staging_and_prod_compose_the_same_modules_the_same_way():
+def test_the_stack_composes_every_other_module_once():
+    calls = stack().modules
+    assert sorted(calls) == COMPONENTS
+    for name, call in calls.items():
+        assert one(call["source"]) == f"../{name}"
+    assert not stack().resources(kind="resource") and not stack().resources(kind="data")
+
+
+@pytest.mark.parametrize("name", EXPECTED_ENVS)
+def test_environments_are_thin_and_call_only_the_stack(name):
+    tf = env(name)
+    assert list(tf.modules) == [STACK]
+    assert one(tf.modules[STACK]["source"]) == f"../../modules/{STACK}"
+    for kind in ("resource", "data", "ephemeral"):
+        assert not tf.resources(kind=kind), f"{name}: {kind} blocks belong in a module"
+    # Every output forwards the stack's output of the same name.
+    assert set(tf.outputs) == set(stack().outputs)
+    for output, body in tf.outputs.items():
+        assert ref(body["value"]) == f"module.{STACK}.{output}", f"{name}: output {output}"
+
+
+@pytest.mark.parametrize("name", EXPECTED_ENVS)
+def test_environments_move_the_state_of_the_modules_they_used_to_call(name):
+    # Before the stack module each environment called the modules itself: without these moves a
+    # plan against existing state would replace every resource (a new VPC, KMS key and database).
+    moves = {(ref(m["from"]), ref(m["to"])) for m in env(name)._top("moved")}
+    assert moves == {(f"module.{c}", f"module.{STACK}.module.{c}") for c in COMPONENTS}
+
+
+def forwarded(tf):
+    """Arguments of an environment's module "stack" call that forward one of its variables."""
+    return {k: ref(v) for k, v in tf.modules[STACK].items() if VAR_REF.fullmatch(ref(v))}
+
+
+def test_staging_and_prod_call_the_stack_the_same_way():
+    # Same inputs, forwarded the same way, same outputs; only the settings they pass as literals
+    # (what makes each environment what it is) may differ.
     prod, staging = env("prod"), env("staging")
-    assert set(prod.modules) == set(staging.modules) == set(EXPECTED_MODULES)
-    for name in prod.modules:
-        assert set(prod.modules[name]) - {"__start_line__", "__end_line__"} == set(staging.modules[name]) - {"__start_line__", "__end_line__"}
+    assert one(prod.modules[STACK]["providers"]) == one(staging.modules[STACK]["providers"])
     assert set(prod.variables) == set(staging.variables)
     assert set(prod.outputs) == set(staging.outputs)
+    assert forwarded(prod) == forwarded(staging)
+    for tf in (prod, staging):
+        # Each input reaches the stack variable of the same name ("region" configures the providers).
+        assert all(value == f"var.{key}" for key, value in forwarded(tf).items())
+        assert set(tf.variables) - {"region"} == set(forwarded(tf))
 
 
 @ALL
@@ -176,3 +228,11 @@ def test_for_each_keys_are_known_at_plan_time(tf):
     code = "\n".join(line for line in tf.text().splitlines() if not line.lstrip().startswith("#"))
     for expression in re.findall(r"for_each\s*=\s*(.+)", code):
         assert not re.search(r"toset\((var|module)\.[a-z0-9_]*_(ids|arns)\)", expression), f"{dir_id(tf)}: for_each = {expression}"
+
+
+@pytest.mark.parametrize("name", EXPECTED_ENVS)
+def test_tfvars_examples_set_only_declared_variables(name):
+    # Terraform only warns about an undeclared variable in a .tfvars file and ignores its value.
+    example = hcl2.loads((ENVS / name / "terraform.tfvars.example").read_text())
+    undeclared = {key for key in example if not key.startswith("__")} - set(env(name).variables)
+    assert not undeclared, f"{name}: terraform.tfvars.example sets undeclared {sorted(undeclared)}"

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tfconfig import EXPECTED_ENVS, INFRA, env, module, one, ref
+from tfconfig import EXPECTED_ENVS, INFRA, STACK, env, module, one, ref, stack
 
 spec = importlib.util.spec_from_file_location("bootstrap_roles", INFRA / "migrations" / "bootstrap_roles.py")
 bootstrap_roles = importlib.util.module_from_spec(spec)
@@ -63,11 +63,15 @@ def test_migration_task_gets_credentials_only_as_injected_secrets():
     assert "password" not in text.lower()
     environment = one(one(container)["environment"])
     assert {e["name"] for e in environment} == {"PGHOST", "PGPORT", "PGDATABASE", "URR_ROLES"}
+    call = stack().modules["migrations"]
+    assert ref(call["master_secret_arn"]) == "module.postgres.master_user_secret_arn"
+    assert ref(call["role_secret_arns"]) == "module.secrets.database_secret_arns"
+    assert ref(call["image_tag"]) == "coalesce(var.migrations_version,var.app_version)"
+    # Each environment forwards both versions from its own inputs.
     for name in EXPECTED_ENVS:
-        call = env(name).modules["migrations"]
-        assert ref(call["master_secret_arn"]) == "module.postgres.master_user_secret_arn"
-        assert ref(call["role_secret_arns"]) == "module.secrets.database_secret_arns"
-        assert ref(call["image_tag"]) == "coalesce(var.migrations_version,var.app_version)"
+        call = env(name).modules[STACK]
+        assert ref(call["migrations_version"]) == "var.migrations_version"
+        assert ref(call["app_version"]) == "var.app_version"
 
 
 def test_migration_image_and_runner_are_well_formed():

@@ -1,5 +1,10 @@
 """Security and reliability properties of the configuration, asserted on the parsed Terraform
-(and, for environment-specific settings, on the values each environment really passes)."""
+(and, for environment-specific settings, on the values each environment really passes: its
+module "stack" arguments, followed through the stack module's wiring to the module that uses them).
+
+The wiring between modules lives once, in the stack module, and every environment calls only that
+module (test_layout.test_environments_are_thin_and_call_only_the_stack), so the wiring assertions
+below hold for every environment."""
 
 import fnmatch
 
@@ -7,6 +12,7 @@ import pytest
 
 from tfconfig import (
     EXPECTED_ENVS,
+    STACK,
     all_dirs,
     blocks,
     dynamic_blocks,
@@ -18,6 +24,7 @@ from tfconfig import (
     module_default,
     one,
     ref,
+    stack,
 )
 
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
@@ -60,16 +67,14 @@ def test_fleet_redis_and_postgres_admit_only_other_security_groups(name):
 def test_fleet_is_admitted_only_from_the_alb():
     rule = module("spin_fleet").resource("aws_vpc_security_group_ingress_rule", "from_alb")
     assert ref(rule.body["referenced_security_group_id"]) == "var.alb_security_group_id"
-    for name in EXPECTED_ENVS:
-        assert ref(env(name).modules["spin_fleet"]["alb_security_group_id"]) == "module.alb.security_group_id"
+    assert ref(stack().modules["spin_fleet"]["alb_security_group_id"]) == "module.alb.security_group_id"
 
 
 def test_data_stores_are_reached_only_by_the_fleet_and_the_migration_task():
-    for name in EXPECTED_ENVS:
-        calls = env(name).modules
-        assert one(calls["redis"]["client_security_group_ids"]) == ["${module.spin_fleet.security_group_id}"]
-        assert one(calls["postgres"]["client_security_group_ids"]) == ["${module.spin_fleet.security_group_id}"]
-        assert one(calls["postgres"]["direct_access_security_group_ids"]) == ["${module.migrations.security_group_id}"]
+    calls = stack().modules
+    assert one(calls["redis"]["client_security_group_ids"]) == ["${module.spin_fleet.security_group_id}"]
+    assert one(calls["postgres"]["client_security_group_ids"]) == ["${module.spin_fleet.security_group_id}"]
+    assert one(calls["postgres"]["direct_access_security_group_ids"]) == ["${module.migrations.security_group_id}"]
     # The instance itself admits only the proxy and the direct-access groups.
     postgres = module("postgres")
     db_rules = [r for r in ingress_rules(postgres) if ref(r.body["security_group_id"]) == "aws_security_group.db.id"]
@@ -87,10 +92,9 @@ def test_data_subnets_have_no_route_to_the_internet():
     network = module("network")
     routes = network.resources("aws_route")
     assert all(ref(r.body["route_table_id"]).startswith(("aws_route_table.public", "aws_route_table.private")) for r in routes)
-    for name in EXPECTED_ENVS:
-        calls = env(name).modules
-        for store in ("redis", "postgres"):
-            assert ref(calls[store]["subnet_ids"]) == "module.network.data_subnet_ids"
+    calls = stack().modules
+    for store in ("redis", "postgres"):
+        assert ref(calls[store]["subnet_ids"]) == "module.network.data_subnet_ids"
 
 
 def test_network_spans_at_least_two_zones_with_endpoints_for_aws_apis():
@@ -311,12 +315,14 @@ def test_waf_has_the_rate_rule_and_managed_groups():
 
 
 def test_waf_is_created_in_us_east_1_and_attached_to_cloudfront():
+    calls = stack().modules
+    assert one(calls["waf"]["providers"]) == {"aws": "${aws.us_east_1}"}
+    assert ref(calls["cloudfront"]["web_acl_arn"]) == "module.waf.web_acl_arn"
     for name in EXPECTED_ENVS:
         tf = env(name)
-        assert one(tf.modules["waf"]["providers"]) == {"aws": "${aws.us_east_1}"}
         providers = [p["aws"] for p in tf._top("provider") if "aws" in p]
         assert any(one(p.get("alias")) == "us_east_1" and one(p.get("region")) == "us-east-1" for p in providers)
-        assert ref(tf.modules["cloudfront"]["web_acl_arn"]) == "module.waf.web_acl_arn"
+        assert one(tf.modules[STACK]["providers"]) == {"aws": "${aws}", "aws.us_east_1": "${aws.us_east_1}"}
 
 
 # --- Redis -------------------------------------------------------------------------------------------
@@ -337,8 +343,7 @@ def test_redis_is_encrypted_authenticated_and_never_evicts():
     assert ref(group["automatic_failover_enabled"]) == "var.multi_az"
     parameters = {one(p["name"]): one(p["value"]) for p in blocks(redis.resource("aws_elasticache_parameter_group", "this").body, "parameter")}
     assert parameters["maxmemory-policy"] == "noeviction"
-    for name in EXPECTED_ENVS:
-        assert ref(env(name).modules["redis"]["auth_token"]) == "module.secrets.redis_auth_token"
+    assert ref(stack().modules["redis"]["auth_token"]) == "module.secrets.redis_auth_token"
 
 
 def test_prod_redis_fails_over_across_zones():
@@ -383,10 +388,9 @@ def test_prod_protects_its_stateful_and_edge_resources():
 
 
 def test_the_fleet_reaches_postgres_only_through_rds_proxy():
-    for name in EXPECTED_ENVS:
-        calls = env(name).modules
-        assert ref(calls["spin_fleet"]["database_host"]) == "module.postgres.proxy_endpoint"
-        assert ref(calls["migrations"]["database_host"]) == "module.postgres.instance_address"
+    calls = stack().modules
+    assert ref(calls["spin_fleet"]["database_host"]) == "module.postgres.proxy_endpoint"
+    assert ref(calls["migrations"]["database_host"]) == "module.postgres.instance_address"
 
 
 # --- Spin fleet ------------------------------------------------------------------------------------
@@ -405,9 +409,8 @@ def test_fleet_receives_no_secret_values_at_all():
     fleet = module("spin_fleet")
     # Names, ARNs and endpoints only: nothing sensitive can reach the user data.
     assert not [n for n, v in fleet.variables.items() if one(v.get("sensitive"))]
-    for name in EXPECTED_ENVS:
-        for argument, value in env(name).modules["spin_fleet"].items():
-            assert "redis_auth_token" not in str(value) and "origin_verify" not in str(value), argument
+    for argument, value in stack().modules["spin_fleet"].items():
+        assert "redis_auth_token" not in str(value) and "origin_verify" not in str(value), argument
 
 
 def test_fleet_instance_role_is_least_privilege():
@@ -451,8 +454,7 @@ def test_fleet_scales_on_requests_per_target_and_deploys_by_instance_refresh():
     assert one(preferences["min_healthy_percentage"]) == 100
     assert ref(one(group["launch_template"])["version"]) == "aws_launch_template.this.latest_version"
     assert ref(group["vpc_zone_identifier"]) == "var.subnet_ids"
-    for name in EXPECTED_ENVS:
-        assert ref(env(name).modules["spin_fleet"]["subnet_ids"]) == "module.network.private_subnet_ids"
+    assert ref(stack().modules["spin_fleet"]["subnet_ids"]) == "module.network.private_subnet_ids"
 
 
 def test_fleet_runs_a_spin_release_with_wasi_0_3():

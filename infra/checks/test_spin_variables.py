@@ -12,7 +12,7 @@ import tomllib
 
 import pytest
 
-from tfconfig import EXPECTED_ENVS, MODULES, REPO, env, env_value, module_default, one
+from tfconfig import EXPECTED_ENVS, MODULES, REPO, env_value, module_default, one, stack
 
 FLEET_FILES = MODULES / "spin_fleet" / "files"
 TEMPLATE = MODULES / "spin_fleet" / "templates" / "user-data.sh.tftpl"
@@ -35,8 +35,8 @@ def spin_toml_variables():
 
 
 def mapped_variables(env_name):
-    """name -> "plain" | "secret" as the environment wires them."""
-    plain = one(env(env_name).modules["spin_fleet"]["plain_variables"])
+    """name -> "plain" | "secret" as the stack module wires them for the environment."""
+    plain = one(stack().modules["spin_fleet"]["plain_variables"])
     external = env_value(env_name, "secrets", "external_secret_variables")
     suffixes = module_default("secrets", "database_role_suffixes")
     mapping = {name: "plain" for name in plain}

@@ -29,8 +29,12 @@ EXPECTED_MODULES = [
     "redis",
     "secrets",
     "spin_fleet",
+    "stack",
     "waf",
 ]
+# The stack module composes every other module; each environment calls the stack module only.
+STACK = "stack"
+COMPONENTS = [name for name in EXPECTED_MODULES if name != STACK]
 EXPECTED_ENVS = ["prod", "staging"]
 STANDARD_FILES = ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]
 
@@ -143,26 +147,52 @@ def env(name: str) -> TfDir:
     return load(ENVS / name)
 
 
+def stack() -> TfDir:
+    return module(STACK)
+
+
 def all_dirs() -> list[TfDir]:
     return [module(m) for m in EXPECTED_MODULES] + [env(e) for e in EXPECTED_ENVS]
+
+
+def callers() -> list[TfDir]:
+    """Every directory that calls modules: the environments and the stack module."""
+    return [env(e) for e in EXPECTED_ENVS] + [stack()]
 
 
 LOCAL_REF = re.compile(r"^local\.([a-z0-9_]+)$")
 VAR_REF = re.compile(r"^var\.([a-z0-9_]+)$")
 
 
-def env_value(env_name: str, module_name: str, argument: str):
-    """The literal an environment passes to a module argument, following one local.x or var.x
-    (with a default) hop; the raw expression if it is not a literal."""
+def stack_argument(env_name: str, variable: str):
+    """What an environment gives one variable of the stack module: the literal its module "stack"
+    call passes, following one local.x or var.x (with a default) hop; the stack's default if it
+    passes none; the raw expression if it is not a literal."""
     tf = env(env_name)
-    raw = one(tf.modules[module_name].get(argument))
+    raw = one(tf.modules[STACK].get(variable))
     if raw is None:
-        return module_default(module_name, argument)
+        return one(stack().variables[variable].get("default"))
     expression = ref(raw)
     if m := LOCAL_REF.match(expression):
         return one(tf.locals[m.group(1)])
     if m := VAR_REF.match(expression):
         return one(tf.variables[m.group(1)].get("default"))
+    return raw
+
+
+def env_value(env_name: str, module_name: str, argument: str):
+    """The value an environment ends up passing to one argument of a module the stack composes:
+    the stack's argument, followed through var.x back to the environment's module "stack" call
+    (or through local.x to a literal in the stack); the module's default if the stack passes none;
+    the raw expression if it is not a literal."""
+    raw = one(stack().modules[module_name].get(argument))
+    if raw is None:
+        return module_default(module_name, argument)
+    expression = ref(raw)
+    if m := VAR_REF.match(expression):
+        return stack_argument(env_name, m.group(1))
+    if m := LOCAL_REF.match(expression):
+        return one(stack().locals[m.group(1)])
     return raw
 
 

@@ -1,15 +1,13 @@
-# --- Where and how it is reached -----------------------------------------------------------------
+# Inputs that vary by deployment rather than by environment: they come from terraform.tfvars (or
+# -var) and are forwarded to the stack module. What makes the environment staging or prod is in
+# main.tf; the stack's own settings and their defaults are in modules/stack/variables.tf.
+
+# --- Where and how it is reached ------------------------------------------------------------------
 
 variable "region" {
   type        = string
   description = "AWS region of the environment (CloudFront's WAF is always in us-east-1)."
   default     = "ap-northeast-2"
-}
-
-variable "vpc_cidr" {
-  type        = string
-  description = "IPv4 CIDR of the VPC."
-  default     = "10.40.0.0/16"
 }
 
 variable "origin_domain_name" {
@@ -51,13 +49,7 @@ variable "web_origin" {
   default     = { type = "s3" }
 }
 
-variable "geo_allow_countries" {
-  type        = list(string)
-  description = "If not empty, serve only viewers in these countries (ISO 3166 alpha-2, e.g. [\"KR\"])."
-  default     = []
-}
-
-# --- What runs -------------------------------------------------------------------------------
+# --- What runs ------------------------------------------------------------------------------------
 
 variable "app_version" {
   type        = string
@@ -81,37 +73,7 @@ variable "spin_release_sha256" {
   description = "SHA-256 of spin-v<spin_version>-linux-<arch>.tar.gz from the release's checksums file."
 }
 
-variable "fleet_architecture" {
-  type        = string
-  description = "Fleet CPU architecture: arm64 (Graviton) or x86_64."
-  default     = "arm64"
-}
-
-variable "fleet_instance_type" {
-  type        = string
-  description = "EC2 instance type of the Spin fleet."
-  default     = "c7g.large"
-}
-
-variable "fleet_min_size" {
-  type        = number
-  description = "Minimum (and initial) number of Spin instances."
-  default     = 3
-}
-
-variable "fleet_max_size" {
-  type        = number
-  description = "Maximum number of Spin instances."
-  default     = 12
-}
-
-# --- Plain Spin variables (secrets are in Secrets Manager, never here) ------------------------------
-
-variable "key_prefix" {
-  type        = string
-  description = "Spin variable key_prefix: prefix of every Redis key."
-  default     = "urr"
-}
+# --- Plain Spin variables (secrets are in Secrets Manager, never here) ----------------------------
 
 variable "jwt_public_keys" {
   type        = string
@@ -134,25 +96,7 @@ variable "allowed_origins" {
   default     = null
 }
 
-variable "trusted_client_ip_header" {
-  type        = string
-  description = "Spin variable trusted_client_ip_header: header carrying the viewer's address (CloudFront sets it; the ALB only admits CloudFront)."
-  default     = "cloudfront-viewer-address"
-}
-
-# --- Edge protection and alerts ---------------------------------------------------------------------
-
-variable "waf_rate_limit_per_ip" {
-  type        = number
-  description = "Requests per IP per 5 minutes before WAF answers 429."
-  default     = 2000
-}
-
-variable "waf_enable_bot_control" {
-  type        = bool
-  description = "Enable the AWS Bot Control managed rule group."
-  default     = false
-}
+# --- Alerts ---------------------------------------------------------------------------------------
 
 variable "alarm_emails" {
   type        = list(string)
@@ -160,7 +104,7 @@ variable "alarm_emails" {
   default     = []
 }
 
-# --- Rotation knobs (see docs/deploy.md, "Rotating secrets") ---------------------------------------
+# --- Rotation knobs (see docs/deploy.md, "Rotating secrets") --------------------------------------
 
 variable "database_password_version" {
   type        = number
