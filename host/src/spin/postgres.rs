@@ -6,6 +6,11 @@
 //! (`ROLLBACK; RESET ALL; ...`, see `stores.rs`), so nothing leaks into the next request.
 //! Every call is bounded by the host's store timeout; a timed-out session is closed, not reused.
 
+#![expect(
+    clippy::result_large_err,
+    reason = "pg::Error is the WIT interface's error type, returned to the guest as is"
+)]
+
 use super::pg_types::{bind_params, columns, decode_row, to_error};
 use super::{Spin, pg};
 use crate::state::HostState;
@@ -17,7 +22,8 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
 
-/// Most rows one query may return to a guest. Every list query in the application has a LIMIT far
+/// Most rows one synchronous `query` may return to a guest (it answers with the whole row set;
+/// `query-async` streams instead). Every list query in the application has a LIMIT far
 /// below this; hitting it means a missing LIMIT, which should fail loudly rather than eat memory.
 pub const MAX_ROWS_PER_QUERY: usize = 50_000;
 
@@ -130,23 +136,8 @@ async fn query(
         }
         drop(stream);
         if rows.is_empty() {
-            // No row carries column metadata: ask the server to describe the statement. The
-            // statement is in the session's cache already, so this costs one short round trip.
-            use sqlx::Executor as _;
-            if let Ok(prepared) = (&mut **conn)
-                .prepare(sqlx::AssertSqlSafe(statement).into_sql_str())
-                .await
-            {
-                use sqlx::Statement as _;
-                cols = prepared
-                    .columns()
-                    .iter()
-                    .map(|c| pg::Column {
-                        name: c.name().to_string(),
-                        data_type: super::pg_types::column_type(c.type_info().name()),
-                    })
-                    .collect();
-            }
+            // No row carries column metadata: ask the server to describe the statement.
+            cols = describe_columns(conn, statement).await;
         }
         Ok((cols, rows))
     })
@@ -154,6 +145,149 @@ async fn query(
 }
 
 use sqlx::SqlSafeStr as _;
+
+/// Rows a streaming query reads ahead of the guest. The guest's reading paces the query: the
+/// server's rows are never buffered without bound.
+pub const STREAM_READ_AHEAD_ROWS: usize = 16;
+
+type Row = Vec<pg::DbValue>;
+type Columns = Vec<pg::Column>;
+
+/// Starts a query whose rows flow to the guest as it reads them. Returns once the columns are
+/// known (with the first row, or from the statement's description when there is none).
+async fn stream_query(
+    session: Session,
+    op_timeout: Duration,
+    statement: String,
+    params: Vec<pg::ParameterValue>,
+) -> Result<
+    (
+        Columns,
+        tokio::sync::mpsc::Receiver<Row>,
+        tokio::sync::oneshot::Receiver<Result<(), pg::Error>>,
+    ),
+    pg::Error,
+> {
+    let (columns_tx, columns_rx) = tokio::sync::oneshot::channel::<Result<Columns, pg::Error>>();
+    let (rows_tx, rows_rx) = tokio::sync::mpsc::channel::<Row>(STREAM_READ_AHEAD_ROWS);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut conn = session.lock_owned().await;
+        let mut columns_tx = Some(columns_tx);
+        let result = async {
+            let q = bind_params(sqlx::query(sqlx::AssertSqlSafe(statement.clone())), params)?;
+            let mut stream = q.fetch(&mut **conn);
+            loop {
+                // Each row must arrive within the store timeout: a hung server ends the query.
+                let next = tokio::time::timeout(op_timeout, stream.try_next())
+                    .await
+                    .map_err(|_| {
+                        pg::Error::QueryFailed(pg::QueryError::Text(format!(
+                            "no row within {op_timeout:?}"
+                        )))
+                    })?;
+                let Some(row) = next.map_err(to_error)? else {
+                    break;
+                };
+                if let Some(tx) = columns_tx.take() {
+                    let _ = tx.send(Ok(columns(&row)));
+                }
+                if rows_tx.send(decode_row(&row)?).await.is_err() {
+                    // The guest dropped the stream: stop reading.
+                    return Ok(());
+                }
+            }
+            drop(stream);
+            if let Some(tx) = columns_tx.take() {
+                let _ = tx.send(Ok(describe_columns(&mut conn, statement).await));
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Err(e) => {
+                if matches!(&e, pg::Error::QueryFailed(pg::QueryError::Text(t)) if t.starts_with("no row within"))
+                {
+                    conn.close_on_drop();
+                }
+                match columns_tx.take() {
+                    Some(tx) => {
+                        let _ = tx.send(Err(e));
+                    }
+                    None => {
+                        let _ = done_tx.send(Err(e));
+                    }
+                }
+            }
+            Ok(()) => {
+                let _ = done_tx.send(Ok(()));
+            }
+        }
+    });
+    match tokio::time::timeout(op_timeout, columns_rx).await {
+        Ok(Ok(Ok(columns))) => Ok((columns, rows_rx, done_rx)),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(_)) => Err(pg::Error::Other("the query task ended early".into())),
+        Err(_) => Err(pg::Error::QueryFailed(pg::QueryError::Text(format!(
+            "query did not start answering within {op_timeout:?}"
+        )))),
+    }
+}
+
+/// The guest's end of a streaming query: one row per read, as the rows arrive.
+struct RowStream {
+    rows: tokio::sync::mpsc::Receiver<Row>,
+}
+
+impl<D> wasmtime::component::StreamProducer<D> for RowStream {
+    type Item = Row;
+    type Buffer = Option<Row>;
+
+    fn poll_produce<'a>(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        mut store: wasmtime::StoreContextMut<'a, D>,
+        mut destination: wasmtime::component::Destination<'a, Self::Item, Self::Buffer>,
+        finish: bool,
+    ) -> std::task::Poll<wasmtime::Result<wasmtime::component::StreamResult>> {
+        use std::task::Poll;
+        use wasmtime::component::StreamResult;
+        // A zero-length read asks for readiness; the channel cannot peek, so say "ready".
+        if destination.remaining(&mut store) == Some(0) {
+            return Poll::Ready(Ok(StreamResult::Completed));
+        }
+        match self.rows.poll_recv(cx) {
+            Poll::Ready(Some(row)) => {
+                destination.set_buffer(Some(row));
+                Poll::Ready(Ok(StreamResult::Completed))
+            }
+            Poll::Ready(None) => Poll::Ready(Ok(StreamResult::Dropped)),
+            Poll::Pending if finish => Poll::Ready(Ok(StreamResult::Cancelled)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Column metadata of a statement that returned no rows, from the server's description (the
+/// statement is in the session's cache already, so this is one short round trip).
+async fn describe_columns(conn: &mut PoolConnection<Postgres>, statement: String) -> Columns {
+    use sqlx::Executor as _;
+    use sqlx::Statement as _;
+    match (&mut **conn)
+        .prepare(sqlx::AssertSqlSafe(statement).into_sql_str())
+        .await
+    {
+        Ok(prepared) => prepared
+            .columns()
+            .iter()
+            .map(|c| pg::Column {
+                name: c.name().to_string(),
+                data_type: super::pg_types::column_type(c.type_info().name()),
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
 
 fn session_of<U>(
     accessor: &Accessor<U, Spin>,
@@ -237,16 +371,19 @@ impl<U> pg::HostConnectionWithStore<U> for Spin {
         >,
     > {
         let (session, op_timeout) = session_of(accessor, &this)?;
-        // Rows are read under the MAX_ROWS_PER_QUERY bound, then handed to the guest as a stream.
-        let (columns, rows) = match query(&session, op_timeout, statement, params).await {
+        let (columns, rows, done) = match stream_query(session, op_timeout, statement, params).await
+        {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
         };
         accessor.with(|mut access| {
-            let rows = StreamReader::new(&mut access, rows)?;
-            let done = FutureReader::new(&mut access, async {
-                Ok::<_, wasmtime::Error>(Ok::<(), pg::Error>(()))
-            })?;
+            let rows = StreamReader::new(&mut access, RowStream { rows })?;
+            let done =
+                FutureReader::new(&mut access, async move {
+                    Ok::<_, wasmtime::Error>(done.await.unwrap_or_else(|_| {
+                        Err(pg::Error::Other("the query was cancelled".into()))
+                    }))
+                })?;
             Ok(Ok((columns, rows, done)))
         })
     }

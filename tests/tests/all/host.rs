@@ -423,3 +423,21 @@ async fn a_component_role_is_refused_on_a_table_it_has_no_grant_for() {
     let body = owner.get_json("/fixture/pg-forbidden").await.1;
     assert_eq!(body["error"], serde_json::Value::Null, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_rows_stream_to_the_guest_beyond_any_buffer() {
+    let app = spawn_app().await;
+    // More rows than the synchronous query's cap: only a stream can deliver them.
+    let body = app.get_json("/fixture/pg-stream?n=120000").await.1;
+    assert_eq!(body["count"], 120_000, "{body}");
+    assert_eq!(body["sum"], 120_000_i64 * 120_001 / 2, "{body}");
+    assert_eq!(body["error"], Value::Null, "{body}");
+
+    // An error after some rows were delivered arrives on the completion future, with its SQLSTATE.
+    let body = app.get_json("/fixture/pg-stream?n=10000&fail").await.1;
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("22012"),
+        "division by zero expected: {body}"
+    );
+    assert!(body["count"].as_i64().unwrap_or(0) < 10_000, "{body}");
+}
