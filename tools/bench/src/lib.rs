@@ -1,0 +1,16 @@
+//! `urr-bench`: a load generator for the URR Edge host, and the benchmark suite behind
+//! docs/benchmarks.md.
+//!
+//! - `stats`     — latency samples, percentiles, ratios, formatting (pure, unit-tested)
+//! - `scenario`  — what to send: a fixed request, a script, extra headers (the token extension point)
+//! - `load`      — keep-alive workers at a fixed concurrency or a fixed arrival rate, loopback only
+//! - `procs`     — servers under test as child processes: readiness, RSS, stop by pid
+//! - `baselines` — `redis-benchmark` and `pgbench`, when installed
+//! - `suite`     — the full comparison and its Markdown/JSON report
+
+pub mod baselines;
+pub mod load;
+pub mod procs;
+pub mod scenario;
+pub mod stats;
+pub mod suite;

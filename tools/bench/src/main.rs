@@ -1,0 +1,271 @@
+//! The `urr-bench` command: `run` drives one URL or script; `suite` runs the whole comparison.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use urr_bench::load::{self, LoadConfig, Target};
+use urr_bench::scenario::{self, Fixed, RequestSpec, Scenario, Script, WithHeaders};
+use urr_bench::stats::{LoadShape, RunResult, format_rps, format_us, parse_duration};
+use urr_bench::suite::{self, ServerKind, SuiteConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "urr-bench",
+    version,
+    about = "Load generator and benchmark suite for URR Edge (loopback targets only)"
+)]
+struct Cli {
+    /// Tokio worker threads of the load generator. One leaves the other core to the server on a
+    /// 2-core machine.
+    #[arg(long, global = true, default_value_t = 1)]
+    client_threads: usize,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Drive one URL (or a script against a base URL) and print the results.
+    Run(RunArgs),
+    /// Run the full comparison: host (fresh and reuse), prototype, native, store baselines.
+    Suite(SuiteArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Target URL (loopback only); with --script, the base URL the script's paths are added to.
+    #[arg(long)]
+    url: String,
+    /// A script of requests (`METHOD PATH [BODY]` per line) instead of GET <url>.
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Concurrent keep-alive connections (closed loop), or the most in flight with --rate.
+    #[arg(long, short = 'c', default_value_t = 16)]
+    concurrency: usize,
+    /// Fixed arrival rate in requests per second (open loop) instead of a closed loop.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Measured time (at most 10 minutes).
+    #[arg(long, short = 'd', default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unmeasured warm-up before the measured run.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Stop after this many requests even if time is left.
+    #[arg(long, default_value_t = 5_000_000)]
+    max_requests: u64,
+    /// Per-request timeout (counted as an error).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Extra header on every request, `Name: value` (repeatable), e.g. a bearer token.
+    #[arg(long = "header", short = 'H')]
+    headers: Vec<String>,
+    /// Print the result as JSON on stdout (the table then goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SuiteArgs {
+    /// Repository root (for tests/fixtures/spin.toml and the default binary paths).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// The host under test [default: bench-host next to this binary].
+    #[arg(long)]
+    host_bin: Option<PathBuf>,
+    /// The native baseline [default: bench-native next to this binary].
+    #[arg(long)]
+    native_bin: Option<PathBuf>,
+    /// A built copy of the reference prototype (its folder); omit to skip it.
+    #[arg(long)]
+    prototype_dir: Option<PathBuf>,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    /// Measured time per cell.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unmeasured warm-up before each cell.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Concurrencies to measure, comma-separated.
+    #[arg(long, default_value = "1,16", value_delimiter = ',')]
+    concurrency: Vec<usize>,
+    /// Rounds (every cell is measured once per round; the median round is reported).
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// Boots per boot-time figure.
+    #[arg(long, default_value_t = 3)]
+    boot_samples: usize,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Servers to include, comma-separated: host-fresh, host-reuse, prototype (the prototype
+    /// host serving our components), prototype-own (serving its own components), native.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "host-fresh,host-reuse,prototype,prototype-own,native"
+    )]
+    servers: Vec<String>,
+    /// Skip redis-benchmark and pgbench.
+    #[arg(long)]
+    no_baselines: bool,
+    /// Write the Markdown tables here (they are printed on stdout too).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the full JSON report here.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
+    /// Scratch folder for logs, compile caches and the host snapshot [default: a temp folder].
+    #[arg(long)]
+    scratch: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.client_threads.clamp(1, 64))
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Run(args) => runtime.block_on(run(args)),
+        Command::Suite(args) => runtime.block_on(run_suite(args)),
+    }
+}
+
+fn print_table(results: &[RunResult], to_stderr: bool) {
+    let mut text = format!(
+        "{:<36} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n",
+        "run", "load", "req/s", "ok", "p50", "p95", "p99", "max", "errors"
+    );
+    for r in results {
+        text.push_str(&format!(
+            "{:<36} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  {}\n",
+            r.label,
+            r.load.describe(),
+            format_rps(r.throughput_rps),
+            r.ok,
+            format_us(r.latency.p50_us),
+            format_us(r.latency.p95_us),
+            format_us(r.latency.p99_us),
+            format_us(r.latency.max_us),
+            r.error_summary()
+        ));
+    }
+    if to_stderr {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
+
+async fn run(args: RunArgs) -> Result<()> {
+    let (target, path) = Target::parse_url(&args.url)?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| scenario::parse_header(h))
+        .collect::<Result<Vec<_>>>()?;
+    let inner: Box<dyn Scenario> = match &args.script {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            Box::new(Script::parse(&file.display().to_string(), &text)?)
+        }
+        None => Box::new(Fixed {
+            spec: RequestSpec::get(path),
+        }),
+    };
+    let scenario: Arc<dyn Scenario> = Arc::new(WithHeaders { inner, headers });
+    let shape = match args.rate {
+        Some(per_sec) => LoadShape::Rate {
+            per_sec,
+            max_in_flight: args.concurrency,
+        },
+        None => LoadShape::Concurrency {
+            concurrency: args.concurrency,
+        },
+    };
+    let mut config = LoadConfig {
+        target,
+        shape,
+        duration: args.warmup,
+        max_requests: args.max_requests,
+        timeout: args.timeout,
+    };
+    let label = scenario.name();
+    if !args.warmup.is_zero() {
+        load::run(&config, scenario.clone(), &label).await?;
+    }
+    config.duration = args.duration;
+    let result = load::run(&config, scenario, &label).await?;
+    print_table(std::slice::from_ref(&result), args.json);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    }
+    Ok(())
+}
+
+fn server_kind(name: &str) -> Result<ServerKind> {
+    Ok(match name.trim() {
+        "host-fresh" => ServerKind::HostFresh,
+        "host-reuse" => ServerKind::HostReuse,
+        "prototype" => ServerKind::Prototype,
+        "prototype-own" => ServerKind::PrototypeOwn,
+        "native" => ServerKind::Native,
+        other => bail!(
+            "unknown server `{other}` (host-fresh, host-reuse, prototype, prototype-own, native)"
+        ),
+    })
+}
+
+async fn run_suite(args: SuiteArgs) -> Result<()> {
+    let here = std::env::current_exe()?
+        .parent()
+        .context("no folder for this binary")?
+        .to_path_buf();
+    let native_bin = args.native_bin.unwrap_or_else(|| here.join("bench-native"));
+    let scratch = args
+        .scratch
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("urr-bench-{}", std::process::id())));
+    let config = SuiteConfig {
+        host_bin: args.host_bin.unwrap_or_else(|| here.join("bench-host")),
+        repo: args.repo.canonicalize().context("the --repo folder")?,
+        native_bin,
+        prototype_dir: args
+            .prototype_dir
+            .map(|d| d.canonicalize().context("the --prototype-dir folder"))
+            .transpose()?,
+        redis_url: args.redis_url,
+        pg_url: args.pg_url,
+        duration: args.duration,
+        warmup: args.warmup,
+        concurrency: args.concurrency,
+        rounds: args.rounds,
+        boot_samples: args.boot_samples.max(1),
+        timeout: args.timeout,
+        scratch: scratch.clone(),
+        baselines: !args.no_baselines,
+        servers: args
+            .servers
+            .iter()
+            .map(|s| server_kind(s))
+            .collect::<Result<_>>()?,
+    };
+    let report = suite::run(config).await?;
+    let md = suite::render_markdown(&report);
+    println!("{md}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(out) = &args.json_out {
+        std::fs::write(out, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    eprintln!("logs and compile caches: {}", scratch.display());
+    Ok(())
+}
