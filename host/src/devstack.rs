@@ -45,7 +45,8 @@ impl Drop for LocalStack {
     }
 }
 
-fn free_port() -> Result<u16> {
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -247,6 +248,27 @@ pub async fn start(
         }
     };
     Ok(stack)
+}
+
+/// Deletes every Redis key under `prefix` (SCAN + DEL of those keys only; never a FLUSH, so a
+/// shared server is safe). Returns how many keys were deleted.
+pub async fn delete_prefixed_keys(
+    conn: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+) -> Result<usize> {
+    let keys: Vec<String> = {
+        let mut iter: redis::AsyncIter<String> =
+            redis::AsyncCommands::scan_match(conn, format!("{prefix}:*")).await?;
+        let mut keys = Vec::new();
+        while let Some(key) = iter.next_item().await {
+            keys.push(key?);
+        }
+        keys
+    };
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(&keys).query_async(conn).await?;
+    }
+    Ok(keys.len())
 }
 
 /// `host:port` of a store URL, for allowed_outbound_hosts.

@@ -114,11 +114,6 @@ impl RunningHost {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
     }
-
-    /// Waits until the host stops by itself (it does not, except on a listener failure).
-    pub async fn wait(self) {
-        let _ = self.task.await;
-    }
 }
 
 fn limits_for(config: &HostConfig, component: &LoadedComponent) -> RequestLimits {

@@ -206,22 +206,11 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Deletes every key under a test's prefix (SCAN + DEL of its own keys only; never FLUSH).
+/// Deletes every key under a test's prefix (never a FLUSH).
 pub async fn delete_prefixed_keys(redis_url: &str, prefix: &str) -> Result<()> {
     let client = redis::Client::open(redis_url)?;
     let mut conn = client.get_multiplexed_async_connection().await?;
-    let keys: Vec<String> = {
-        let mut iter: redis::AsyncIter<String> =
-            redis::AsyncCommands::scan_match(&mut conn, format!("{prefix}:*")).await?;
-        let mut keys = Vec::new();
-        while let Some(key) = iter.next_item().await {
-            keys.push(key?);
-        }
-        keys
-    };
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await?;
-    }
+    urr_edge::devstack::delete_prefixed_keys(&mut conn, prefix).await?;
     Ok(())
 }
 

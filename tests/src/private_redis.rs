@@ -10,15 +10,9 @@ pub struct PrivateRedis {
     dir: std::path::PathBuf,
 }
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 impl PrivateRedis {
     pub fn start() -> Result<Self> {
-        let port = free_port()?;
+        let port = urr_edge::devstack::free_port()?;
         let dir = std::env::temp_dir().join(format!("urr-private-redis-{port}"));
         std::fs::create_dir_all(&dir)?;
         let mut redis = Self {

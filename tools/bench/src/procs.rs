@@ -10,13 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
-/// A free loopback port (bound, read, released: another process could take it in between, which
-/// on a benchmark machine it does not).
-pub fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
+pub use urr_edge::devstack::free_port;
 
 /// A field of /proc/<pid>/status in KiB (`VmRSS`, `VmHWM`).
 pub fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {

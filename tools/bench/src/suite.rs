@@ -376,25 +376,6 @@ async fn measure(
     Ok((result, peak, cpu))
 }
 
-async fn delete_prefixed_keys(
-    conn: &mut redis::aio::MultiplexedConnection,
-    prefix: &str,
-) -> Result<usize> {
-    let keys: Vec<String> = {
-        let mut iter: redis::AsyncIter<String> =
-            redis::AsyncCommands::scan_match(conn, format!("{prefix}:*")).await?;
-        let mut keys = Vec::new();
-        while let Some(key) = iter.next_item().await {
-            keys.push(key?);
-        }
-        keys
-    };
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(&keys).query_async(conn).await?;
-    }
-    Ok(keys.len())
-}
-
 /// Runs the suite. Progress goes to stderr.
 pub async fn run(config: SuiteConfig) -> Result<SuiteReport> {
     if config.concurrency.is_empty() || config.rounds == 0 {
@@ -460,7 +441,7 @@ pub async fn run(config: SuiteConfig) -> Result<SuiteReport> {
     let report = run_inner(&ctx, &servers, &redis_addr, &pg_addr, notes).await;
 
     // Clean up whatever happened above.
-    match delete_prefixed_keys(&mut redis_conn, &ctx.prefix).await {
+    match urr_edge::devstack::delete_prefixed_keys(&mut redis_conn, &ctx.prefix).await {
         Ok(n) => eprintln!("deleted {n} benchmark keys under {}", ctx.prefix),
         Err(e) => eprintln!("could not delete the keys under {}: {e:#}", ctx.prefix),
     }
