@@ -138,6 +138,19 @@ pub async fn migrate(url: &str, dir: &Path) -> Result<()> {
 /// The whole setup `urr-edge migrate` (and `up`) performs, given an admin URL on any database
 /// of the server and the name of the application database.
 pub async fn setup(admin_url: &str, database: &str, migrations: &Path) -> Result<()> {
+    setup_with_passwords(admin_url, database, migrations, &|role| {
+        std::env::var(password_env(role)).ok()
+    })
+    .await
+}
+
+/// [`setup`] with the role passwords from `passwords` instead of the environment.
+pub async fn setup_with_passwords(
+    admin_url: &str,
+    database: &str,
+    migrations: &Path,
+    passwords: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
     if database.is_empty() || database.contains(['"', '\0']) {
         bail!("invalid database name `{database}`");
     }
@@ -147,10 +160,7 @@ pub async fn setup(admin_url: &str, database: &str, migrations: &Path) -> Result
     if ensure_database(&mut admin, database).await? {
         tracing::info!("created database {database}");
     }
-    bootstrap_roles(&mut admin, database, &|role| {
-        std::env::var(password_env(role)).ok()
-    })
-    .await?;
+    bootstrap_roles(&mut admin, database, passwords).await?;
     admin.close().await?;
     migrate(&with_database(admin_url, database), migrations).await
 }

@@ -2,6 +2,12 @@
 //! that answer on their standard loopback ports, else start private ones (Debian's binaries;
 //! postgres as the `postgres` user, never root) with data under `.urr/` on free loopback ports,
 //! and stop them on exit. Then create the database, bootstrap the roles and migrate.
+//!
+//! A packaged PostgreSQL often wants a password over TCP and lets only the `postgres` OS user in
+//! through its local socket (Debian's defaults). Then `up` uses that socket once, as `postgres`,
+//! to give itself a development superuser with a generated password, and gives every component
+//! role a generated password too (components reach Postgres over TCP). The passwords are kept
+//! in `.urr/pg-passwords` (mode 0600) and reused on later runs.
 
 use crate::database;
 use anyhow::{Context, Result, bail};
@@ -15,6 +21,12 @@ use std::time::{Duration, Instant};
 pub const DATABASE_NAME: &str = "urr";
 /// How long a private server may take to start answering.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Where Debian's PostgreSQL server puts its socket.
+const PACKAGED_SOCKET_DIR: &str = "/var/run/postgresql";
+/// The standard PostgreSQL port on loopback.
+const STANDARD_PG_PORT: u16 = 5432;
+/// The development superuser `up` creates through the local socket when TCP needs a password.
+pub const DEV_ADMIN_ROLE: &str = "urr_dev_admin";
 
 /// Private servers started by `up`; dropping this stops them.
 #[derive(Default)]
@@ -22,8 +34,21 @@ pub struct LocalStack {
     pub redis_url: String,
     /// Admin URL (a superuser on the `postgres` database).
     pub admin_url: String,
+    /// Component role passwords `up` generated (empty when the server trusts loopback).
+    pub role_passwords: BTreeMap<String, String>,
     redis: Option<Child>,
     postgres_data: Option<(PathBuf, PathBuf)>,
+}
+
+impl LocalStack {
+    /// The password to give `role`: the generated one, else the operator's
+    /// `URR_ROLE_PASSWORD_<ROLE>`, else none (trust auth).
+    pub fn role_password(&self, role: &str) -> Option<String> {
+        self.role_passwords
+            .get(role)
+            .cloned()
+            .or_else(|| std::env::var(database::password_env(role)).ok())
+    }
 }
 
 impl Drop for LocalStack {
@@ -211,6 +236,7 @@ impl LocalStack {
         Self {
             redis_url: String::new(),
             admin_url: String::new(),
+            role_passwords: BTreeMap::new(),
             redis,
             postgres_data: postgres,
         }
@@ -242,12 +268,130 @@ pub async fn start(
             "postgres://postgres@127.0.0.1:5432/postgres".to_string()
         }
         None => {
-            let (bin, data, url) = start_private_postgres(state)?;
-            stack.postgres_data = Some((bin, data));
-            url
+            let packaged = if port_listens(STANDARD_PG_PORT) {
+                provision_over_socket(state, Path::new(PACKAGED_SOCKET_DIR), STANDARD_PG_PORT)
+                    .await
+                    .inspect_err(|e| {
+                        tracing::info!("PostgreSQL on 127.0.0.1:5432 is not usable: {e:#}")
+                    })
+                    .ok()
+            } else {
+                None
+            };
+            match packaged {
+                Some((url, passwords)) => {
+                    stack.role_passwords = passwords;
+                    url
+                }
+                None => {
+                    let (bin, data, url) = start_private_postgres(state)?;
+                    stack.postgres_data = Some((bin, data));
+                    url
+                }
+            }
         }
     };
     Ok(stack)
+}
+
+fn port_listens(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(1),
+    )
+    .is_ok()
+}
+
+/// Generated passwords, one per name, kept in `file` (mode 0600) and reused on later runs.
+fn load_or_generate_passwords(file: &Path, names: &[&str]) -> Result<BTreeMap<String, String>> {
+    let mut passwords: BTreeMap<String, String> = match std::fs::read_to_string(file) {
+        Ok(text) => text
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+    };
+    let before = passwords.len();
+    for name in names {
+        passwords
+            .entry((*name).to_string())
+            // Hex only: safe in a URL and in a SQL literal without escaping.
+            .or_insert_with(|| uuid::Uuid::new_v4().simple().to_string());
+    }
+    if passwords.len() != before {
+        let text: String = passwords
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
+        std::fs::write(file, text).with_context(|| format!("writing {}", file.display()))?;
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(passwords)
+}
+
+/// Uses the server's local socket in `socket_dir` as the `postgres` user (`psql`, run as that OS
+/// user when we are root) to create or update the development superuser with its generated
+/// password. Returns a TCP admin URL for it and the component roles' passwords (set later by
+/// the role bootstrap).
+pub async fn provision_over_socket(
+    state: &Path,
+    socket_dir: &Path,
+    port: u16,
+) -> Result<(String, BTreeMap<String, String>)> {
+    if !socket_dir.join(format!(".s.PGSQL.{port}")).exists() {
+        bail!("no local socket in {}", socket_dir.display());
+    }
+    std::fs::create_dir_all(state)?;
+    let mut names = vec![DEV_ADMIN_ROLE];
+    names.extend(database::COMPONENT_ROLES);
+    let mut passwords = load_or_generate_passwords(&state.join("pg-passwords"), &names)?;
+    let admin_password = passwords
+        .remove(DEV_ADMIN_ROLE)
+        .context("no development admin password")?;
+    let sql = format!(
+        "DO $$ BEGIN \
+           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{DEV_ADMIN_ROLE}') THEN \
+             CREATE ROLE {DEV_ADMIN_ROLE} LOGIN SUPERUSER; \
+           END IF; \
+         END $$;\n\
+         ALTER ROLE {DEV_ADMIN_ROLE} LOGIN SUPERUSER PASSWORD '{admin_password}';\n"
+    );
+    let psql = postgres_bin()?.join("psql");
+    let mut child = postgres_command(&psql)
+        .arg("-h")
+        .arg(socket_dir)
+        .args(["-p", &port.to_string(), "-U", "postgres", "-d", "postgres"])
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running psql")?;
+    // The password goes through stdin, never the command line (other users can read that).
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write as _;
+        stdin.write_all(sql.as_bytes())?;
+    }
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!(
+            "psql as postgres through {} failed: {}",
+            socket_dir.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let url = format!("postgres://{DEV_ADMIN_ROLE}:{admin_password}@127.0.0.1:{port}/postgres");
+    if !postgres_answers(&url).await {
+        bail!("the development superuser cannot log in over TCP on port {port}");
+    }
+    tracing::info!(
+        "PostgreSQL on 127.0.0.1:{port} wants passwords: using the development superuser \
+         {DEV_ADMIN_ROLE} (passwords in .urr/pg-passwords)"
+    );
+    Ok((url, passwords))
 }
 
 /// Deletes every Redis key under `prefix` (SCAN + DEL of those keys only; never a FLUSH, so a
@@ -298,10 +442,14 @@ pub fn store_variables(
     set("pg_host", host_port(&stack.admin_url));
     for role in database::COMPONENT_ROLES {
         let suffix = role.trim_start_matches("urr_");
-        set(
-            &format!("pg_address_{suffix}"),
-            database::as_role(&app_url, role),
-        );
+        let url = database::as_role(&app_url, role);
+        let url = match stack.role_passwords.get(role) {
+            Some(password) => {
+                url.replacen(&format!("://{role}@"), &format!("://{role}:{password}@"), 1)
+            }
+            None => url,
+        };
+        set(&format!("pg_address_{suffix}"), url);
     }
     vars
 }
@@ -315,6 +463,7 @@ mod tests {
         let stack = LocalStack {
             redis_url: "redis://127.0.0.1:7000".into(),
             admin_url: "postgres://postgres@127.0.0.1:6543/postgres".into(),
+            role_passwords: [("urr_catalog".to_string(), "s3cr3t".to_string())].into(),
             redis: None,
             postgres_data: None,
         };
@@ -328,6 +477,7 @@ mod tests {
             "redis_host",
             "pg_host",
             "pg_address_health",
+            "pg_address_catalog",
         ]
         .iter()
         .map(|n| (n.to_string(), decl.clone()))
@@ -339,8 +489,12 @@ mod tests {
             vars["pg_address_health"],
             "postgres://urr_health@127.0.0.1:6543/urr"
         );
+        assert_eq!(
+            vars["pg_address_catalog"], "postgres://urr_catalog:s3cr3t@127.0.0.1:6543/urr",
+            "a generated role password goes into that role's URL"
+        );
         assert!(
-            !vars.contains_key("pg_address_auth"),
+            !vars.contains_key("pg_address_admin"),
             "only declared variables are set"
         );
     }

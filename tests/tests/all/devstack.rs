@@ -53,3 +53,84 @@ async fn private_redis_and_postgres_start_answer_and_stop_with_the_stack() {
     );
     let _ = std::fs::remove_dir_all(&state);
 }
+
+/// A packaged server that wants passwords over TCP and trusts only its local socket: `up` goes
+/// in through the socket as `postgres`, makes itself a development superuser with a generated
+/// password, and the component roles get generated passwords that work over TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_wants_passwords_over_tcp_is_provisioned_through_its_socket() {
+    let state =
+        std::env::temp_dir().join(format!("urr-devstack-{}", uuid::Uuid::new_v4().simple()));
+    let (bin, data, trusted_url) = start_private_postgres(&state).expect("private postgres");
+    let stack = LocalStack::owning(None, Some((bin, data.clone())));
+    let port: u16 = urr_edge::devstack::host_port(&trusted_url)
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .expect("port");
+
+    // Make TCP need a password, as a packaged server does.
+    std::fs::write(
+        data.join("pg_hba.conf"),
+        "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+    )
+    .expect("pg_hba.conf");
+    let mut admin = sqlx::PgConnection::connect(&trusted_url)
+        .await
+        .expect("trusted admin");
+    sqlx::query("SELECT pg_reload_conf()")
+        .execute(&mut admin)
+        .await
+        .expect("reload");
+    admin.close().await.expect("close");
+    assert!(
+        sqlx::PgConnection::connect(&trusted_url).await.is_err(),
+        "after the reload TCP must want a password, or this test proves nothing"
+    );
+
+    let socket_dir = state.join("pg");
+    let (admin_url, passwords) =
+        urr_edge::devstack::provision_over_socket(&state, &socket_dir, port)
+            .await
+            .expect("provisioned through the socket");
+    assert!(admin_url.contains(urr_edge::devstack::DEV_ADMIN_ROLE));
+    let migrations = urr_tests::repo_root().join("migrations");
+    urr_edge::database::setup_with_passwords(&admin_url, "urr", &migrations, &|role| {
+        passwords.get(role).cloned()
+    })
+    .await
+    .expect("setup with generated role passwords");
+
+    let role_url = urr_edge::database::as_role(
+        &urr_edge::database::with_database(&admin_url, "urr"),
+        "urr_health",
+    );
+    assert!(
+        sqlx::PgConnection::connect(&role_url).await.is_err(),
+        "a role without its password must be refused"
+    );
+    let with_password = role_url.replacen(
+        "://urr_health@",
+        &format!("://urr_health:{}@", passwords["urr_health"]),
+        1,
+    );
+    let mut pg = sqlx::PgConnection::connect(&with_password)
+        .await
+        .expect("the role logs in with its generated password");
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut pg)
+        .await
+        .expect("select");
+    assert_eq!(one, 1);
+    pg.close().await.expect("close");
+
+    // A second run reuses the same passwords (they live in the state folder).
+    let (again, passwords_again) =
+        urr_edge::devstack::provision_over_socket(&state, &socket_dir, port)
+            .await
+            .expect("second provisioning");
+    assert_eq!(again, admin_url);
+    assert_eq!(passwords_again, passwords);
+
+    drop(stack);
+    let _ = std::fs::remove_dir_all(&state);
+}
