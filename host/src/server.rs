@@ -488,18 +488,27 @@ pub(crate) struct InstancePool {
 pub const MAX_USES_PER_INSTANCE: u32 = 10_000;
 /// Idle instances kept per component in reuse mode.
 pub const MAX_IDLE_INSTANCES: usize = 32;
+/// Never-used instances kept ready per component in fresh-instance mode. A request takes one
+/// instead of instantiating; its replacement is made after that request's response has gone out,
+/// off the next request's critical path. Each is still used for exactly one request.
+pub const FRESH_SPARES: usize = 2;
 
 impl InstancePool {
     fn take(&self) -> Option<Instance> {
         self.idle.lock().ok()?.pop()
     }
 
-    fn put(&self, instance: Instance) {
+    /// Keeps `instance` unless `limit` instances are idle already.
+    fn put(&self, instance: Instance, limit: usize) {
         if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < MAX_IDLE_INSTANCES
+            && idle.len() < limit
         {
             idle.push(instance);
         }
+    }
+
+    fn len(&self) -> usize {
+        self.idle.lock().map_or(usize::MAX, |idle| idle.len())
     }
 }
 
@@ -552,8 +561,9 @@ where
     let component = &app.runtime.components[index];
     let metrics = &app.metrics.components[index].1;
     let reuse = app.config.reuse_instances || component.decl.options.reuse_instances == Some(true);
-    let pooled = if reuse { app.pools[index].take() } else { None };
-    let mut instance = match pooled {
+    // In reuse mode the pool holds instances that served cleanly; otherwise only spares that
+    // have never served a request.
+    let mut instance = match app.pools[index].take() {
         Some(instance) => instance,
         None => instantiate(app, component, metrics).await?,
     };
@@ -568,7 +578,6 @@ where
     let (body_done_tx, body_done_rx) = oneshot::channel::<()>();
     let app_for_task = app.clone();
     tokio::spawn(async move {
-        let _permit = permit;
         let Instance {
             mut store,
             service,
@@ -604,16 +613,30 @@ where
                     }
                 }
             });
+        let app = app_for_task;
+        let pool = &app.pools[index];
         match tokio::time::timeout_at(deadline, run).await {
             Ok(Ok(Ok((service, true)))) if reuse && uses < MAX_USES_PER_INSTANCE => {
-                app_for_task.pools[index].put(Instance {
+                let instance = Instance {
                     store,
                     service,
                     uses,
-                });
+                };
+                pool.put(instance, MAX_IDLE_INSTANCES);
+                return;
             }
             Ok(Ok(Ok(_))) | Err(_) => {}
             Ok(Ok(Err(e))) | Ok(Err(e)) => tracing::debug!("guest task ended with: {e:?}"),
+        }
+        // The response is out: tear this instance down, then prepare the next request's.
+        drop(store);
+        drop(permit);
+        if pool.len() < FRESH_SPARES {
+            let component = &app.runtime.components[index];
+            let metrics = &app.metrics.components[index].1;
+            if let Ok(spare) = instantiate(&app, component, metrics).await {
+                pool.put(spare, FRESH_SPARES);
+            }
         }
     });
 
