@@ -8,12 +8,51 @@ use anyhow::{Context, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// After a failed Redis connect, opens of that address fail at once for this long instead of
+/// queueing behind another attempt: during an outage every request gets its 503 now, not after
+/// waiting in line behind one connect timeout per request ahead of it.
+pub const REDIS_RECONNECT_BACKOFF: Duration = Duration::from_millis(500);
 
 pub struct Stores {
     settings: StoreSettings,
-    redis: tokio::sync::Mutex<HashMap<String, ConnectionManager>>,
+    redis: Mutex<HashMap<String, Arc<RedisEntry>>>,
     pg: Mutex<HashMap<String, PgPool>>,
+}
+
+/// One Redis address: its shared connection or its last failure, and a lock that lets one
+/// connect attempt run at a time (the others wait for its outcome instead of starting their own).
+#[derive(Default)]
+struct RedisEntry {
+    state: Mutex<Option<RedisState>>,
+    connecting: tokio::sync::Mutex<()>,
+}
+
+enum RedisState {
+    Ready(ConnectionManager),
+    Failed { at: Instant, error: String },
+}
+
+impl RedisEntry {
+    /// The connection, or the recent failure; `None` when a new attempt is due.
+    fn settled(&self) -> Option<Result<ConnectionManager>> {
+        let state = self.state.lock().ok()?;
+        match state.as_ref()? {
+            RedisState::Ready(manager) => Some(Ok(manager.clone())),
+            RedisState::Failed { at, error } if at.elapsed() < REDIS_RECONNECT_BACKOFF => {
+                Some(Err(anyhow::anyhow!("Redis is unavailable: {error}")))
+            }
+            RedisState::Failed { .. } => None,
+        }
+    }
+
+    fn set(&self, new: RedisState) {
+        if let Ok(mut state) = self.state.lock() {
+            *state = Some(new);
+        }
+    }
 }
 
 /// Statements run when a pooled connection goes back to the pool. A guest may leave a raw
@@ -34,13 +73,41 @@ impl Stores {
         &self.settings
     }
 
-    /// The shared connection for `address`, created on first use. A failed connect is not
-    /// cached, so the next request tries again (Redis came back).
+    /// The shared connection for `address`, created on first use (it reconnects on its own
+    /// afterwards). One connect attempt runs at a time per address; a failure is remembered for
+    /// [`REDIS_RECONNECT_BACKOFF`], then the next open tries again (Redis came back).
     pub async fn redis(&self, address: &str) -> Result<ConnectionManager> {
-        let mut map = self.redis.lock().await;
-        if let Some(c) = map.get(address) {
-            return Ok(c.clone());
+        let entry = {
+            let mut map = self
+                .redis
+                .lock()
+                .map_err(|_| anyhow::anyhow!("redis map poisoned"))?;
+            map.entry(address.to_string()).or_default().clone()
+        };
+        if let Some(settled) = entry.settled() {
+            return settled;
         }
+        let _attempt = entry.connecting.lock().await;
+        // Another request may have connected, or failed, while this one waited.
+        if let Some(settled) = entry.settled() {
+            return settled;
+        }
+        match self.connect_redis(address).await {
+            Ok(manager) => {
+                entry.set(RedisState::Ready(manager.clone()));
+                Ok(manager)
+            }
+            Err(e) => {
+                entry.set(RedisState::Failed {
+                    at: Instant::now(),
+                    error: format!("{e:#}"),
+                });
+                Err(e)
+            }
+        }
+    }
+
+    async fn connect_redis(&self, address: &str) -> Result<ConnectionManager> {
         let client = redis::Client::open(address).context("invalid Redis address")?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.settings.redis_connect_timeout))
@@ -53,7 +120,6 @@ impl Stores {
         .await
         .context("timed out connecting to Redis")?
         .context("connecting to Redis")?;
-        map.insert(address.to_string(), manager.clone());
         Ok(manager)
     }
 
