@@ -576,8 +576,13 @@ where
     );
     let (response_tx, response_rx) = oneshot::channel();
     let (body_done_tx, body_done_rx) = oneshot::channel::<()>();
-    let app_for_task = app.clone();
-    tokio::spawn(async move {
+    let app = app.clone();
+    // Everything the instance does, from `handle` to its teardown. It is polled by the request's
+    // own task (no hand-off to another thread between the request and its response) until the
+    // body is out, then finishes in a task of its own: teardown and the next spare are off the
+    // critical path.
+    let driver: Driver = Box::pin(async move {
+        let permit = permit;
         let Instance {
             mut store,
             service,
@@ -613,7 +618,6 @@ where
                     }
                 }
             });
-        let app = app_for_task;
         let pool = &app.pools[index];
         match tokio::time::timeout_at(deadline, run).await {
             Ok(Ok(Ok((service, true)))) if reuse && uses < MAX_USES_PER_INSTANCE => {
@@ -640,16 +644,31 @@ where
         }
     });
 
-    match tokio::time::timeout_at(deadline, response_rx).await {
-        Err(_) => Err(Failure::Deadline),
-        // The task ended without answering: its deadline fired first, or it trapped while running.
-        Ok(Err(_)) if tokio::time::Instant::now() >= deadline => Err(Failure::Deadline),
-        Ok(Err(_)) => Err(Failure::Guest("guest task ended without a response".into())),
-        Ok(Ok(Err(failure))) => Err(failure),
-        Ok(Ok(Ok(response))) => Ok(response.map(|inner| {
-            NotifyOnEnd {
+    // Run the guest here until it answers. The driver also ends at the deadline (dropping the
+    // sender), so waiting on both cannot hang.
+    let mut driver = Some(driver);
+    let mut response_rx = response_rx;
+    let answered = match driver.as_mut() {
+        Some(running) => tokio::select! {
+            biased;
+            answered = &mut response_rx => answered,
+            () = running => {
+                driver = None;
+                response_rx.await
+            }
+        },
+        None => response_rx.await,
+    };
+    match answered {
+        // The driver ended without answering: its deadline fired first, or the guest trapped.
+        Err(_) if tokio::time::Instant::now() >= deadline => Err(Failure::Deadline),
+        Err(_) => Err(Failure::Guest("guest ended without a response".into())),
+        Ok(Err(failure)) => Err(failure),
+        Ok(Ok(response)) => Ok(response.map(|inner| {
+            DriveAlong {
                 inner,
                 done: Some(body_done_tx),
+                driver,
             }
             .map_err(|e| Box::new(e) as BoxError)
             .boxed_unsync()
@@ -657,13 +676,28 @@ where
     }
 }
 
-/// Tells the request task when hyper has consumed the whole body, so the store can be dropped.
-struct NotifyOnEnd {
+/// The instance's work: `handle`, the body, then teardown or return to the pool.
+type Driver = Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// The guest's response body, polled by hyper, which also drives the instance (the guest writes
+/// the body while hyper reads it). When the body ends, or hyper drops it (client gone), the
+/// driver moves to a task of its own to finish: tells the instance whether the body went out
+/// whole, tears it down or returns it to the pool.
+struct DriveAlong {
     inner: UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>,
     done: Option<oneshot::Sender<()>>,
+    driver: Option<Driver>,
 }
 
-impl hyper::body::Body for NotifyOnEnd {
+impl DriveAlong {
+    fn detach(&mut self) {
+        if let Some(driver) = self.driver.take() {
+            tokio::spawn(driver);
+        }
+    }
+}
+
+impl hyper::body::Body for DriveAlong {
     type Data = Bytes;
     type Error = wasmtime_wasi_http::Error;
 
@@ -671,11 +705,17 @@ impl hyper::body::Body for NotifyOnEnd {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(None) = polled
-            && let Some(done) = self.done.take()
+        if let Some(driver) = self.driver.as_mut()
+            && driver.as_mut().poll(cx).is_ready()
         {
-            let _ = done.send(());
+            self.driver = None;
+        }
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(None) = polled {
+            if let Some(done) = self.done.take() {
+                let _ = done.send(());
+            }
+            self.detach();
         }
         polled
     }
@@ -686,6 +726,14 @@ impl hyper::body::Body for NotifyOnEnd {
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+impl Drop for DriveAlong {
+    fn drop(&mut self) {
+        // Cut off (client gone, write error): the instance learns the body did not go out whole.
+        self.done = None;
+        self.detach();
     }
 }
 
