@@ -18,18 +18,22 @@
 //! - `build`      — `urr-edge build`, like `spin build`
 //! - `database`   — component roles, database creation, migrations
 //! - `devstack`   — the local Redis/PostgreSQL behind `urr-edge up`
+//! - `keys`       — development session keys for `urr-edge up` (`.urr/keys/`)
+//! - `seed`       — the demo catalog behind `urr-edge seed` (and `up`)
 
 pub mod build;
 pub mod config;
 pub mod database;
 pub mod devstack;
 mod guest_log;
+pub mod keys;
 pub mod manifest;
 pub mod metrics;
 pub mod outbound;
 pub mod outbound_http;
 pub mod routes;
 pub mod runtime;
+pub mod seed;
 pub mod server;
 pub mod spin;
 pub mod state;

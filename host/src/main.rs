@@ -1,4 +1,5 @@
-//! The `urr-edge` command: `build` the components, `up` to serve the application.
+//! The `urr-edge` command: `build` the components, `migrate` and `seed` the database, `up` to
+//! serve the application.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -60,20 +61,33 @@ enum Command {
     },
     /// Create the database if missing, bootstrap the component roles, apply the migrations.
     Migrate {
-        /// PostgreSQL admin URL (a role that may create databases and roles).
-        #[arg(
-            long,
-            env = "URR_DATABASE_URL",
-            default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-        )]
-        database_url: String,
-        /// The application database.
-        #[arg(long, default_value = urr_edge::devstack::DATABASE_NAME)]
-        database: String,
+        #[command(flatten)]
+        target: DatabaseTarget,
         /// The migrations folder.
         #[arg(long, default_value = "migrations")]
         migrations: PathBuf,
     },
+    /// Load the demo catalog (layouts, events, seats, ticket types) into a migrated database.
+    /// Idempotent: a second run changes nothing.
+    Seed {
+        #[command(flatten)]
+        target: DatabaseTarget,
+    },
+}
+
+/// The database `migrate` and `seed` work on.
+#[derive(clap::Args)]
+struct DatabaseTarget {
+    /// PostgreSQL admin URL (a role that may create databases and roles).
+    #[arg(
+        long,
+        env = "URR_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    database_url: String,
+    /// The application database.
+    #[arg(long, default_value = urr_edge::devstack::DATABASE_NAME)]
+    database: String,
 }
 
 /// Server notices (e.g. the WARNING of the ROLLBACK that resets every released session) are noise.
@@ -90,14 +104,21 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Build => urr_edge::build::build_all(&Manifest::load(&cli.manifest)?),
-        Command::Migrate {
-            database_url,
-            database,
-            migrations,
-        } => runtime()?.block_on(async {
+        Command::Migrate { target, migrations } => runtime()?.block_on(async {
+            let DatabaseTarget {
+                database_url,
+                database,
+            } = target;
             urr_edge::database::setup(&database_url, &database, &migrations).await?;
             tracing::info!("database `{database}` is migrated");
             Ok(())
+        }),
+        Command::Seed { target } => runtime()?.block_on(async {
+            seed(&urr_edge::database::with_database(
+                &target.database_url,
+                &target.database,
+            ))
+            .await
         }),
         Command::Up {
             listen,
@@ -147,13 +168,23 @@ async fn up(
         urr_edge::stores::redact(&stack.admin_url)
     );
     let migrations = manifest.root.join("migrations");
-    urr_edge::database::setup(
+    urr_edge::database::setup_with_passwords(
         &stack.admin_url,
         urr_edge::devstack::DATABASE_NAME,
         &migrations,
+        &|role| stack.role_password(role),
     )
     .await?;
+    seed(&urr_edge::database::with_database(
+        &stack.admin_url,
+        urr_edge::devstack::DATABASE_NAME,
+    ))
+    .await?;
     config.variables = urr_edge::devstack::store_variables(&stack, &manifest.variables);
+    let keys = urr_edge::keys::load_or_generate(&state_dir.join("keys"))?;
+    config
+        .variables
+        .extend(urr_edge::keys::variables(&keys, &manifest.variables));
     // Explicit SPIN_VARIABLE_* overrides win over everything `up` worked out.
     config
         .variables
@@ -173,6 +204,34 @@ async fn up(
     host.shutdown().await;
     drop(stack);
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn seed(database_url: &str) -> Result<()> {
+    let started = std::time::Instant::now();
+    let report = urr_edge::seed::seed(database_url).await?;
+    tracing::info!(
+        layouts = report.layouts,
+        events = report.events,
+        ticket_types = report.ticket_types,
+        seats = report.seats,
+        took_ms = started.elapsed().as_millis() as u64,
+        "demo catalog seeded (counts are what this run inserted)"
+    );
+    use urr_edge::seed::{ADMIN_EMAIL_ENV, ADMIN_PASSWORD_ENV};
+    match (
+        std::env::var(ADMIN_EMAIL_ENV).ok(),
+        std::env::var(ADMIN_PASSWORD_ENV).ok(),
+    ) {
+        (Some(email), Some(password)) => {
+            let outcome = urr_edge::seed::seed_admin(database_url, &email, &password).await?;
+            tracing::info!(%email, ?outcome, "admin account");
+        }
+        (None, None) => tracing::info!(
+            "no admin account seeded (set {ADMIN_EMAIL_ENV} and {ADMIN_PASSWORD_ENV} to get one)"
+        ),
+        _ => anyhow::bail!("set both {ADMIN_EMAIL_ENV} and {ADMIN_PASSWORD_ENV}, or neither"),
+    }
     Ok(())
 }
 

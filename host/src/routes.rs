@@ -364,8 +364,16 @@ mod tests {
             ("/health/ready", "health"),
             ("/api/health", "health"),
             ("/api/v1/health/ready", "health"),
-            ("/api/time", "health"),
-            ("/api/v1/time", "health"),
+            ("/api/time", "catalog"),
+            ("/api/v1/time", "catalog"),
+            ("/api/v1/events", "catalog"),
+            (
+                "/api/events/0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6b",
+                "catalog",
+            ),
+            ("/api/v1/tickets/event/x", "catalog"),
+            ("/api/v1/tickets/availability/x", "catalog"),
+            ("/api/seats/layouts", "catalog"),
         ] {
             assert_eq!(component_of(path).as_deref(), Some(component), "{path}");
         }

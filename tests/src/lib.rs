@@ -233,6 +233,12 @@ impl AppOptions {
         Self::manifest(repo_root().join("tests/fixtures/spin.toml"))
     }
 
+    /// The application itself (spin.toml): every component, each connecting to the test
+    /// database as its own role.
+    pub fn application() -> Self {
+        Self::manifest(repo_root().join("spin.toml"))
+    }
+
     pub fn manifest(path: PathBuf) -> Self {
         Self {
             manifest: path,
@@ -381,6 +387,32 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
     config
         .variables
         .insert("key_prefix".into(), key_prefix.clone());
+    // The application's manifest declares one `pg_address_<role>` per component role instead of
+    // one `pg_address`: point each at this test's database as that role, so every component runs
+    // with exactly the grants it has in production.
+    let declared = urr_edge::manifest::Manifest::load(&options.manifest)?.variables;
+    if !declared.contains_key("pg_address") {
+        config.variables.remove("pg_address");
+    }
+    for role in urr_edge::database::COMPONENT_ROLES {
+        let name = format!("pg_address_{}", role.trim_start_matches("urr_"));
+        if declared.contains_key(&name) {
+            config.variables.insert(name, database.url_as(role));
+        }
+    }
+    // Session keys: this run's own key pair, wherever the manifest asks for them.
+    if declared.contains_key("jwt_public_keys") {
+        let key = test_signing_key();
+        config
+            .variables
+            .insert("jwt_public_keys".into(), key.public_entry());
+        config
+            .variables
+            .insert("jwt_signing_key".into(), key.to_pem());
+        config
+            .variables
+            .insert("jwt_signing_kid".into(), key.kid().to_string());
+    }
     for (name, value) in options.variables {
         config.variables.insert(name, value);
     }
@@ -399,4 +431,50 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
         redis_url,
         host: Some(host),
     })
+}
+
+/// This run's session signing key (tests mint their own; nothing is read from `.urr/keys`).
+pub fn test_signing_key() -> &'static urr_tokens::SigningKey {
+    static KEY: std::sync::OnceLock<urr_tokens::SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let kid = format!("test-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        urr_tokens::SigningKey::generate(&kid)
+            .unwrap_or_else(|e| panic!("generating the test signing key: {e}"))
+    })
+}
+
+/// An access token the application accepts, for `user_id` in refresh family `family_id`.
+pub fn mint_access_token(user_id: &str, email: &str, admin: bool, family_id: &str) -> String {
+    let role = if admin {
+        urr_tokens::Role::Admin
+    } else {
+        urr_tokens::Role::User
+    };
+    urr_tokens::mint_access(test_signing_key(), user_id, email, role, family_id)
+        .unwrap_or_else(|e| panic!("minting a test token: {e}"))
+}
+
+/// A token with exactly this header and these claims, signed by the test key (the negative
+/// matrix needs tokens no well-behaved issuer would produce).
+pub fn sign_claims(header: &serde_json::Value, claims: &serde_json::Value) -> String {
+    test_signing_key().sign_raw(&header.to_string(), &claims.to_string())
+}
+
+/// Valid access-token claims for `user_id` (issued now, 10 minutes left), to be bent by a test.
+pub fn access_claims(user_id: &str, family_id: &str) -> serde_json::Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    serde_json::json!({
+        "sub": user_id, "email": "someone@example.com", "role": "user", "typ": "access",
+        "fid": family_id, "jti": uuid::Uuid::new_v4().to_string(),
+        "iss": urr_tokens::ISSUER, "aud": urr_tokens::AUDIENCE,
+        "iat": now, "nbf": now, "exp": now + 600,
+    })
+}
+
+/// The JWT header the application's tokens carry.
+pub fn access_header() -> serde_json::Value {
+    serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": test_signing_key().kid()})
 }

@@ -1,5 +1,5 @@
-//! Component `health`: `/health` (shallow liveness, for the load balancer), `/health/ready`
-//! (Redis and Postgres through the host interfaces) and `/api/time` (the server clock).
+//! Component `health`: `/health` (shallow liveness, for the load balancer) and `/health/ready`
+//! (Redis and Postgres through the host interfaces). The server clock lives in `catalog`.
 //!
 //! Liveness never touches a store, so a Redis blip cannot make the load balancer churn the fleet.
 //! Readiness probes both stores at once; each probe is bounded by the host's store timeout, so a
@@ -8,7 +8,6 @@
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use urr_api::health::{Dependency, DependencyStatus, Readiness};
-use urr_api::time::{TimeReply, format_unix_millis};
 use urr_component::{ApiError, Response, json, method_not_allowed};
 
 #[http_service]
@@ -24,7 +23,6 @@ async fn handle(req: Request) -> Response {
     match path {
         "/health" => json(200, &liveness()),
         "/health/ready" => ready().await,
-        "/time" => now(),
         _ => urr_component::error(&ApiError::not_found()),
     }
 }
@@ -74,17 +72,4 @@ async fn probe_postgres() -> DependencyStatus {
         },
         Err(e) => down(e),
     }
-}
-
-fn now() -> Response {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default();
-    json(
-        200,
-        &TimeReply {
-            time: format_unix_millis(millis),
-        },
-    )
 }

@@ -77,7 +77,12 @@ variable "spin_release_sha256" {
 
 variable "jwt_public_keys" {
   type        = string
-  description = "Spin variable jwt_public_keys: JSON key set with the current and the previous public key (public data; the private key is in Secrets Manager)."
+  description = "Spin variable jwt_public_keys: kid:base64(raw Ed25519 public key), comma-separated, current key first, then the previous one (public data; the private key is in Secrets Manager)."
+}
+
+variable "jwt_signing_kid" {
+  type        = string
+  description = "Spin variable jwt_signing_kid: key id of the private key in Secrets Manager (jwt_signing_key); its public key must be listed in jwt_public_keys."
 }
 
 variable "provider_base_url" {

@@ -22,7 +22,7 @@ variable "database_role_suffixes" {
 variable "external_secret_variables" {
   type        = list(string)
   description = "Secret Spin variables whose values are put by an operator outside Terraform (signing keys, payment provider keys)."
-  default     = ["jwt_private_key", "queue_signing_key", "provider_secret_key", "provider_webhook_secret"]
+  default     = ["jwt_signing_key", "queue_signing_key", "provider_secret_key", "provider_webhook_secret"]
 }
 
 variable "database_password_version" {

@@ -140,6 +140,9 @@ module "spin_fleet" {
   plain_variables = {
     key_prefix               = var.key_prefix
     jwt_public_keys          = var.jwt_public_keys
+    jwt_signing_kid          = var.jwt_signing_kid
+    rate_limits              = var.rate_limits
+    refresh_grace_ms         = var.refresh_grace_ms
     provider_base_url        = var.provider_base_url
     provider_client_key      = var.provider_client_key
     allowed_origins          = local.allowed_origins

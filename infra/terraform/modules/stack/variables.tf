@@ -195,7 +195,24 @@ variable "spin_release_sha256" {
 
 variable "jwt_public_keys" {
   type        = string
-  description = "Spin variable jwt_public_keys: JSON key set with the current and the previous public key (public data; the private key is in Secrets Manager)."
+  description = "Spin variable jwt_public_keys: kid:base64(raw Ed25519 public key), comma-separated, current key first, then the previous one (public data; the private key is in Secrets Manager)."
+}
+
+variable "jwt_signing_kid" {
+  type        = string
+  description = "Spin variable jwt_signing_kid: key id of the private key in Secrets Manager (jwt_signing_key); its public key must be listed in jwt_public_keys."
+}
+
+variable "rate_limits" {
+  type        = string
+  description = "Spin variable rate_limits: per-minute quotas per user (else per client IP) by category, e.g. auth=60,queue=120,booking=30,default=3000."
+  default     = "auth=60,queue=120,booking=30,default=3000"
+}
+
+variable "refresh_grace_ms" {
+  type        = string
+  description = "Spin variable refresh_grace_ms: how long a just-spent refresh token still returns the same child (two tabs), in milliseconds (at most 60000)."
+  default     = "10000"
 }
 
 variable "provider_base_url" {

@@ -1,0 +1,58 @@
+//! The rate limiter over Redis: the auth category per user else per IP, and the per-account
+//! login throttle. Login, register and refresh fail closed when Redis is down (the caller passes
+//! the connection result straight through); other routes may proceed.
+
+use crate::Settings;
+use crate::store::{RedisDown, run_script};
+use spin_sdk::redis::Connection;
+use urr_component::{ApiError, Result};
+use urr_ratelimit::{Category, Decision, GCRA_SCRIPT, GCRA_SCRIPT_SHA1, Identity, Quota};
+
+fn limited(retry_after_secs: u32) -> ApiError {
+    ApiError {
+        retry_after_secs: Some(retry_after_secs),
+        ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
+    }
+}
+
+/// Runs the GCRA script for one key.
+pub async fn decide(
+    conn: &Connection,
+    key: String,
+    quota: Quota,
+    commit: bool,
+) -> std::result::Result<Decision, RedisDown> {
+    let reply = run_script(
+        conn,
+        GCRA_SCRIPT,
+        GCRA_SCRIPT_SHA1,
+        &[key],
+        &quota.script_args(1, commit),
+    )
+    .await?;
+    Decision::from_reply(&reply).ok_or_else(|| RedisDown(format!("unexpected reply {reply:?}")))
+}
+
+/// Charges one auth-category request to `identity`: 429 with Retry-After over the quota, 503
+/// when Redis fails (fail closed).
+pub async fn charge(conn: &Connection, settings: &Settings, identity: &Identity) -> Result<()> {
+    let key = urr_ratelimit::limiter_key(&settings.key_prefix, Category::Auth, identity);
+    match decide(conn, key, settings.limits.quota(Category::Auth), true).await? {
+        Decision::Allowed { .. } => Ok(()),
+        limited_decision => Err(limited(limited_decision.retry_after_secs().unwrap_or(1))),
+    }
+}
+
+/// Like [`charge`], but a Redis failure lets the request through (routes that need no Redis to
+/// be correct: me, logout, verify-token).
+pub async fn charge_or_pass(
+    conn: Option<&Connection>,
+    settings: &Settings,
+    identity: &Identity,
+) -> Result<()> {
+    let Some(conn) = conn else { return Ok(()) };
+    match charge(conn, settings, identity).await {
+        Err(e) if e.status == 503 => Ok(()),
+        other => other,
+    }
+}

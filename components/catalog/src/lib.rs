@@ -1,0 +1,112 @@
+//! Component `catalog`: the public, CDN-cacheable event catalog and the server clock, read-only
+//! as the `urr_catalog` role.
+//!
+//! - `GET /events`, `GET /events/{id}`                    — `events`
+//! - `GET /tickets/event/{id}`, `/tickets/availability/{id}` — `tickets`
+//! - `GET /seats/layouts`                                  — `layouts`
+//! - `GET /time`                                           — the clock (never cached)
+//!
+//! Every handler has one shape: parse the request with `urr-catalog-domain`, run one statement,
+//! shape the rows with `urr-catalog-domain::reply`, and let `cached` add the cache headers and
+//! answer `If-None-Match` with 304. Postgres being down is a 503 with `Retry-After`.
+
+mod events;
+mod layouts;
+mod rows;
+mod tickets;
+
+use spin_sdk::http::{Method, Request};
+use spin_sdk::http_service;
+use urr_api::time::{TimeReply, format_unix_millis};
+use urr_catalog_domain::EntityId;
+use urr_catalog_domain::cache::{
+    NO_STORE, PUBLIC_CACHE_CONTROL, if_none_match_matches, strong_etag,
+};
+use urr_component::{ApiError, Response, json, method_not_allowed};
+
+#[http_service]
+async fn handle(req: Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return method_not_allowed("GET, HEAD");
+    }
+    let path = req.uri().path();
+    let path = path
+        .strip_prefix("/api/v1")
+        .or_else(|| path.strip_prefix("/api"))
+        .unwrap_or(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let query = req.uri().query().unwrap_or("");
+    let body = match segments.as_slice() {
+        ["time"] => return now(),
+        ["events"] => events::list(query).await,
+        ["events", id] => match EntityId::try_from(*id) {
+            Ok(id) => events::detail(&id).await,
+            Err(e) => Err(e.into()),
+        },
+        ["tickets", "event", id] => match EntityId::try_from(*id) {
+            Ok(id) => tickets::of_event(&id).await,
+            Err(e) => Err(e.into()),
+        },
+        ["tickets", "availability", id] => match EntityId::try_from(*id) {
+            Ok(id) => tickets::availability(&id).await,
+            Err(e) => Err(e.into()),
+        },
+        ["seats", "layouts"] => layouts::list().await,
+        _ => Err(ApiError::not_found()),
+    };
+    match body {
+        Ok(body) => cached(&req, body),
+        Err(e) => urr_component::error(&e),
+    }
+}
+
+/// A public 200 with its cache headers and strong ETag, or a bodiless 304 when the client (or the
+/// CDN revalidating) already holds this exact body.
+fn cached(req: &Request, body: String) -> Response {
+    let etag = strong_etag(body.as_bytes());
+    let not_modified = req
+        .headers()
+        .get(http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|header| if_none_match_matches(header, &etag));
+    let mut response = if not_modified {
+        let mut response = http::Response::new(String::new());
+        *response.status_mut() = http::StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        let mut response = http::Response::new(body);
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static(PUBLIC_CACHE_CONTROL),
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&etag) {
+        headers.insert(http::header::ETAG, value);
+    }
+    response
+}
+
+/// `GET /time`: the server clock, for the web client's on-sale countdowns.
+fn now() -> Response {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    let mut response = json(
+        200,
+        &TimeReply {
+            time: format_unix_millis(millis),
+        },
+    );
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static(NO_STORE),
+    );
+    response
+}

@@ -1,0 +1,397 @@
+//! `urr-edge seed`: the demo catalog — three seat layouts, and seated and standing events that
+//! are upcoming, on sale and ended — so a fresh local stack has something to browse and buy.
+//!
+//! Idempotent: layouts are keyed by name, events by fixed ids, ticket types by (event, name), and
+//! seats by position, and every insert skips what exists, so a second run changes nothing.
+//! Dates are relative to the database's `now()` when an event is first seeded, so a fresh seed
+//! always has something on sale. Seats come from `generate_event_seats`, the same single SQL
+//! function the admin component uses: one statement per event, not one per seat.
+
+use anyhow::{Context, Result};
+use sqlx::{Connection as _, PgConnection};
+
+/// Serializes concurrent seeds (two `up`s against one database); any constant unique to seeding.
+const SEED_LOCK_KEY: i64 = 7_265_023;
+
+/// A seat layout: sections of rows x seats, `startRow` numbering each section's rows.
+pub struct DemoLayout {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub layout_config: &'static str,
+    pub total_seats: i64,
+}
+
+pub const LAYOUTS: [DemoLayout; 3] = [
+    DemoLayout {
+        name: "small_theater",
+        description: "Small theater: VIP, R and S sections (265 seats)",
+        layout_config: r#"{"sections":[
+            {"name":"VIP","rows":3,"seatsPerRow":15,"price":150000,"startRow":1},
+            {"name":"R","rows":5,"seatsPerRow":20,"price":120000,"startRow":4},
+            {"name":"S","rows":6,"seatsPerRow":20,"price":90000,"startRow":9}]}"#,
+        total_seats: 265,
+    },
+    DemoLayout {
+        name: "large_theater",
+        description: "Large theater: VIP, R, S and A sections (1,250 seats)",
+        layout_config: r#"{"sections":[
+            {"name":"VIP","rows":5,"seatsPerRow":30,"price":170000,"startRow":1},
+            {"name":"R","rows":10,"seatsPerRow":40,"price":140000,"startRow":6},
+            {"name":"S","rows":10,"seatsPerRow":40,"price":110000,"startRow":16},
+            {"name":"A","rows":10,"seatsPerRow":30,"price":80000,"startRow":26}]}"#,
+        total_seats: 1_250,
+    },
+    DemoLayout {
+        name: "sports_stadium",
+        description: "Stadium: floor and four stands (4,900 seats)",
+        layout_config: r#"{"sections":[
+            {"name":"Floor","rows":10,"seatsPerRow":50,"price":165000,"startRow":1},
+            {"name":"North","rows":20,"seatsPerRow":55,"price":132000,"startRow":1},
+            {"name":"South","rows":20,"seatsPerRow":55,"price":132000,"startRow":1},
+            {"name":"East","rows":20,"seatsPerRow":55,"price":99000,"startRow":1},
+            {"name":"West","rows":20,"seatsPerRow":55,"price":99000,"startRow":1}]}"#,
+        total_seats: 4_900,
+    },
+];
+
+/// A standing ticket type of a demo event.
+pub struct DemoTicketType {
+    pub name: &'static str,
+    pub price: i32,
+    pub quantity: i32,
+    pub description: &'static str,
+}
+
+/// A demo event. Times are hours from the moment it is first seeded.
+pub struct DemoEvent {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub venue: &'static str,
+    pub address: &'static str,
+    pub artist_name: &'static str,
+    /// `None`: a standing event, sold by ticket type.
+    pub layout: Option<&'static str>,
+    pub sale_opens_in_hours: i32,
+    pub sale_closes_in_hours: i32,
+    pub event_in_hours: i32,
+    pub ticket_types: &'static [DemoTicketType],
+}
+
+const DAY_HOURS: i32 = 24;
+
+pub const EVENTS: [DemoEvent; 6] = [
+    DemoEvent {
+        id: "5e3d0a4c-1b7e-4c2a-9f00-000000000001",
+        title: "뮤지컬 〈영웅〉",
+        description: "The musical of An Jung-geun's last year, in a 265-seat house.",
+        venue: "블루스퀘어 신한카드홀",
+        address: "서울특별시 용산구 이태원로 294",
+        artist_name: "정성화",
+        layout: Some("small_theater"),
+        sale_opens_in_hours: -2 * DAY_HOURS,
+        sale_closes_in_hours: 30 * DAY_HOURS,
+        event_in_hours: 31 * DAY_HOURS,
+        ticket_types: &[],
+    },
+    DemoEvent {
+        id: "5e3d0a4c-1b7e-4c2a-9f00-000000000002",
+        title: "Golden Hour Encore Concert",
+        description: "The encore of the Golden Hour tour. Sale opens next week.",
+        venue: "올림픽공원 올림픽홀",
+        address: "서울특별시 송파구 올림픽로 424",
+        artist_name: "IU",
+        layout: Some("large_theater"),
+        sale_opens_in_hours: 7 * DAY_HOURS,
+        sale_closes_in_hours: 37 * DAY_HOURS,
+        event_in_hours: 40 * DAY_HOURS,
+        ticket_types: &[],
+    },
+    DemoEvent {
+        id: "5e3d0a4c-1b7e-4c2a-9f00-000000000003",
+        title: "K-POP Super Concert in Seoul",
+        description: "Twelve acts, one night, the whole stadium.",
+        venue: "서울월드컵경기장",
+        address: "서울특별시 마포구 월드컵로 240",
+        artist_name: "Various Artists",
+        layout: Some("sports_stadium"),
+        sale_opens_in_hours: -DAY_HOURS,
+        sale_closes_in_hours: 20 * DAY_HOURS,
+        event_in_hours: 21 * DAY_HOURS,
+        ticket_types: &[],
+    },
+    DemoEvent {
+        id: "5e3d0a4c-1b7e-4c2a-9f00-000000000004",
+        title: "Indie Night Live",
+        description: "A standing-only club show.",
+        venue: "롤링홀",
+        address: "서울특별시 마포구 어울마당로 35",
+        artist_name: "잔나비",
+        layout: None,
+        sale_opens_in_hours: -3 * DAY_HOURS,
+        sale_closes_in_hours: 14 * DAY_HOURS,
+        event_in_hours: 15 * DAY_HOURS,
+        ticket_types: &[
+            DemoTicketType {
+                name: "스탠딩 A",
+                price: 77_000,
+                quantity: 300,
+                description: "Entry numbers 1-300",
+            },
+            DemoTicketType {
+                name: "스탠딩 B",
+                price: 66_000,
+                quantity: 200,
+                description: "Entry numbers 301-500",
+            },
+        ],
+    },
+    DemoEvent {
+        id: "5e3d0a4c-1b7e-4c2a-9f00-000000000005",
+        title: "Summer Rock Festival",
+        description: "Two days of rock by the sea. Sale ended.",
+        venue: "송도달빛축제공원",
+        address: "인천광역시 연수구 송도동 10-1",
+        artist_name: "Various Artists",
+        layout: None,
+        sale_opens_in_hours: -60 * DAY_HOURS,
+        sale_closes_in_hours: -30 * DAY_HOURS,
+        event_in_hours: -29 * DAY_HOURS,
+        ticket_types: &[DemoTicketType {
+            name: "1일권",
+            price: 99_000,
+            quantity: 1_000,
+            description: "One-day pass",
+        }],
+    },
+    DemoEvent {
+        id: "5e3d0a4c-1b7e-4c2a-9f00-000000000006",
+        title: "Spring Day Fan Meeting",
+        description: "Talk, games and a mini live. Sale opens in three days.",
+        venue: "예스24라이브홀",
+        address: "서울특별시 광진구 구천면로 20",
+        artist_name: "봄날",
+        layout: None,
+        sale_opens_in_hours: 3 * DAY_HOURS,
+        sale_closes_in_hours: 10 * DAY_HOURS,
+        event_in_hours: 12 * DAY_HOURS,
+        ticket_types: &[DemoTicketType {
+            name: "일반",
+            price: 55_000,
+            quantity: 500,
+            description: "General admission",
+        }],
+    },
+];
+
+/// What one seed run inserted (all zero when everything already existed).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedReport {
+    pub layouts: u64,
+    pub events: u64,
+    pub ticket_types: u64,
+    pub seats: u64,
+}
+
+/// Seeds the demo data into the (migrated) database at `database_url`, in one transaction.
+pub async fn seed(database_url: &str) -> Result<SeedReport> {
+    let mut conn = PgConnection::connect(database_url)
+        .await
+        .context("connecting to the application database to seed it")?;
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SEED_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    let mut report = SeedReport::default();
+    for layout in &LAYOUTS {
+        report.layouts += seed_layout(&mut tx, layout)
+            .await
+            .with_context(|| format!("seeding layout {}", layout.name))?;
+    }
+    for event in &EVENTS {
+        seed_event(&mut tx, event, &mut report)
+            .await
+            .with_context(|| format!("seeding event {}", event.title))?;
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(report)
+}
+
+async fn seed_layout(conn: &mut PgConnection, layout: &DemoLayout) -> Result<u64> {
+    let inserted = sqlx::query(
+        "INSERT INTO seat_layouts (name, description, layout_config) VALUES ($1, $2, $3::jsonb) \
+         ON CONFLICT ON CONSTRAINT seat_layouts_name_key DO NOTHING",
+    )
+    .bind(layout.name)
+    .bind(layout.description)
+    .bind(layout.layout_config)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(inserted)
+}
+
+async fn seed_event(
+    conn: &mut PgConnection,
+    event: &DemoEvent,
+    report: &mut SeedReport,
+) -> Result<()> {
+    let id = uuid::Uuid::parse_str(event.id).context("a demo event id is not a UUID")?;
+    report.events += sqlx::query(
+        "INSERT INTO events (id, title, description, venue, address, artist_name, seat_layout_id, \
+                             sale_start_date, sale_end_date, event_date) \
+         SELECT $1, $2, $3, $4, $5, $6, \
+                (SELECT l.id FROM seat_layouts AS l WHERE l.name = $7), \
+                now() + make_interval(hours => $8), now() + make_interval(hours => $9), \
+                now() + make_interval(hours => $10) \
+         ON CONFLICT ON CONSTRAINT events_pkey DO NOTHING",
+    )
+    .bind(id)
+    .bind(event.title)
+    .bind(event.description)
+    .bind(event.venue)
+    .bind(event.address)
+    .bind(event.artist_name)
+    .bind(event.layout)
+    .bind(event.sale_opens_in_hours)
+    .bind(event.sale_closes_in_hours)
+    .bind(event.event_in_hours)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    for ticket_type in event.ticket_types {
+        report.ticket_types += sqlx::query(
+            "INSERT INTO ticket_types (event_id, name, price, total_quantity, available_quantity, \
+                                       description) \
+             VALUES ($1, $2, $3, $4, $4, $5) \
+             ON CONFLICT ON CONSTRAINT ticket_types_event_id_name_key DO NOTHING",
+        )
+        .bind(id)
+        .bind(ticket_type.name)
+        .bind(ticket_type.price)
+        .bind(ticket_type.quantity)
+        .bind(ticket_type.description)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    if event.layout.is_some() {
+        let seats: i32 = sqlx::query_scalar("SELECT generate_event_seats($1)")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        report.seats += u64::try_from(seats).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Accounts that come with the demo data, in the same transaction as the catalog.
+///
+/// Extension point: once the users table exists, this creates (idempotently) the admin account
+/// named by `URR_ADMIN_EMAIL` / `URR_ADMIN_PASSWORD`, so a fresh `urr-edge up` can sign in to the
+/// admin screens. Until then there is nothing to seed.
+/// The environment variables that name the administrator `seed` creates (never a migration:
+/// no password lives in the repository).
+pub const ADMIN_EMAIL_ENV: &str = "URR_ADMIN_EMAIL";
+pub const ADMIN_PASSWORD_ENV: &str = "URR_ADMIN_PASSWORD";
+
+/// What [`seed_admin`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminOutcome {
+    Created,
+    /// The account existed with another password or role: it is an admin with this password now.
+    Updated,
+    /// The account already was an admin with this password.
+    Unchanged,
+}
+
+/// Creates the administrator `email` with `password` (Argon2id, the same rules and parameters as
+/// registration), or makes an existing account of that email an admin with that password.
+/// Idempotent: a second run with the same password changes nothing.
+pub async fn seed_admin(database_url: &str, email: &str, password: &str) -> Result<AdminOutcome> {
+    let email = urr_auth::input::Email::parse(email)
+        .map_err(|e| anyhow::anyhow!("{ADMIN_EMAIL_ENV}: {}", e))?;
+    let password = urr_auth::input::Password::parse(password.to_string())
+        .map_err(|e| anyhow::anyhow!("{ADMIN_PASSWORD_ENV}: {}", e))?;
+    let mut conn = PgConnection::connect(database_url)
+        .await
+        .context("connecting to the application database to seed the admin")?;
+    let existing: Option<(String, String)> =
+        sqlx::query_as("SELECT password_hash, role FROM users WHERE lower(email) = lower($1)")
+            .bind(email.as_str())
+            .fetch_optional(&mut conn)
+            .await?;
+    if let Some((hash, role)) = &existing
+        && role == "admin"
+        && urr_auth::password::verify_password(password.expose(), Some(hash))
+    {
+        conn.close().await?;
+        return Ok(AdminOutcome::Unchanged);
+    }
+    let salt = urr_tokens::random_bytes::<{ urr_auth::password::SALT_BYTES }>()
+        .map_err(|e| anyhow::anyhow!("no randomness for a salt: {e}"))?;
+    let hash = urr_auth::password::hash_password(password.expose(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing the admin password: {e:?}"))?;
+    sqlx::query(
+        "INSERT INTO users (email, password_hash, name, role) VALUES ($1, $2, 'Administrator', 'admin') \
+         ON CONFLICT ((lower(email))) DO UPDATE \
+         SET password_hash = EXCLUDED.password_hash, role = 'admin', updated_at = now()",
+    )
+    .bind(email.as_str())
+    .bind(&hash)
+    .execute(&mut conn)
+    .await
+    .context("writing the admin account")?;
+    conn.close().await?;
+    Ok(if existing.is_some() {
+        AdminOutcome::Updated
+    } else {
+        AdminOutcome::Created
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_demo_layout_states_its_seat_count() {
+        for layout in &LAYOUTS {
+            let config: serde_json::Value =
+                serde_json::from_str(layout.layout_config).expect("valid JSON");
+            let seats: i64 = config["sections"]
+                .as_array()
+                .expect("sections")
+                .iter()
+                .map(|s| s["rows"].as_i64().unwrap_or(0) * s["seatsPerRow"].as_i64().unwrap_or(0))
+                .sum();
+            assert_eq!(seats, layout.total_seats, "{}", layout.name);
+        }
+    }
+
+    #[test]
+    fn demo_events_have_valid_windows_known_layouts_and_unique_ids() {
+        let mut ids: Vec<_> = EVENTS.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), EVENTS.len());
+        for event in &EVENTS {
+            assert!(uuid::Uuid::parse_str(event.id).is_ok(), "{}", event.id);
+            assert!(event.sale_opens_in_hours < event.sale_closes_in_hours);
+            if let Some(layout) = event.layout {
+                assert!(LAYOUTS.iter().any(|l| l.name == layout), "{layout}");
+            }
+        }
+        // A fresh seed always has something on sale, seated and standing.
+        let on_sale = |seated: bool| {
+            EVENTS.iter().any(|e| {
+                e.layout.is_some() == seated
+                    && e.sale_opens_in_hours < 0
+                    && e.sale_closes_in_hours > 0
+            })
+        };
+        assert!(on_sale(true) && on_sale(false));
+    }
+}

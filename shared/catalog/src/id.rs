@@ -1,0 +1,59 @@
+//! UUID path parameters (`/events/{id}`, `/tickets/availability/{id}`), parsed at the edge so a
+//! malformed id is a 400 and never reaches Postgres as a cast error.
+
+use crate::CatalogError;
+
+/// An entity id in its canonical form: lower-case, hyphenated, 36 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityId(String);
+
+impl EntityId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<&str> for EntityId {
+    type Error = CatalogError;
+
+    /// Accepts only the hyphenated form (what the API hands out), in either case.
+    fn try_from(text: &str) -> Result<Self, Self::Error> {
+        const HYPHENATED_LEN: usize = 36;
+        if text.len() != HYPHENATED_LEN {
+            return Err(CatalogError::InvalidId);
+        }
+        let id = uuid::Uuid::try_parse(text).map_err(|_| CatalogError::InvalidId)?;
+        Ok(Self(id.hyphenated().to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hyphenated_uuid_is_accepted_and_lower_cased() {
+        let id = EntityId::try_from("0B5E7C1E-3F7A-4B8E-9A4E-1C2D3E4F5A6B").expect("valid");
+        assert_eq!(id.as_str(), "0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6b");
+    }
+
+    #[test]
+    fn anything_else_is_an_invalid_id() {
+        for bad in [
+            "",
+            "1",
+            "not-a-uuid",
+            "0b5e7c1e3f7a4b8e9a4e1c2d3e4f5a6b",
+            "{0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6b}",
+            "0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6g",
+            "0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6b'",
+            "' OR 1=1 --                         ",
+        ] {
+            assert_eq!(
+                EntityId::try_from(bad),
+                Err(CatalogError::InvalidId),
+                "{bad}"
+            );
+        }
+    }
+}
