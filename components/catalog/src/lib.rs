@@ -22,18 +22,14 @@ use urr_catalog_domain::EntityId;
 use urr_catalog_domain::cache::{
     NO_STORE, PUBLIC_CACHE_CONTROL, if_none_match_matches, strong_etag,
 };
-use urr_component::{ApiError, Response, json, method_not_allowed};
+use urr_component::{ApiError, Response, api_path, json, method_not_allowed};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return method_not_allowed("GET, HEAD");
     }
-    let path = req.uri().path();
-    let path = path
-        .strip_prefix("/api/v1")
-        .or_else(|| path.strip_prefix("/api"))
-        .unwrap_or(path);
+    let path = api_path(req.uri().path());
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let query = req.uri().query().unwrap_or("");
     let body = match segments.as_slice() {

@@ -55,6 +55,13 @@ pub fn method_not_allowed(allowed: &'static str) -> Response {
     response
 }
 
+/// The route's path without its `/api/v1` or `/api` prefix: every API route is served under both.
+pub fn api_path(path: &str) -> &str {
+    path.strip_prefix("/api/v1")
+        .or_else(|| path.strip_prefix("/api"))
+        .unwrap_or(path)
+}
+
 /// A route parameter, as Spin passes it (`spin-path-match-<name>`).
 pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers()

@@ -8,18 +8,14 @@
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use urr_api::health::{Dependency, DependencyStatus, Readiness};
-use urr_component::{ApiError, Response, json, method_not_allowed};
+use urr_component::{ApiError, Response, api_path, json, method_not_allowed};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return method_not_allowed("GET, HEAD");
     }
-    let path = req.uri().path();
-    let path = path
-        .strip_prefix("/api/v1")
-        .or_else(|| path.strip_prefix("/api"))
-        .unwrap_or(path);
+    let path = api_path(req.uri().path());
     match path {
         "/health" => json(200, &liveness()),
         "/health/ready" => ready().await,

@@ -4,6 +4,19 @@
 use sqlx::Connection as _;
 use urr_edge::devstack::{LocalStack, start_private_postgres, start_private_redis};
 
+/// Logs in with `url` and runs a query (the role's login and CONNECT grant work).
+async fn selects_one_as(url: &str) {
+    let mut pg = sqlx::PgConnection::connect(url)
+        .await
+        .expect("the role logs in");
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut pg)
+        .await
+        .expect("select");
+    assert_eq!(one, 1);
+    pg.close().await.expect("close");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_redis_and_postgres_start_answer_and_stop_with_the_stack() {
     let state =
@@ -32,15 +45,7 @@ async fn private_redis_and_postgres_start_answer_and_stop_with_the_stack() {
         &urr_edge::database::with_database(&admin_url, "urr"),
         "urr_health",
     );
-    let mut pg = sqlx::PgConnection::connect(&app_as_role)
-        .await
-        .expect("role connects");
-    let one: i32 = sqlx::query_scalar("SELECT 1")
-        .fetch_one(&mut pg)
-        .await
-        .expect("select");
-    assert_eq!(one, 1);
-    pg.close().await.expect("close");
+    selects_one_as(&app_as_role).await;
 
     drop(stack);
     assert!(
@@ -113,15 +118,7 @@ async fn a_server_that_wants_passwords_over_tcp_is_provisioned_through_its_socke
         &format!("://urr_health:{}@", passwords["urr_health"]),
         1,
     );
-    let mut pg = sqlx::PgConnection::connect(&with_password)
-        .await
-        .expect("the role logs in with its generated password");
-    let one: i32 = sqlx::query_scalar("SELECT 1")
-        .fetch_one(&mut pg)
-        .await
-        .expect("select");
-    assert_eq!(one, 1);
-    pg.close().await.expect("close");
+    selects_one_as(&with_password).await;
 
     // A second run reuses the same passwords (they live in the state folder).
     let (again, passwords_again) =

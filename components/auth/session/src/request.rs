@@ -10,10 +10,7 @@ use urr_component::{ApiError, Result};
 
 /// The path without its `/api/v1` or `/api` prefix (every route is served under both).
 pub fn route(req: &Request) -> String {
-    let path = req.uri().path();
-    path.strip_prefix("/api/v1")
-        .or_else(|| path.strip_prefix("/api"))
-        .unwrap_or(path)
+    urr_component::api_path(req.uri().path())
         .trim_end_matches('/')
         .to_string()
 }
