@@ -153,14 +153,28 @@ fn load_component(
         }
     }
     let component = Component::new(engine, &wasm).map_err(|e| anyhow!("{e:?}"))?;
+    // The cache only saves time: failing to fill it must not fail the boot.
+    if let Err(e) = store_in_cache(dir, &path, &component) {
+        tracing::warn!(component = %decl.id, "could not write the compile cache: {e:#}");
+    }
+    Ok((component, false))
+}
+
+/// Writes `component` to `path`: to a file of its own first, then renamed into place, so a
+/// concurrent boot never reads half a file. The temporary name is unique per write, not per
+/// process: one process (the test harness) boots many hosts at once.
+fn store_in_cache(dir: &Path, path: &Path, component: &Component) -> Result<()> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating compile cache {}", dir.display()))?;
     let bytes = component.serialize().map_err(|e| anyhow!("{e:?}"))?;
-    // Write then rename, so a concurrent boot never reads half a file.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{write}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, &path)?;
-    Ok((component, false))
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    Ok(())
 }
 
 impl Runtime {
