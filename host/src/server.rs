@@ -582,7 +582,6 @@ where
     // body is out, then finishes in a task of its own: teardown and the next spare are off the
     // critical path.
     let driver: Driver = Box::pin(async move {
-        let permit = permit;
         let Instance {
             mut store,
             service,
@@ -646,18 +645,13 @@ where
 
     // Run the guest here until it answers. The driver also ends at the deadline (dropping the
     // sender), so waiting on both cannot hang.
-    let mut driver = Some(driver);
+    let mut driver = driver;
     let mut response_rx = response_rx;
-    let answered = match driver.as_mut() {
-        Some(running) => tokio::select! {
-            biased;
-            answered = &mut response_rx => answered,
-            () = running => {
-                driver = None;
-                response_rx.await
-            }
-        },
-        None => response_rx.await,
+    let (answered, driver) = tokio::select! {
+        biased;
+        answered = &mut response_rx => (answered, Some(driver)),
+        // Finished without answering first: the answer, if any, is already in the channel.
+        () = &mut driver => (response_rx.await, None),
     };
     match answered {
         // The driver ended without answering: its deadline fired first, or the guest trapped.
