@@ -1,4 +1,4 @@
-//! Access tokens and the session around them, shared by every component: the public key set
+//! Access and queue entry tokens and the session around them, shared by every component: the public key set
 //! (current + previous) that verifies, the signing key only `auth` and `auth-refresh` hold, the
 //! user extractor (Bearer or cookie), the session cookies, the CSRF origin rule, and the
 //! deny-list key that revoked refresh families leave behind. Pure: no spin-sdk, no I/O.
@@ -6,18 +6,24 @@
 //! - `keys`    — `jwt_public_keys` / `jwt_signing_key` parsing
 //! - `access`  — claims, minting and the pinned verification
 //! - `session` — credentials from a request, cookies, the CSRF rule, deny-list keys
+//! - `entry`   — queue entry tokens (the queue's own key), bound to one event and one user
 
 /// jwt-simple itself, for tests that forge tokens with other algorithms (HS256 etc.).
 #[cfg(feature = "test-support")]
 pub use jwt_simple;
 
 pub mod access;
+pub mod entry;
 pub mod keys;
 pub mod session;
 
 pub use access::{
     ACCESS_LEEWAY_SECS, ACCESS_TTL_SECS, AUDIENCE, AccessClaims, AccessUser, ISSUER,
     MAX_TOKEN_BYTES, Role, TokenError, mint_access, verify_access,
+};
+pub use entry::{
+    ENTRY_TOKEN_HEADER, ENTRY_TTL_SECS, Entry, EntryMismatch, mint_entry, mint_entry_for,
+    verify_entry,
 };
 pub use keys::{KeyError, KeySet, SigningKey};
 pub use session::{
