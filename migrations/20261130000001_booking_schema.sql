@@ -64,6 +64,9 @@ CREATE TABLE reservation_items (
     ticket_type_id uuid,
     quantity       integer NOT NULL,
     unit_price     integer NOT NULL,
+    -- The hold's fencing token the reserve wrote on the seat row: confirming the payment checks
+    -- that the seat still carries it (a newer holder's write would have replaced it).
+    fencing_token  bigint,
     subtotal       integer GENERATED ALWAYS AS (quantity * unit_price) STORED,
     CONSTRAINT reservation_items_pkey PRIMARY KEY (id),
     CONSTRAINT reservation_items_reservation_id_fkey FOREIGN KEY (reservation_id)
@@ -77,7 +80,9 @@ CREATE TABLE reservation_items (
         CHECK ((seat_id IS NULL) <> (ticket_type_id IS NULL)),
     CONSTRAINT reservation_items_quantity_check
         CHECK (quantity BETWEEN 1 AND 10 AND (seat_id IS NULL OR quantity = 1)),
-    CONSTRAINT reservation_items_unit_price_check CHECK (unit_price >= 0)
+    CONSTRAINT reservation_items_unit_price_check CHECK (unit_price >= 0),
+    CONSTRAINT reservation_items_fencing_token_check
+        CHECK ((seat_id IS NULL) = (fencing_token IS NULL))
 );
 CREATE INDEX reservation_items_reservation_id_idx ON reservation_items (reservation_id);
 CREATE INDEX reservation_items_seat_id_idx ON reservation_items (seat_id) WHERE seat_id IS NOT NULL;
@@ -195,3 +200,105 @@ CREATE TABLE payment_outbox (
 );
 -- Undelivered actions, oldest first.
 CREATE INDEX payment_outbox_pending_idx ON payment_outbox (created_at) WHERE status = 'pending';
+
+-- ---------------------------------------------------------------- shared rules
+
+-- Seat row states, which every booking function keeps:
+--   available  reservation_id, held_by, hold_expires_at NULL
+--   locked     held for a pending reservation: reservation_id = it, held_by = its user,
+--              hold_expires_at = its expires_at, fencing_token = the hold's token
+--   reserved   sold: reservation_id = the confirmed reservation
+-- A `locked` seat whose hold_expires_at has passed is free at that instant: the reserve function
+-- takes it over (marking the old reservation expired). fencing_token only ever grows.
+-- Seats and standing quantities are returned by whoever moves a reservation OUT of `pending` or
+-- `confirmed` (an UPDATE ... WHERE status = ... RETURNING), so they come back exactly once.
+
+-- The status a reader should show at instant `at`: a pending reservation past its expiry is
+-- expired even before any writer has marked it.
+CREATE FUNCTION reservation_effective_status(status text, expires_at timestamptz, at timestamptz)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN status = 'pending' AND expires_at <= at THEN 'expired' ELSE status END;
+
+-- Returns a reservation's seats and standing quantities to sale. Called only by a function that
+-- has just moved the reservation out of a live status (see above), inside its transaction.
+CREATE FUNCTION release_reservation_inventory(p_reservation_id uuid) RETURNS void
+LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    UPDATE seats
+       SET status = 'available', reservation_id = NULL, held_by = NULL, hold_expires_at = NULL,
+           version = version + 1, updated_at = now()
+     WHERE reservation_id = p_reservation_id;
+    UPDATE ticket_types AS t
+       SET available_quantity = t.available_quantity + i.quantity, updated_at = now()
+      FROM (SELECT ticket_type_id, sum(quantity)::int AS quantity
+              FROM reservation_items
+             WHERE reservation_id = p_reservation_id AND ticket_type_id IS NOT NULL
+             GROUP BY ticket_type_id) AS i
+     WHERE t.id = i.ticket_type_id;
+END;
+
+-- Cancels one reservation in ONE transaction — the boundary between booking and payments:
+--   pending (not yet expired) → cancelled, inventory released            outcome `cancelled`
+--   pending but past expiry  → expired, inventory released               outcome `expired`
+--   confirmed                → cancelled, inventory released, and a refund of its confirmed
+--                              payment recorded in payment_outbox          outcome `refund_pending`
+--   cancelled / expired      → nothing changes                           outcome `already_cancelled`
+--   unknown, or another user's (when p_user_id is given)                  outcome `not_found`
+-- p_user_id NULL means the caller is an operator path (admin, event cancel) that checked rights.
+-- The refund is DELIVERED by the payments component after commit (outbox); payments.status
+-- becomes `refunded` and reservations.payment_status `refunded` only when the provider confirms.
+CREATE FUNCTION cancel_reservation(p_reservation_id uuid, p_user_id uuid, p_reason text)
+RETURNS TABLE (outcome text, refund_outbox_id bigint, refund_amount integer)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    r reservations;
+    p payments;
+BEGIN
+    SELECT * INTO r FROM reservations
+     WHERE id = p_reservation_id AND (p_user_id IS NULL OR user_id = p_user_id)
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'not_found'::text, NULL::bigint, NULL::integer;
+        RETURN;
+    END IF;
+    IF r.status IN ('cancelled', 'expired') THEN
+        RETURN QUERY SELECT 'already_cancelled'::text, NULL::bigint, NULL::integer;
+        RETURN;
+    END IF;
+    IF r.status = 'pending' THEN
+        UPDATE reservations
+           SET status = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'cancelled' END,
+               cancelled_at = now(), updated_at = now()
+         WHERE id = r.id
+        RETURNING status INTO r.status;
+        PERFORM release_reservation_inventory(r.id);
+        RETURN QUERY SELECT r.status, NULL::bigint, NULL::integer;
+        RETURN;
+    END IF;
+    -- confirmed: the ticket goes back on sale and the captured money goes back to the buyer.
+    UPDATE reservations SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+     WHERE id = r.id;
+    PERFORM release_reservation_inventory(r.id);
+    SELECT * INTO p FROM payments
+     WHERE reservation_id = r.id AND status = 'confirmed'
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'cancelled'::text, NULL::bigint, NULL::integer;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    INSERT INTO payment_outbox (payment_id, action, amount, reason, idempotency_key)
+    VALUES (p.id, 'refund', p.amount, left(coalesce(p_reason, 'cancelled'), 200),
+            'refund-' || p.id::text)
+    ON CONFLICT ON CONSTRAINT payment_outbox_payment_action_key
+        DO UPDATE SET reason = payment_outbox.reason
+    RETURNING 'refund_pending'::text, payment_outbox.id, payment_outbox.amount;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION cancel_reservation(uuid, uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION release_reservation_inventory(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cancel_reservation(uuid, uuid, text) TO urr_payments, urr_admin;
