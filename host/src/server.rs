@@ -422,6 +422,10 @@ async fn run_component(
     for name in forged {
         parts.headers.remove(name);
     }
+    // The guest sees the id the host logs and echoes, so its own logs and echo agree.
+    if let Ok(v) = HeaderValue::from_str(id) {
+        parts.headers.insert("x-request-id", v);
+    }
     for (name, value) in spin_headers {
         if let (Ok(n), Ok(v)) = (
             http::HeaderName::from_bytes(name.as_bytes()),

@@ -23,6 +23,10 @@ use urr_ratelimit::Identity;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
+    urr_component::edge(req, serve).await
+}
+
+async fn serve(req: Request) -> Response {
     match (route(&req).as_str(), req.method()) {
         ("/auth/refresh", &Method::POST) => match refresh(req).await {
             // Any refusal ends the browser's session: stale cookies would only retry and fail.

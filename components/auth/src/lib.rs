@@ -25,6 +25,10 @@ use urr_ratelimit::{Decision, Identity};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
+    urr_component::edge(req, serve).await
+}
+
+async fn serve(req: Request) -> Response {
     let path = route(&req);
     let method = req.method().clone();
     match (path.as_str(), method) {

@@ -1,9 +1,11 @@
-//! The spin-sdk glue every URR Edge component shares, so each handler stays thin: JSON responses
-//! in the contract's shape, variables, and store connections whose failures become clear 503s.
+//! The spin-sdk glue every URR Edge component shares, so each handler stays thin: the edge
+//! wrapper every entry point goes through (CORS, security headers, request id), JSON responses in
+//! the contract's shape, variables, and store connections whose failures become clear 503s.
 //! Domain decisions live in the pure `shared/` crates, never here.
 
 use spin_sdk::http::Request;
 pub use urr_api::ApiError;
+use urr_api::edge::{self as policy, AllowedOrigins, Preflight};
 
 pub type Response = http::Response<String>;
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -103,4 +105,104 @@ pub async fn postgres() -> Result<spin_sdk::pg::Connection> {
             STORE_RETRY_AFTER_SECS,
         )
     })
+}
+
+/// Every component's entry point: answers CORS preflights from headers alone (no store is
+/// touched), runs `route` for everything else, and puts the same edge headers on every response:
+/// CORS for allowed origins, the security headers, `Cache-Control: no-store` unless the handler
+/// chose a cache policy, and the request id (the client's when it is plain, else a fresh one).
+///
+/// ```ignore
+/// #[http_service]
+/// async fn handle(req: Request) -> Response {
+///     urr_component::edge(req, route).await
+/// }
+/// ```
+pub async fn edge<F, Fut>(req: Request, route: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let origin = header("origin");
+    let request_id = header("x-request-id")
+        .filter(|id| policy::request_id_is_valid(id))
+        .unwrap_or_else(fresh_request_id);
+    let allowed = match origin {
+        Some(_) => allowed_origins().await,
+        None => AllowedOrigins::default(),
+    };
+    let preflight_method = header("access-control-request-method")
+        .filter(|_| req.method() == spin_sdk::http::Method::OPTIONS);
+    let mut response = match preflight_method {
+        Some(method) => match policy::preflight(origin.as_deref(), &method, &allowed) {
+            Preflight::Allowed(headers) => {
+                let mut response = http::Response::new(String::new());
+                *response.status_mut() = http::StatusCode::NO_CONTENT;
+                insert_all(&mut response, headers);
+                response
+            }
+            Preflight::Refused => error(&ApiError::new(
+                403,
+                "cors_refused",
+                "Cross-origin request not allowed from this origin",
+            )),
+        },
+        None => {
+            let mut response = route(req).await;
+            insert_all(
+                &mut response,
+                policy::cors_headers(origin.as_deref(), &allowed),
+            );
+            response
+        }
+    };
+    let headers = response.headers_mut();
+    for (name, value) in policy::SECURITY_HEADERS {
+        headers.insert(name, http::HeaderValue::from_static(value));
+    }
+    headers
+        .entry(http::header::CACHE_CONTROL)
+        .or_insert(http::HeaderValue::from_static(
+            policy::DEFAULT_CACHE_CONTROL,
+        ));
+    // Caches must key CORS answers by origin.
+    headers.append(http::header::VARY, http::HeaderValue::from_static("Origin"));
+    if let Ok(value) = http::HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", value);
+    }
+    response
+}
+
+/// The configured web origins; a missing variable allows none (and says so in the log).
+async fn allowed_origins() -> AllowedOrigins {
+    match spin_sdk::variables::get("allowed_origins").await {
+        Ok(text) => AllowedOrigins::parse(&text),
+        Err(e) => {
+            eprintln!("variable `allowed_origins` is unavailable: {e:?}");
+            AllowedOrigins::default()
+        }
+    }
+}
+
+fn insert_all(response: &mut Response, headers: Vec<(&'static str, String)>) {
+    for (name, value) in headers {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+}
+
+/// 128 random bits as hex: unique enough to find one request in the logs.
+fn fresh_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        Err(_) => "unknown".to_string(),
+    }
 }

@@ -1,6 +1,8 @@
 //! Pure request/response types shared by every URR Edge component: the error body of the HTTP
-//! contract, the health report, and the clock reply. No spin-sdk, no I/O: it tests natively.
+//! contract, the edge policy (CORS, security headers, request ids), the health report, and the
+//! clock reply. No spin-sdk, no I/O: it tests natively.
 
+pub mod edge;
 pub mod error;
 pub mod health;
 pub mod time;

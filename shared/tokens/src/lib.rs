@@ -1,7 +1,7 @@
-//! Access and queue entry tokens and the session around them, shared by every component: the public key set
-//! (current + previous) that verifies, the signing key only `auth` and `auth-refresh` hold, the
-//! user extractor (Bearer or cookie), the session cookies, the CSRF origin rule, and the
-//! deny-list key that revoked refresh families leave behind. Pure: no spin-sdk, no I/O.
+//! Access and queue entry tokens and the session around them, shared by every component: the
+//! public key set (current + previous) that verifies, the signing key only `auth` and
+//! `auth-refresh` hold, the user extractor (Bearer or cookie), the session cookies, the CSRF
+//! origin rule, and the deny-list key that revoked refresh families leave behind. Pure: no spin-sdk, no I/O.
 //!
 //! - `keys`    — `jwt_public_keys` / `jwt_signing_key` parsing
 //! - `access`  — claims, minting and the pinned verification

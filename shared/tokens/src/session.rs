@@ -4,6 +4,10 @@
 
 use http::{HeaderMap, Method};
 
+/// The origin list lives with the rest of the edge policy (CORS) in `urr-api`.
+pub use urr_api::edge::AllowedOrigins;
+use urr_api::edge::normalize_origin;
+
 /// Access cookie (30 minutes). `__Host-` makes the browser insist on Secure, Path=/ and no Domain.
 pub const ACCESS_COOKIE: &str = "__Host-urr_access";
 /// Refresh cookie (7 days), SameSite=Strict: never sent on a cross-site request.
@@ -93,31 +97,6 @@ pub fn clearing_cookies() -> [String; 2] {
         cookie(ACCESS_COOKIE, "", 0, "Lax"),
         cookie(REFRESH_COOKIE, "", 0, "Strict"),
     ]
-}
-
-/// The web origins allowed to make credentialed requests (the `allowed_origins` variable,
-/// comma-separated, e.g. `http://localhost:3000`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AllowedOrigins(Vec<String>);
-
-fn normalize_origin(origin: &str) -> String {
-    origin.trim().trim_end_matches('/').to_ascii_lowercase()
-}
-
-impl AllowedOrigins {
-    pub fn parse(text: &str) -> Self {
-        Self(
-            text.split(',')
-                .map(normalize_origin)
-                .filter(|o| !o.is_empty() && o != "*" && o != "null")
-                .collect(),
-        )
-    }
-
-    pub fn contains(&self, origin: &str) -> bool {
-        let origin = normalize_origin(origin);
-        self.0.contains(&origin)
-    }
 }
 
 /// The API's own origin (`scheme://host[:port]`) from the request's full URL.

@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod devstack;
+mod edge;
 mod host;
 mod outage;
 mod outbound;
