@@ -22,7 +22,9 @@ use urr_catalog_domain::EntityId;
 use urr_catalog_domain::cache::{
     NO_STORE, PUBLIC_CACHE_CONTROL, if_none_match_matches, strong_etag,
 };
+use urr_component::ratelimit::charge_client_or_pass;
 use urr_component::{ApiError, Response, api_path, json, method_not_allowed};
+use urr_ratelimit::Category;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
@@ -32,6 +34,10 @@ async fn handle(req: Request) -> Response {
 async fn serve(req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return method_not_allowed("GET, HEAD");
+    }
+    // Per client IP, `default` category; most reads never get here (the CDN answers them).
+    if let Err(e) = charge_client_or_pass(&req, Category::Default).await {
+        return urr_component::error(&e);
     }
     let path = api_path(req.uri().path());
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();

@@ -3,6 +3,9 @@
 //! the contract's shape, variables, and store connections whose failures become clear 503s.
 //! Domain decisions live in the pure `shared/` crates, never here.
 
+pub mod ratelimit;
+pub mod store;
+
 use spin_sdk::http::Request;
 pub use urr_api::ApiError;
 use urr_api::edge::{self as policy, AllowedOrigins, Preflight};

@@ -5,5 +5,6 @@ mod catalog;
 mod devstack;
 mod edge;
 mod host;
+mod limits;
 mod outage;
 mod outbound;

@@ -3,35 +3,11 @@
 //! the connection result straight through); other routes may proceed.
 
 use crate::Settings;
-use crate::store::{RedisDown, run_script};
 use spin_sdk::redis::Connection;
-use urr_component::{ApiError, Result};
-use urr_ratelimit::{Category, Decision, GCRA_SCRIPT, GCRA_SCRIPT_SHA1, Identity, Quota};
-
-fn limited(retry_after_secs: u32) -> ApiError {
-    ApiError {
-        retry_after_secs: Some(retry_after_secs),
-        ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
-    }
-}
-
-/// Runs the GCRA script for one key.
-pub async fn decide(
-    conn: &Connection,
-    key: String,
-    quota: Quota,
-    commit: bool,
-) -> std::result::Result<Decision, RedisDown> {
-    let reply = run_script(
-        conn,
-        GCRA_SCRIPT,
-        GCRA_SCRIPT_SHA1,
-        &[key],
-        &quota.script_args(1, commit),
-    )
-    .await?;
-    Decision::from_reply(&reply).ok_or_else(|| RedisDown(format!("unexpected reply {reply:?}")))
-}
+use urr_component::Result;
+pub use urr_component::ratelimit::decide;
+use urr_component::ratelimit::limited;
+use urr_ratelimit::{Category, Decision, Identity};
 
 /// Charges one auth-category request to `identity`: 429 with Retry-After over the quota, 503
 /// when Redis fails (fail closed).
