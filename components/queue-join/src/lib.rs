@@ -8,7 +8,7 @@
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use urr_auth_session::store::{rows, text};
-use urr_component::{ApiError, Response, Result, json, method_not_allowed, path_param, respond};
+use urr_component::{ApiError, Response, Result, json, api_path, method_not_allowed, respond};
 use urr_queue::event::{CachedEvent, EventSnapshot, READ_EVENT};
 use urr_queue::reply::{slot_secs_left, visit_body};
 use urr_queue::scripts::{Mode, Placement};
@@ -29,7 +29,9 @@ async fn route(req: Request) -> Response {
 }
 
 async fn check(req: Request) -> Result<Response> {
-    let event = event_id(path_param(&req, "event_id"))?;
+    // Spin passes `:event_id` as `spin-path-match-event-id`; the path itself is unambiguous.
+    let path = api_path(req.uri().path()).trim_end_matches('/');
+    let event = event_id(path.strip_prefix("/queue/check/"))?;
     let caller = caller(&req).await?;
     let cached = event_gate(&caller, &event).await?;
     let snapshot = cached

@@ -6,3 +6,5 @@ mod devstack;
 mod host;
 mod outage;
 mod outbound;
+mod queue;
+mod queue_store;
