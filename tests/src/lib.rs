@@ -496,7 +496,10 @@ pub fn access_header() -> serde_json::Value {
 pub fn test_queue_key() -> &'static urr_tokens::SigningKey {
     static KEY: std::sync::OnceLock<urr_tokens::SigningKey> = std::sync::OnceLock::new();
     KEY.get_or_init(|| {
-        let kid = format!("queue-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let kid = format!(
+            "queue-test-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         urr_tokens::SigningKey::generate(&kid)
             .unwrap_or_else(|e| panic!("generating the test queue key: {e}"))
     })

@@ -8,12 +8,12 @@
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use urr_auth_session::store::{rows, text};
-use urr_component::{ApiError, Response, Result, json, api_path, method_not_allowed, respond};
+use urr_component::{ApiError, Response, Result, api_path, json, method_not_allowed, respond};
+use urr_queue::Uuid;
 use urr_queue::event::{CachedEvent, EventSnapshot, READ_EVENT};
 use urr_queue::reply::{slot_secs_left, visit_body};
 use urr_queue::scripts::{Mode, Placement};
 use urr_queue::settings::EVENT_CACHE_MS;
-use urr_queue::Uuid;
 use urr_queue_glue::{Caller, caller, entry_token, event_id, redis_down};
 
 #[http_service]
@@ -65,7 +65,9 @@ async fn event_gate(caller: &Caller, event: &Uuid) -> Result<CachedEvent> {
         None => CachedEvent::Missing,
         Some(row) => CachedEvent::Found(EventSnapshot {
             status: text(row, "status")?,
-            opens_in_ms: row.get::<i64>("opens_in_ms").ok_or_else(ApiError::internal)?,
+            opens_in_ms: row
+                .get::<i64>("opens_in_ms")
+                .ok_or_else(ApiError::internal)?,
             title: text(row, "title")?,
             artist: text(row, "artist_name")?,
         }),

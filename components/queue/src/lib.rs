@@ -34,9 +34,7 @@ async fn route(req: Request) -> Response {
         (["queue", "heartbeat", id], Method::POST) => respond(heartbeat(&req, id).await),
         (["queue", "leave", id], Method::POST) => respond(leave(&req, id).await),
         (["queue", "admin", "clear", id], Method::POST) => respond(clear(&req, id).await),
-        (["queue", "admin", "threshold", id], Method::POST) => {
-            respond(threshold(&req, id).await)
-        }
+        (["queue", "admin", "threshold", id], Method::POST) => respond(threshold(&req, id).await),
         (["queue", "admin", id], Method::GET) => respond(admin(&req, id).await),
         (["queue", "status" | "admin", _], _) => method_not_allowed("GET"),
         (["queue", "heartbeat" | "leave", _] | ["queue", "admin", "clear" | "threshold", _], _) => {

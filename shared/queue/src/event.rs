@@ -118,6 +118,9 @@ mod tests {
             unreachable!()
         };
         let info: serde_json::Value = serde_json::from_str(&e.info_json()).expect("json");
-        assert_eq!(info, serde_json::json!({"title": "Concert", "artist": "IU"}));
+        assert_eq!(
+            info,
+            serde_json::json!({"title": "Concert", "artist": "IU"})
+        );
     }
 }

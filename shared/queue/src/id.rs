@@ -53,7 +53,11 @@ mod tests {
             "0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6g",
             "x}:active:{evt:0b5e7c1e-3f7a-4b8e-9a",
         ] {
-            assert_eq!(Uuid::try_from(bad), Err(QueueError::InvalidEventId), "{bad}");
+            assert_eq!(
+                Uuid::try_from(bad),
+                Err(QueueError::InvalidEventId),
+                "{bad}"
+            );
         }
     }
 }

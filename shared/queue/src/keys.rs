@@ -99,7 +99,10 @@ mod tests {
             assert!(key.starts_with("p:queue:{evt:e1}:"), "{key}");
         }
         assert_eq!(keys.leave().len(), 5);
-        assert_eq!(keys.slot_touch(), vec![keys.active.clone(), keys.slots.clone()]);
+        assert_eq!(
+            keys.slot_touch(),
+            vec![keys.active.clone(), keys.slots.clone()]
+        );
         assert!(!keys.cleared().contains(&keys.threshold));
     }
 }

@@ -22,7 +22,11 @@ pub fn next_poll_secs(position: u64) -> u64 {
 
 /// Seconds until `people_ahead` have been admitted at the rate actually measured (users/s x
 /// 1000), or at the configured rate before anything was measured.
-pub fn estimated_wait_secs(people_ahead: u64, measured_rate_milli: u64, configured_rate: u32) -> u64 {
+pub fn estimated_wait_secs(
+    people_ahead: u64,
+    measured_rate_milli: u64,
+    configured_rate: u32,
+) -> u64 {
     let rate_milli = if measured_rate_milli > 0 {
         measured_rate_milli
     } else {
@@ -34,9 +38,10 @@ pub fn estimated_wait_secs(people_ahead: u64, measured_rate_milli: u64, configur
 /// Whole seconds left on a slot (for the entry token's lifetime), at least 1.
 pub fn slot_secs_left(visit: &Visit) -> u64 {
     match visit.placement {
-        Placement::Active { expires_at_ms } => {
-            expires_at_ms.saturating_sub(visit.now_ms).div_ceil(1000).max(1)
-        }
+        Placement::Active { expires_at_ms } => expires_at_ms
+            .saturating_sub(visit.now_ms)
+            .div_ceil(1000)
+            .max(1),
         _ => 0,
     }
 }
@@ -150,8 +155,16 @@ mod tests {
     fn the_eta_uses_the_measured_rate_and_falls_back_to_the_configured_one() {
         assert_eq!(estimated_wait_secs(0, 0, 100), 0);
         assert_eq!(estimated_wait_secs(250, 0, 100), 3);
-        assert_eq!(estimated_wait_secs(250, 50_000, 100), 5, "50 users/s measured");
-        assert_eq!(estimated_wait_secs(1, 0, 0), 1, "a zero rate never divides by zero");
+        assert_eq!(
+            estimated_wait_secs(250, 50_000, 100),
+            5,
+            "50 users/s measured"
+        );
+        assert_eq!(
+            estimated_wait_secs(1, 0, 0),
+            1,
+            "a zero rate never divides by zero"
+        );
     }
 
     #[test]
@@ -172,14 +185,19 @@ mod tests {
 
     #[test]
     fn an_admitted_user_gets_the_token_and_polls_every_three_seconds() {
-        let v = visit(Placement::Active { expires_at_ms: 610_000 });
+        let v = visit(Placement::Active {
+            expires_at_ms: 610_000,
+        });
         let body = visit_body(&v, 100, Some("tok"));
         assert_eq!(body["status"], "active");
         assert_eq!(body["queued"], false);
         assert_eq!(body["entryToken"], "tok");
         assert_eq!(body["nextPoll"], 3);
         assert_eq!(slot_secs_left(&v), 600);
-        assert_eq!(heartbeat_body(&v), json!({"status": "active", "queued": false}));
+        assert_eq!(
+            heartbeat_body(&v),
+            json!({"status": "active", "queued": false})
+        );
     }
 
     #[test]

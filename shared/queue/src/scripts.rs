@@ -61,7 +61,11 @@ pub fn visit_args(
 }
 
 /// ARGV of the slot-touch script: renew by the slot lifetime, capped by the maximum.
-pub fn slot_touch_args(settings: &QueueSettings, user_id: &str, now_ms: Option<u64>) -> Vec<String> {
+pub fn slot_touch_args(
+    settings: &QueueSettings,
+    user_id: &str,
+    now_ms: Option<u64>,
+) -> Vec<String> {
     vec![
         user_id.to_string(),
         settings.slot_ms().to_string(),
@@ -74,9 +78,13 @@ pub fn slot_touch_args(settings: &QueueSettings, user_id: &str, now_ms: Option<u
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
     /// Holds a slot until this instant (epoch ms).
-    Active { expires_at_ms: u64 },
+    Active {
+        expires_at_ms: u64,
+    },
     /// In line, `position` >= 1 (1 = next).
-    Waiting { position: u64 },
+    Waiting {
+        position: u64,
+    },
     NotInQueue,
 }
 
@@ -108,7 +116,17 @@ impl Visit {
     /// Reads `{outcome, position, active, waiting, threshold, expires_at_ms, now_ms,
     /// rate_milli, info}`; anything else is a script/host mismatch.
     pub fn from_reply(reply: &[ReplyValue]) -> Option<Self> {
-        let [outcome, position, active, waiting, threshold, expires, now, rate, info] = reply
+        let [
+            outcome,
+            position,
+            active,
+            waiting,
+            threshold,
+            expires,
+            now,
+            rate,
+            info,
+        ] = reply
         else {
             return None;
         };
@@ -176,10 +194,7 @@ mod tests {
     fn the_scripts_touch_only_keys_they_were_given() {
         for script in [VISIT_SCRIPT, LEAVE_SCRIPT, SLOT_TOUCH_SCRIPT] {
             for line in script.lines().filter(|l| l.contains("redis.call(")) {
-                assert!(
-                    line.contains("KEYS[") || line.contains("'TIME'"),
-                    "{line}"
-                );
+                assert!(line.contains("KEYS[") || line.contains("'TIME'"), "{line}");
             }
         }
     }
@@ -198,14 +213,32 @@ mod tests {
     fn visit_replies_read_as_placements() {
         let int = ReplyValue::Int;
         let reply = |outcome, info| {
-            vec![int(outcome), int(3), int(10), int(5), int(100), int(9_000), int(1_000), int(0), info]
+            vec![
+                int(outcome),
+                int(3),
+                int(10),
+                int(5),
+                int(100),
+                int(9_000),
+                int(1_000),
+                int(0),
+                info,
+            ]
         };
         let waiting = Visit::from_reply(&reply(2, ReplyValue::Nil)).expect("reads");
         assert_eq!(waiting.placement, Placement::Waiting { position: 3 });
-        assert_eq!((waiting.active, waiting.waiting, waiting.threshold), (10, 5, 100));
+        assert_eq!(
+            (waiting.active, waiting.waiting, waiting.threshold),
+            (10, 5, 100)
+        );
         assert_eq!(waiting.event_info, None);
         let active = Visit::from_reply(&reply(1, ReplyValue::Text("{}".into()))).expect("reads");
-        assert_eq!(active.placement, Placement::Active { expires_at_ms: 9_000 });
+        assert_eq!(
+            active.placement,
+            Placement::Active {
+                expires_at_ms: 9_000
+            }
+        );
         assert_eq!(active.event_info.as_deref(), Some("{}"));
         assert_eq!(
             Visit::from_reply(&reply(0, ReplyValue::Nil)).map(|v| v.placement),
@@ -217,7 +250,13 @@ mod tests {
 
     #[test]
     fn visit_arguments_follow_the_script_header() {
-        let args = visit_args(&QueueSettings::default(), "u1", Mode::Join, Some("{}"), None);
+        let args = visit_args(
+            &QueueSettings::default(),
+            "u1",
+            Mode::Join,
+            Some("{}"),
+            None,
+        );
         assert_eq!(args.len(), 10);
         assert_eq!(args[0], "u1");
         assert_eq!(args[1], "join");

@@ -124,7 +124,10 @@ mod tests {
     fn defaults_are_the_documented_ones() {
         let s = QueueSettings::parse("").expect("empty is the defaults");
         assert_eq!(s, QueueSettings::default());
-        assert_eq!((s.threshold, s.rate_per_sec, s.slot_ms()), (1_000, 100, 600_000));
+        assert_eq!(
+            (s.threshold, s.rate_per_sec, s.slot_ms()),
+            (1_000, 100, 600_000)
+        );
         assert_eq!(s.waiter_timeout_ms(), 60_000);
     }
 
@@ -132,7 +135,14 @@ mod tests {
     fn a_subset_overrides_and_nonsense_is_refused() {
         let s = QueueSettings::parse(" threshold=100, rate=5 ,open_lead_secs=0").expect("valid");
         assert_eq!((s.threshold, s.rate_per_sec, s.open_lead_secs), (100, 5, 0));
-        for bad in ["rate", "rate=-1", "rate=0", "threshold=1000001", "speed=3", "slot_secs=x"] {
+        for bad in [
+            "rate",
+            "rate=-1",
+            "rate=0",
+            "threshold=1000001",
+            "speed=3",
+            "slot_secs=x",
+        ] {
             assert!(QueueSettings::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
@@ -145,8 +155,19 @@ mod tests {
     fn an_admin_threshold_is_a_whole_number_in_range() {
         assert_eq!(parse_threshold("threshold=250"), Ok(250));
         assert_eq!(parse_threshold("a=1&threshold=7"), Ok(7));
-        for bad in ["", "threshold=", "threshold=0", "threshold=-3", "threshold=2000000", "t=5"] {
-            assert_eq!(parse_threshold(bad), Err(crate::QueueError::InvalidThreshold), "{bad}");
+        for bad in [
+            "",
+            "threshold=",
+            "threshold=0",
+            "threshold=-3",
+            "threshold=2000000",
+            "t=5",
+        ] {
+            assert_eq!(
+                parse_threshold(bad),
+                Err(crate::QueueError::InvalidThreshold),
+                "{bad}"
+            );
         }
     }
 }

@@ -26,7 +26,12 @@ async fn app(queue_settings: &str) -> TestApp {
 
 /// An event whose sale opened `opened_secs_ago` seconds ago (negative: opens in the future) and
 /// ends `ends_in_secs` from now.
-async fn insert_event(app: &TestApp, opened_secs_ago: f64, ends_in_secs: f64, cancelled: bool) -> String {
+async fn insert_event(
+    app: &TestApp,
+    opened_secs_ago: f64,
+    ends_in_secs: f64,
+    cancelled: bool,
+) -> String {
     let pool = sqlx::PgPool::connect(&app.database.url).await.expect("db");
     sqlx::query_scalar(
         "INSERT INTO events (title, venue, artist_name, event_date, sale_start_date, \
@@ -55,7 +60,12 @@ struct User {
 
 fn user(admin: bool) -> User {
     let id = uuid::Uuid::new_v4().to_string();
-    let token = mint_access_token(&id, "fan@example.com", admin, &uuid::Uuid::new_v4().to_string());
+    let token = mint_access_token(
+        &id,
+        "fan@example.com",
+        admin,
+        &uuid::Uuid::new_v4().to_string(),
+    );
     User { id, token }
 }
 
@@ -67,11 +77,19 @@ async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
 
 async fn join(app: &TestApp, event: &str, who: &User) -> (StatusCode, Value) {
     // Bodyless, no Content-Type: exactly what the web client sends.
-    send(app.post(&format!("/api/v1/queue/check/{event}")).bearer_auth(&who.token)).await
+    send(
+        app.post(&format!("/api/v1/queue/check/{event}"))
+            .bearer_auth(&who.token),
+    )
+    .await
 }
 
 async fn status(app: &TestApp, event: &str, who: &User) -> (StatusCode, Value) {
-    send(app.get(&format!("/api/queue/status/{event}")).bearer_auth(&who.token)).await
+    send(
+        app.get(&format!("/api/queue/status/{event}"))
+            .bearer_auth(&who.token),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,8 +123,15 @@ async fn a_thousand_concurrent_joins_never_pass_the_threshold_and_place_everyone
         active.len(),
         positions.len()
     );
-    assert!(max_active <= THRESHOLD, "max active {max_active} > {THRESHOLD}");
-    assert_eq!(active.len() as u64, THRESHOLD, "the free slots were all taken");
+    assert!(
+        max_active <= THRESHOLD,
+        "max active {max_active} > {THRESHOLD}"
+    );
+    assert_eq!(
+        active.len() as u64,
+        THRESHOLD,
+        "the free slots were all taken"
+    );
     assert_eq!(
         positions,
         (1..=(USERS as u64 - THRESHOLD)).collect::<Vec<_>>(),
@@ -116,7 +141,10 @@ async fn a_thousand_concurrent_joins_never_pass_the_threshold_and_place_everyone
     // Redis agrees: every user in exactly one place.
     let keys = urr_queue::EventKeys::new(&app.key_prefix, &event);
     let client = redis::Client::open(urr_tests::redis_url()).expect("redis");
-    let mut conn = client.get_multiplexed_async_connection().await.expect("conn");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("conn");
     let in_active: Vec<String> = redis::AsyncCommands::zrange(&mut conn, &keys.active, 0, -1)
         .await
         .expect("zrange");
@@ -125,7 +153,12 @@ async fn a_thousand_concurrent_joins_never_pass_the_threshold_and_place_everyone
         .expect("zrange");
     let a: HashSet<_> = in_active.into_iter().collect();
     let w: HashSet<_> = in_line.into_iter().collect();
-    println!("redis: {} active, {} waiting, {} in both", a.len(), w.len(), a.intersection(&w).count());
+    println!(
+        "redis: {} active, {} waiting, {} in both",
+        a.len(),
+        w.len(),
+        a.intersection(&w).count()
+    );
     assert_eq!(a, active);
     assert!(a.is_disjoint(&w));
     assert_eq!(a.len() + w.len(), USERS);
@@ -137,13 +170,41 @@ async fn the_event_gate_takes_joins_only_while_the_sale_is_open_or_about_to_open
     let app = app("open_lead_secs=600").await;
     let fan = user(false);
     let cases = [
-        (insert_event(&app, 60.0, 3_600.0, false).await, StatusCode::OK, ""),
-        (insert_event(&app, -300.0, 3_600.0, false).await, StatusCode::OK, ""),
-        (insert_event(&app, -3_600.0, 7_200.0, false).await, StatusCode::CONFLICT, "sale_not_open"),
-        (insert_event(&app, 60.0, 3_600.0, true).await, StatusCode::CONFLICT, "event_cancelled"),
-        (insert_event(&app, 7_200.0, -3_600.0, false).await, StatusCode::CONFLICT, "sale_ended"),
-        (uuid::Uuid::new_v4().to_string(), StatusCode::NOT_FOUND, "event_not_found"),
-        ("not-a-uuid".to_string(), StatusCode::BAD_REQUEST, "invalid_event_id"),
+        (
+            insert_event(&app, 60.0, 3_600.0, false).await,
+            StatusCode::OK,
+            "",
+        ),
+        (
+            insert_event(&app, -300.0, 3_600.0, false).await,
+            StatusCode::OK,
+            "",
+        ),
+        (
+            insert_event(&app, -3_600.0, 7_200.0, false).await,
+            StatusCode::CONFLICT,
+            "sale_not_open",
+        ),
+        (
+            insert_event(&app, 60.0, 3_600.0, true).await,
+            StatusCode::CONFLICT,
+            "event_cancelled",
+        ),
+        (
+            insert_event(&app, 7_200.0, -3_600.0, false).await,
+            StatusCode::CONFLICT,
+            "sale_ended",
+        ),
+        (
+            uuid::Uuid::new_v4().to_string(),
+            StatusCode::NOT_FOUND,
+            "event_not_found",
+        ),
+        (
+            "not-a-uuid".to_string(),
+            StatusCode::BAD_REQUEST,
+            "invalid_event_id",
+        ),
     ];
     for (event, expected, code) in cases {
         let (got, body) = join(&app, &event, &fan).await;
@@ -178,13 +239,29 @@ async fn a_waiter_moves_up_is_admitted_with_a_token_bound_to_event_and_user_and_
 
     let (code, body) = status(&app, &event, &second).await;
     assert_eq!(code, StatusCode::OK, "{body}");
-    for field in ["position", "peopleAhead", "peopleBehind", "queueSize", "estimatedWait", "nextPoll", "threshold", "currentUsers"] {
+    for field in [
+        "position",
+        "peopleAhead",
+        "peopleBehind",
+        "queueSize",
+        "estimatedWait",
+        "nextPoll",
+        "threshold",
+        "currentUsers",
+    ] {
         assert!(body[field].is_u64(), "{field} in {body}");
     }
     assert_eq!(body["eventInfo"]["title"], "Rush Hour");
-    let (code, beat) = send(app.post(&format!("/api/v1/queue/heartbeat/{event}")).bearer_auth(&second.token)).await;
+    let (code, beat) = send(
+        app.post(&format!("/api/v1/queue/heartbeat/{event}"))
+            .bearer_auth(&second.token),
+    )
+    .await;
     assert_eq!(code, StatusCode::OK);
-    assert_eq!(beat, serde_json::json!({"status": "queued", "queued": true}));
+    assert_eq!(
+        beat,
+        serde_json::json!({"status": "queued", "queued": true})
+    );
 
     // The first user leaves (bodyless, then again as a text/plain beacon: idempotent).
     let leave = format!("/api/v1/queue/leave/{event}");
@@ -217,7 +294,9 @@ async fn a_waiter_moves_up_is_admitted_with_a_token_bound_to_event_and_user_and_
     assert_eq!(entry.admits(&second.id, &event), Ok(()));
     assert!(entry.admits(&first.id, &event).is_err(), "another user");
     assert!(
-        entry.admits(&second.id, &uuid::Uuid::new_v4().to_string()).is_err(),
+        entry
+            .admits(&second.id, &uuid::Uuid::new_v4().to_string())
+            .is_err(),
         "another event"
     );
     assert!(
@@ -243,22 +322,51 @@ async fn admin_routes_need_the_admin_role() {
     assert_eq!(body["available"], 4);
 
     let threshold = format!("/api/queue/admin/threshold/{event}");
-    let (code, body) = send(app.post(&format!("{threshold}?threshold=0")).bearer_auth(&admin.token)).await;
-    assert_eq!((code, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_threshold")));
+    let (code, body) = send(
+        app.post(&format!("{threshold}?threshold=0"))
+            .bearer_auth(&admin.token),
+    )
+    .await;
     assert_eq!(
-        send(app.post(&format!("{threshold}?threshold=9")).bearer_auth(&fan.token)).await.0,
+        (code, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_threshold"))
+    );
+    assert_eq!(
+        send(
+            app.post(&format!("{threshold}?threshold=9"))
+                .bearer_auth(&fan.token)
+        )
+        .await
+        .0,
         StatusCode::FORBIDDEN
     );
-    let (code, body) = send(app.post(&format!("{threshold}?threshold=9")).bearer_auth(&admin.token)).await;
+    let (code, body) = send(
+        app.post(&format!("{threshold}?threshold=9"))
+            .bearer_auth(&admin.token),
+    )
+    .await;
     assert_eq!(code, StatusCode::OK, "{body}");
     assert_eq!(body, serde_json::json!({"eventId": event, "threshold": 9}));
-    assert_eq!(send(app.get(&view).bearer_auth(&admin.token)).await.1["threshold"], 9);
+    assert_eq!(
+        send(app.get(&view).bearer_auth(&admin.token)).await.1["threshold"],
+        9
+    );
 
     let clear = format!("/api/v1/queue/admin/clear/{event}");
-    assert_eq!(send(app.post(&clear).bearer_auth(&fan.token)).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(send(app.post(&clear).bearer_auth(&admin.token)).await.0, StatusCode::OK);
+    assert_eq!(
+        send(app.post(&clear).bearer_auth(&fan.token)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(app.post(&clear).bearer_auth(&admin.token)).await.0,
+        StatusCode::OK
+    );
     assert_eq!(status(&app, &event, &fan).await.1["status"], "not_in_queue");
-    assert_eq!(send(app.get(&view).bearer_auth(&admin.token)).await.1["threshold"], 9, "configuration stays");
+    assert_eq!(
+        send(app.get(&view).bearer_auth(&admin.token)).await.1["threshold"],
+        9,
+        "configuration stays"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,9 +402,20 @@ async fn with_redis_killed_join_and_status_fail_closed_with_503() {
     assert_eq!(join(&app, &event, &fan).await.0, StatusCode::OK);
 
     redis.kill();
-    for path in [format!("/api/v1/queue/check/{event}"), format!("/api/v1/queue/status/{event}")] {
-        let request = if path.contains("check") { app.post(&path) } else { app.get(&path) };
-        let response = request.bearer_auth(&fan.token).send().await.expect("request");
+    for path in [
+        format!("/api/v1/queue/check/{event}"),
+        format!("/api/v1/queue/status/{event}"),
+    ] {
+        let request = if path.contains("check") {
+            app.post(&path)
+        } else {
+            app.get(&path)
+        };
+        let response = request
+            .bearer_auth(&fan.token)
+            .send()
+            .await
+            .expect("request");
         let code = response.status();
         let retry = response.headers().get("retry-after").cloned();
         let body: Value = response.json().await.unwrap_or(Value::Null);

@@ -75,7 +75,9 @@ impl Room {
 
     async fn touch(&self, user: &str, now: u64) -> SlotTouch {
         let args = slot_touch_args(&self.settings, user, Some(now));
-        let reply = self.eval(SLOT_TOUCH_SCRIPT, &self.keys.slot_touch(), &args).await;
+        let reply = self
+            .eval(SLOT_TOUCH_SCRIPT, &self.keys.slot_touch(), &args)
+            .await;
         let ints: Vec<i64> = reply
             .iter()
             .map(|v| match v {
@@ -138,7 +140,10 @@ async fn lazy_admission_follows_the_rate() {
     // Room for everyone, but only rate x elapsed may come in: +2 s at 100/s is 200.
     room.set_threshold(1_000).await;
     let later = room.look(T0 + 2_000).await;
-    println!("after 2 s at 100/s: {} active, {} waiting", later.active, later.waiting);
+    println!(
+        "after 2 s at 100/s: {} active, {} waiting",
+        later.active, later.waiting
+    );
     assert!(
         (299..=301).contains(&later.active),
         "expected 300 +- 1 active, got {}",
@@ -155,7 +160,10 @@ async fn lazy_admission_follows_the_rate() {
     assert_eq!((a.active, b.active), (half.active, half.active + 1));
     // The ETA's rate is measured, not configured: after a 10 s window it is what really happened.
     let measured = room.look(T0 + 12_510).await;
-    println!("measured admission rate: {} users/s x 1000", measured.measured_rate_milli);
+    println!(
+        "measured admission rate: {} users/s x 1000",
+        measured.measured_rate_milli
+    );
     assert!(measured.measured_rate_milli > 0);
     assert_eq!(room.counter("admitted").await as u64, measured.active);
 }
@@ -171,33 +179,78 @@ async fn admission_never_passes_the_threshold_and_a_lowered_one_is_honoured() {
     room.set_threshold(5).await;
     for i in 50..60 {
         let v = room.join(&user(i), T0 + 60_000 - 1).await;
-        assert_eq!(v.placement, Placement::Waiting { position: (i - 10 + 1) as u64 });
+        assert_eq!(
+            v.placement,
+            Placement::Waiting {
+                position: (i - 10 + 1) as u64
+            }
+        );
         assert_eq!(v.active, 10, "nobody admitted above a lowered threshold");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slots_expire_renew_with_activity_and_stop_at_the_cap() {
-    let room = Room::new("threshold=1,rate=100,slot_secs=10,slot_max_secs=30,waiter_timeout_secs=1000").await;
+    let room =
+        Room::new("threshold=1,rate=100,slot_secs=10,slot_max_secs=30,waiter_timeout_secs=1000")
+            .await;
     let a = user(1);
     let joined = room.join(&a, T0).await;
-    assert_eq!(joined.placement, Placement::Active { expires_at_ms: T0 + 10_000 });
+    assert_eq!(
+        joined.placement,
+        Placement::Active {
+            expires_at_ms: T0 + 10_000
+        }
+    );
 
     // Status renews; so does the touch script other components call.
     let seen = room.visit(&a, Mode::Status, T0 + 5_000).await;
-    assert_eq!(seen.placement, Placement::Active { expires_at_ms: T0 + 15_000 });
-    assert_eq!(room.touch(&a, T0 + 14_000).await, SlotTouch::Live { expires_at_ms: T0 + 24_000 });
+    assert_eq!(
+        seen.placement,
+        Placement::Active {
+            expires_at_ms: T0 + 15_000
+        }
+    );
+    assert_eq!(
+        room.touch(&a, T0 + 14_000).await,
+        SlotTouch::Live {
+            expires_at_ms: T0 + 24_000
+        }
+    );
     // Never past 30 s from admission, however active.
-    assert_eq!(room.touch(&a, T0 + 23_000).await, SlotTouch::Live { expires_at_ms: T0 + 30_000 });
-    assert_eq!(room.touch(&a, T0 + 29_000).await, SlotTouch::Live { expires_at_ms: T0 + 30_000 });
+    assert_eq!(
+        room.touch(&a, T0 + 23_000).await,
+        SlotTouch::Live {
+            expires_at_ms: T0 + 30_000
+        }
+    );
+    assert_eq!(
+        room.touch(&a, T0 + 29_000).await,
+        SlotTouch::Live {
+            expires_at_ms: T0 + 30_000
+        }
+    );
     // At its end the slot is over: the touch says so, and the next visit frees it for the line.
     let b = user(2);
-    assert!(matches!(room.join(&b, T0 + 29_500).await.placement, Placement::Waiting { position: 1 }));
+    assert!(matches!(
+        room.join(&b, T0 + 29_500).await.placement,
+        Placement::Waiting { position: 1 }
+    ));
     assert_eq!(room.touch(&a, T0 + 30_000).await, SlotTouch::None);
     let after = room.visit(&b, Mode::Status, T0 + 30_000).await;
-    assert!(matches!(after.placement, Placement::Active { .. }), "{after:?}");
-    assert_eq!(room.visit(&a, Mode::Status, T0 + 30_001).await.placement, Placement::NotInQueue);
-    assert_eq!(room.touch(&user(9), T0).await, SlotTouch::None, "never admitted");
+    assert!(
+        matches!(after.placement, Placement::Active { .. }),
+        "{after:?}"
+    );
+    assert_eq!(
+        room.visit(&a, Mode::Status, T0 + 30_001).await.placement,
+        Placement::NotInQueue
+    );
+    assert_eq!(
+        room.touch(&user(9), T0).await,
+        SlotTouch::None,
+        "never admitted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,10 +262,19 @@ async fn waiters_who_stop_polling_are_dropped_and_those_who_poll_keep_their_plac
     // user 2 polls, user 1 does not.
     room.visit(&user(2), Mode::Status, T0 + 50_000).await;
     let v = room.visit(&user(2), Mode::Status, T0 + 61_000).await;
-    assert_eq!(v.placement, Placement::Waiting { position: 1 }, "moved up past the dropped waiter");
+    assert_eq!(
+        v.placement,
+        Placement::Waiting { position: 1 },
+        "moved up past the dropped waiter"
+    );
     assert_eq!(v.waiting, 1);
     assert_eq!(room.counter("dropped").await, 1);
-    assert_eq!(room.visit(&user(1), Mode::Status, T0 + 61_000).await.placement, Placement::NotInQueue);
+    assert_eq!(
+        room.visit(&user(1), Mode::Status, T0 + 61_000)
+            .await
+            .placement,
+        Placement::NotInQueue
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,7 +302,11 @@ async fn positions_only_move_forward() {
             let placement = room.visit(u, Mode::Status, now).await.placement;
             admitted[i] = matches!(placement, Placement::Active { .. });
             if let Placement::Waiting { position } = placement {
-                assert!(position <= last[i], "{u} moved back from {} to {position}", last[i]);
+                assert!(
+                    position <= last[i],
+                    "{u} moved back from {} to {position}",
+                    last[i]
+                );
                 if position < last[i] && last[i] != u64::MAX {
                     moves += 1;
                 }
@@ -262,5 +328,8 @@ async fn leaving_is_idempotent_and_frees_the_slot() {
     assert_eq!(room.counter("left").await, 1);
     let v = room.visit(&user(2), Mode::Status, T0 + 10).await;
     assert!(matches!(v.placement, Placement::Active { .. }), "{v:?}");
-    assert_eq!(room.visit(&user(1), Mode::Status, T0 + 10).await.placement, Placement::NotInQueue);
+    assert_eq!(
+        room.visit(&user(1), Mode::Status, T0 + 10).await.placement,
+        Placement::NotInQueue
+    );
 }
