@@ -1,6 +1,7 @@
-//! Development session keys for `urr-edge up`: one Ed25519 key pair under `<state>/keys/`,
-//! generated on the first run and reused afterwards (so sessions survive a restart), injected as
-//! the `jwt_signing_key`, `jwt_signing_kid` and `jwt_public_keys` variables. Production keys come
+//! Development keys for `urr-edge up`: Ed25519 key pairs under `<state>/keys/`, generated on the
+//! first run and reused afterwards (so sessions survive a restart): the session key, injected as
+//! `jwt_signing_key`, `jwt_signing_kid` and `jwt_public_keys`, and the waiting room's own
+//! entry-token key, injected as `queue_signing_key`, `queue_signing_kid` and `queue_public_keys`. Production keys come
 //! from the secret store, never from here; tests mint their own.
 
 use anyhow::{Context, Result};
@@ -12,6 +13,9 @@ use std::path::Path;
 const SIGNING_KEY_FILE: &str = "jwt-signing.pem";
 /// Its key id; a new id with every new key, so tokens of an old key are told apart.
 const KID_FILE: &str = "jwt-signing.kid";
+/// The queue's entry-token key and its id (a key of its own: a leaked one forges nothing else).
+const QUEUE_KEY_FILE: &str = "queue-signing.pem";
+const QUEUE_KID_FILE: &str = "queue-signing.kid";
 
 /// A development key pair, as the variables carry it.
 pub struct DevKeys {
@@ -26,10 +30,24 @@ fn public_entry(kid: &str, key_pair: &ed25519_compact::KeyPair) -> String {
     format!("{kid}:{public}")
 }
 
-/// Reads the key pair under `dir`, or generates and stores one.
+/// Reads the session key pair under `dir`, or generates and stores one.
 pub fn load_or_generate(dir: &Path) -> Result<DevKeys> {
-    let pem_path = dir.join(SIGNING_KEY_FILE);
-    let kid_path = dir.join(KID_FILE);
+    load_or_generate_named(dir, SIGNING_KEY_FILE, KID_FILE, "dev")
+}
+
+/// Reads the queue's entry-token key pair under `dir`, or generates and stores one.
+pub fn load_or_generate_queue(dir: &Path) -> Result<DevKeys> {
+    load_or_generate_named(dir, QUEUE_KEY_FILE, QUEUE_KID_FILE, "dev-queue")
+}
+
+fn load_or_generate_named(
+    dir: &Path,
+    key_file: &str,
+    kid_file: &str,
+    kid_prefix: &str,
+) -> Result<DevKeys> {
+    let pem_path = dir.join(key_file);
+    let kid_path = dir.join(kid_file);
     if pem_path.exists() && kid_path.exists() {
         let private_pem = std::fs::read_to_string(&pem_path)
             .with_context(|| format!("reading {}", pem_path.display()))?;
@@ -48,11 +66,14 @@ pub fn load_or_generate(dir: &Path) -> Result<DevKeys> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let key_pair = ed25519_compact::KeyPair::generate();
-    let kid = format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let kid = format!(
+        "{kid_prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let private_pem = key_pair.sk.to_pem();
     write_private(&pem_path, &private_pem)?;
     std::fs::write(&kid_path, format!("{kid}\n"))?;
-    tracing::info!("generated development session keys in {}", dir.display());
+    tracing::info!("generated development key {key_file} in {}", dir.display());
     Ok(DevKeys {
         public_entry: public_entry(&kid, &key_pair),
         kid,
@@ -95,6 +116,22 @@ pub fn variables(
     .collect()
 }
 
+/// The queue key variables the manifest declares, filled from the queue's development key.
+pub fn queue_variables(
+    keys: &DevKeys,
+    declared: &BTreeMap<String, crate::variables::VariableDecl>,
+) -> BTreeMap<String, String> {
+    [
+        ("queue_signing_key", keys.private_pem.clone()),
+        ("queue_signing_kid", keys.kid.clone()),
+        ("queue_public_keys", keys.public_entry.clone()),
+    ]
+    .into_iter()
+    .filter(|(name, _)| declared.contains_key(*name))
+    .map(|(name, value)| (name.to_string(), value))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +157,26 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_queue_key_is_its_own_pair() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let session = load_or_generate(dir.path()).expect("session key");
+        let queue = load_or_generate_queue(dir.path()).expect("queue key");
+        assert_ne!(session.private_pem, queue.private_pem);
+        assert!(queue.kid.starts_with("dev-queue-"));
+        let again = load_or_generate_queue(dir.path()).expect("reuse");
+        assert_eq!(again.public_entry, queue.public_entry);
+        let decl = crate::variables::VariableDecl {
+            default: None,
+            required: true,
+            secret: false,
+        };
+        let declared: BTreeMap<String, _> = [("queue_public_keys".to_string(), decl)].into();
+        let vars = queue_variables(&queue, &declared);
+        assert_eq!(vars.get("queue_public_keys"), Some(&queue.public_entry));
+        assert_eq!(vars.len(), 1);
     }
 
     #[test]

@@ -185,6 +185,11 @@ async fn up(
     config
         .variables
         .extend(urr_edge::keys::variables(&keys, &manifest.variables));
+    let queue_keys = urr_edge::keys::load_or_generate_queue(&state_dir.join("keys"))?;
+    config.variables.extend(urr_edge::keys::queue_variables(
+        &queue_keys,
+        &manifest.variables,
+    ));
     // Explicit SPIN_VARIABLE_* overrides win over everything `up` worked out.
     config
         .variables

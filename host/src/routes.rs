@@ -374,6 +374,16 @@ mod tests {
             ("/api/v1/tickets/event/x", "catalog"),
             ("/api/v1/tickets/availability/x", "catalog"),
             ("/api/seats/layouts", "catalog"),
+            (
+                "/api/v1/queue/check/0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6b",
+                "queue-join",
+            ),
+            ("/api/queue/check/x", "queue-join"),
+            ("/api/v1/queue/status/x", "queue"),
+            ("/api/queue/heartbeat/x", "queue"),
+            ("/api/v1/queue/leave/x", "queue"),
+            ("/api/v1/queue/admin/x", "queue"),
+            ("/api/queue/admin/threshold/x", "queue"),
         ] {
             assert_eq!(component_of(path).as_deref(), Some(component), "{path}");
         }

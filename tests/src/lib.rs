@@ -413,6 +413,19 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
             .variables
             .insert("jwt_signing_kid".into(), key.kid().to_string());
     }
+    // Queue entry-token keys: the queue's own pair, like the session keys above.
+    if declared.contains_key("queue_signing_key") || declared.contains_key("queue_public_keys") {
+        let key = test_queue_key();
+        for (name, value) in [
+            ("queue_signing_key", key.to_pem()),
+            ("queue_signing_kid", key.kid().to_string()),
+            ("queue_public_keys", key.public_entry()),
+        ] {
+            if declared.contains_key(name) {
+                config.variables.insert(name.into(), value);
+            }
+        }
+    }
     for (name, value) in options.variables {
         config.variables.insert(name, value);
     }
@@ -477,4 +490,29 @@ pub fn access_claims(user_id: &str, family_id: &str) -> serde_json::Value {
 /// The JWT header the application's tokens carry.
 pub fn access_header() -> serde_json::Value {
     serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": test_signing_key().kid()})
+}
+
+/// This run's queue entry-token key (the queue components' own, distinct from the session key).
+pub fn test_queue_key() -> &'static urr_tokens::SigningKey {
+    static KEY: std::sync::OnceLock<urr_tokens::SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let kid = format!(
+            "queue-test-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        urr_tokens::SigningKey::generate(&kid)
+            .unwrap_or_else(|e| panic!("generating the test queue key: {e}"))
+    })
+}
+
+/// The public set (`queue_public_keys`) that verifies [`test_queue_key`]'s entry tokens.
+pub fn test_queue_public_keys() -> urr_tokens::KeySet {
+    urr_tokens::KeySet::parse(&test_queue_key().public_entry())
+        .unwrap_or_else(|e| panic!("parsing the test queue key set: {e}"))
+}
+
+/// An entry token the application accepts: `user_id` admitted to `event_id` (as if by the queue).
+pub fn mint_entry_token(user_id: &str, event_id: &str) -> String {
+    urr_tokens::mint_entry(test_queue_key(), user_id, event_id)
+        .unwrap_or_else(|e| panic!("minting a test entry token: {e}"))
 }

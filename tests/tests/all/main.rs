@@ -8,3 +8,5 @@ mod host;
 mod limits;
 mod outage;
 mod outbound;
+mod queue;
+mod queue_store;

@@ -85,6 +85,11 @@ variable "jwt_signing_kid" {
   description = "Spin variable jwt_signing_kid: key id of the private key in Secrets Manager (jwt_signing_key); its public key must be listed in jwt_public_keys."
 }
 
+variable "queue_signing_kid" {
+  type        = string
+  description = "Spin variable queue_signing_kid: key id of the queue's entry-token key in Secrets Manager (queue_signing_key)."
+}
+
 variable "provider_base_url" {
   type        = string
   description = "Spin variable provider_base_url: base URL of the payment provider's API."

@@ -143,6 +143,8 @@ module "spin_fleet" {
     jwt_signing_kid          = var.jwt_signing_kid
     rate_limits              = var.rate_limits
     refresh_grace_ms         = var.refresh_grace_ms
+    queue_settings           = var.queue_settings
+    queue_signing_kid        = var.queue_signing_kid
     provider_base_url        = var.provider_base_url
     provider_client_key      = var.provider_client_key
     allowed_origins          = local.allowed_origins

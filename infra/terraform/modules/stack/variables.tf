@@ -215,6 +215,17 @@ variable "refresh_grace_ms" {
   default     = "10000"
 }
 
+variable "queue_settings" {
+  type        = string
+  description = "Spin variable queue_settings: the waiting room's defaults (docs/queue.md), e.g. threshold=1000,rate=100,slot_secs=600,slot_max_secs=1800,waiter_timeout_secs=60,open_lead_secs=600; any subset."
+  default     = "threshold=1000,rate=100,slot_secs=600,slot_max_secs=1800,waiter_timeout_secs=60,open_lead_secs=600"
+}
+
+variable "queue_signing_kid" {
+  type        = string
+  description = "Spin variable queue_signing_kid: key id of the queue's entry-token key in Secrets Manager (queue_signing_key)."
+}
+
 variable "provider_base_url" {
   type        = string
   description = "Spin variable provider_base_url: base URL of the payment provider's API."

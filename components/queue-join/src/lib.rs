@@ -1,0 +1,89 @@
+//! Component `queue-join`: `POST /queue/check/{eventId}` (under `/api/v1` and `/api`), the one
+//! route the surge hits first, so it is its own component.
+//!
+//! Shape: event id → the caller (token, CSRF, queue rate limit) → the event gate (Redis cache,
+//! else one read as `urr_queue`) → ONE visit script (admit at once, enqueue, or report) → an
+//! entry token when active. Redis down: 503 (fail closed); Postgres down on a cache miss: 503.
+
+use spin_sdk::http::{Method, Request};
+use spin_sdk::http_service;
+use urr_auth_session::store::{rows, text};
+use urr_component::{ApiError, Response, Result, api_path, json, method_not_allowed, respond};
+use urr_queue::Uuid;
+use urr_queue::event::{CachedEvent, EventSnapshot, READ_EVENT};
+use urr_queue::reply::{slot_secs_left, visit_body};
+use urr_queue::scripts::{Mode, Placement};
+use urr_queue::settings::EVENT_CACHE_MS;
+use urr_queue_glue::{Caller, caller, entry_token, event_id, redis_down};
+
+#[http_service]
+async fn handle(req: Request) -> Response {
+    route(req).await
+}
+
+async fn route(req: Request) -> Response {
+    if req.method() != Method::POST {
+        return method_not_allowed("POST");
+    }
+    respond(check(req).await)
+}
+
+async fn check(req: Request) -> Result<Response> {
+    // Spin passes `:event_id` as `spin-path-match-event-id`; the path itself is unambiguous.
+    let path = api_path(req.uri().path()).trim_end_matches('/');
+    let event = event_id(path.strip_prefix("/queue/check/"))?;
+    let caller = caller(&req).await?;
+    let cached = event_gate(&caller, &event).await?;
+    let snapshot = cached
+        .admits_joins(caller.queue.open_lead_ms())
+        .map_err(ApiError::from)?;
+    let info = snapshot.info_json();
+    let member = caller.member();
+    let visit = caller
+        .visit(&event, &member, Mode::Join, Some(&info))
+        .await?;
+    let token = match visit.placement {
+        Placement::Active { .. } => {
+            Some(entry_token(&member, &event, slot_secs_left(&visit)).await?)
+        }
+        _ => None,
+    };
+    let body = visit_body(&visit, caller.queue.rate_per_sec, token.as_deref());
+    Ok(json(200, &body))
+}
+
+/// The event as the gate sees it: from the Redis cache, else from Postgres (then cached for a
+/// few seconds, unknown ids included).
+async fn event_gate(caller: &Caller, event: &Uuid) -> Result<CachedEvent> {
+    let keys = caller.keys(event);
+    let cached = caller.redis.get(&keys.event).await.map_err(redis_down)?;
+    if let Some(hit) = cached.as_deref().and_then(CachedEvent::from_cache) {
+        return Ok(hit);
+    }
+    let found = rows(READ_EVENT, vec![event.as_str().to_string().into()]).await?;
+    let read = match found.first() {
+        None => CachedEvent::Missing,
+        Some(row) => CachedEvent::Found(EventSnapshot {
+            status: text(row, "status")?,
+            opens_in_ms: row
+                .get::<i64>("opens_in_ms")
+                .ok_or_else(ApiError::internal)?,
+            title: text(row, "title")?,
+            artist: text(row, "artist_name")?,
+        }),
+    };
+    // A failed cache write only costs the next request a Postgres read.
+    let _ = caller
+        .redis
+        .execute(
+            "SET",
+            vec![
+                spin_sdk::redis::RedisParameter::Binary(keys.event.clone().into_bytes()),
+                spin_sdk::redis::RedisParameter::Binary(read.to_cache().into_bytes()),
+                spin_sdk::redis::RedisParameter::Binary(b"PX".to_vec()),
+                spin_sdk::redis::RedisParameter::Int64(EVENT_CACHE_MS as i64),
+            ],
+        )
+        .await;
+    Ok(read)
+}

@@ -1,0 +1,181 @@
+//! The spin-sdk side of the waiting room, shared by `queue-join` and `queue` so both handlers
+//! stay thin: who is asking (access token, CSRF rule, the queue rate limit), the scripts over
+//! Redis (EVALSHA, EVAL on NOSCRIPT) and the entry token. Decisions live in `urr-queue`.
+//!
+//! Failure policy: the waiting room fails closed. Without Redis nobody can be placed or admitted
+//! fairly, so every route answers 503 with `Retry-After` (never 500, never a hang).
+
+use spin_sdk::http::Request;
+use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
+use urr_auth_session::Settings;
+use urr_auth_session::limits::decide;
+use urr_auth_session::request::check_origin;
+use urr_auth_session::store::{RedisDown, open_redis};
+use urr_auth_session::user::{Access, require_user};
+use urr_component::{ApiError, Result, variable};
+use urr_queue::scripts::{Mode, ReplyValue, visit_args};
+use urr_queue::{EventKeys, QueueSettings, Uuid, VISIT_SCRIPT, VISIT_SCRIPT_SHA1, Visit};
+use urr_ratelimit::{Category, Decision, Identity};
+use urr_tokens::{AccessUser, CredentialSource, Role, SigningKey};
+
+/// Everything a waiting-room route needs once the caller is known.
+pub struct Caller {
+    pub settings: Settings,
+    pub queue: QueueSettings,
+    pub redis: Connection,
+    pub user: AccessUser,
+}
+
+fn misconfigured(name: &str, err: impl std::fmt::Display) -> ApiError {
+    eprintln!("variable `{name}` is invalid: {err}");
+    ApiError::internal()
+}
+
+/// The event id path parameter (400 unless a UUID).
+pub fn event_id(raw: Option<&str>) -> Result<Uuid> {
+    Ok(Uuid::try_from(raw.unwrap_or(""))?)
+}
+
+/// Settings → CSRF rule → Redis → the user (deny-list checked: a revoked session must not hold
+/// a place) → the queue rate limit (120/min per user by default). Redis down anywhere: 503.
+pub async fn caller(req: &Request) -> Result<Caller> {
+    let settings = Settings::load().await?;
+    let queue = QueueSettings::parse(&variable("queue_settings").await?)
+        .map_err(|e| misconfigured("queue_settings", e))?;
+    let redis = open_redis().await?;
+    let who = require_user(req.headers(), &settings, Some(&redis), Access::Write).await?;
+    check_origin(req, &settings, who.source == CredentialSource::Cookie)?;
+    let key = urr_ratelimit::limiter_key(
+        &settings.key_prefix,
+        Category::Queue,
+        &Identity::User(who.user.user_id.clone()),
+    );
+    match decide(&redis, key, settings.limits.quota(Category::Queue), true).await? {
+        Decision::Allowed { .. } => {}
+        limited => {
+            return Err(ApiError {
+                retry_after_secs: Some(limited.retry_after_secs().unwrap_or(1)),
+                ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
+            });
+        }
+    }
+    Ok(Caller {
+        settings,
+        queue,
+        redis,
+        user: who.user,
+    })
+}
+
+/// Only admins (403 for anyone else; anonymous callers already got 401).
+pub fn require_admin(caller: &Caller) -> Result<()> {
+    if caller.user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(urr_queue::QueueError::AdminOnly.into())
+    }
+}
+
+impl Caller {
+    pub fn keys(&self, event: &Uuid) -> EventKeys {
+        EventKeys::new(&self.settings.key_prefix, event.as_str())
+    }
+
+    /// The user id as the waiting room stores it (lower-case).
+    pub fn member(&self) -> String {
+        self.user.user_id.to_ascii_lowercase()
+    }
+
+    /// One visit: expiry, stale drop, lazy admission, then `member` (empty: nobody).
+    pub async fn visit(
+        &self,
+        event: &Uuid,
+        member: &str,
+        mode: Mode,
+        event_info: Option<&str>,
+    ) -> Result<Visit> {
+        let args = visit_args(&self.queue, member, mode, event_info, None);
+        let reply = run_script(
+            &self.redis,
+            VISIT_SCRIPT,
+            VISIT_SCRIPT_SHA1,
+            &self.keys(event).visit(),
+            &args,
+        )
+        .await?;
+        Visit::from_reply(&reply).ok_or_else(|| {
+            eprintln!("unexpected visit reply {reply:?}");
+            ApiError::internal()
+        })
+    }
+}
+
+/// A script failure: Redis unreachable is a 503; the script's own invariant check failing is a
+/// bug, logged loudly and answered 500.
+fn script_failed(message: String) -> ApiError {
+    if message.contains("invariant") {
+        eprintln!("queue script refused its own result: {message}");
+        ApiError::internal()
+    } else {
+        RedisDown(message).into()
+    }
+}
+
+/// Runs a script by SHA-1 with text arguments, loading it with EVAL when the server does not
+/// know it yet. Keys go only through KEYS; the flattened reply comes back as values.
+pub async fn run_script(
+    conn: &Connection,
+    script: &str,
+    sha1: &str,
+    keys: &[String],
+    args: &[String],
+) -> Result<Vec<ReplyValue>> {
+    let params = |head: &str| {
+        let mut p = vec![
+            RedisParameter::Binary(head.as_bytes().to_vec()),
+            RedisParameter::Int64(keys.len() as i64),
+        ];
+        p.extend(
+            keys.iter()
+                .chain(args.iter())
+                .map(|k| RedisParameter::Binary(k.as_bytes().to_vec())),
+        );
+        p
+    };
+    let reply = match conn.execute("EVALSHA", params(sha1)).await {
+        Err(spin_sdk::redis::Error::Other(msg))
+            if msg.to_ascii_uppercase().contains("NOSCRIPT") =>
+        {
+            conn.execute("EVAL", params(script)).await
+        }
+        other => other,
+    }
+    .map_err(|e| script_failed(format!("{e:?}")))?;
+    Ok(reply
+        .into_iter()
+        .map(|r| match r {
+            RedisResult::Int64(i) => ReplyValue::Int(i),
+            RedisResult::Binary(b) => ReplyValue::Text(String::from_utf8_lossy(&b).into_owned()),
+            RedisResult::Status(s) => ReplyValue::Text(s),
+            RedisResult::Nil => ReplyValue::Nil,
+        })
+        .collect())
+}
+
+/// Signs an entry token for an active user: bound to this event and user, living no longer than
+/// the slot (and never past the token's own 10 minutes). Only the queue components hold the key.
+pub async fn entry_token(user_id: &str, event: &Uuid, slot_secs_left: u64) -> Result<String> {
+    let pem = variable("queue_signing_key").await?;
+    let kid = variable("queue_signing_kid").await?;
+    let key =
+        SigningKey::from_pem(&pem, &kid).map_err(|e| misconfigured("queue_signing_key", e))?;
+    urr_tokens::mint_entry_for(&key, user_id, event.as_str(), slot_secs_left).map_err(|e| {
+        eprintln!("signing an entry token failed: {e}");
+        ApiError::internal()
+    })
+}
+
+/// Redis failures outside scripts (cache reads, admin commands) are 503s.
+pub fn redis_down(e: impl std::fmt::Debug) -> ApiError {
+    RedisDown(format!("{e:?}")).into()
+}

@@ -1,0 +1,271 @@
+//! The waiting room's Lua scripts (each file opens with its KEYS/ARGV/Returns contract), their
+//! SHA-1s for EVALSHA, their arguments, and how to read their replies. One script per atomic
+//! transition: a visit (join, status, heartbeat, the admin view), a leave, a slot touch.
+
+use crate::settings::{QueueSettings, STATE_TTL_MS};
+
+/// Join / status / heartbeat: expiry, stale drop, lazy admission, then this user. See the file.
+pub const VISIT_SCRIPT: &str = include_str!("visit.lua");
+pub const VISIT_SCRIPT_SHA1: &str = "e37a9db876733952ef6b81f83030c563741d632e";
+
+/// Leave the line or the slot (idempotent).
+pub const LEAVE_SCRIPT: &str = include_str!("leave.lua");
+pub const LEAVE_SCRIPT_SHA1: &str = "b670c8ef022b9c870767a1ef8fc61a2245333e40";
+
+/// Does the user hold a live slot? If so, renew it. For seat-lock, reserve and reservations.
+pub const SLOT_TOUCH_SCRIPT: &str = include_str!("slot_touch.lua");
+pub const SLOT_TOUCH_SCRIPT_SHA1: &str = "e5bf2b25c1d4c1c116e0612f84f2046579af7a0e";
+
+/// What a visit may do for a user who is neither active nor waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Admit at once or enqueue.
+    Join,
+    /// Only look (status, heartbeat, the admin view); refreshes last seen and renews a slot.
+    Status,
+}
+
+/// One value of a flattened script reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyValue {
+    Int(i64),
+    Text(String),
+    Nil,
+}
+
+/// ARGV of the visit script. `user_id` empty visits nobody (the admin view); `now_ms` is `None`
+/// in production (Redis TIME decides) and fixed only by store tests.
+pub fn visit_args(
+    settings: &QueueSettings,
+    user_id: &str,
+    mode: Mode,
+    event_info: Option<&str>,
+    now_ms: Option<u64>,
+) -> Vec<String> {
+    vec![
+        user_id.to_string(),
+        match mode {
+            Mode::Join => "join",
+            Mode::Status => "status",
+        }
+        .to_string(),
+        settings.threshold.to_string(),
+        settings.rate_per_sec.to_string(),
+        settings.slot_ms().to_string(),
+        settings.slot_max_ms().to_string(),
+        settings.waiter_timeout_ms().to_string(),
+        STATE_TTL_MS.to_string(),
+        event_info.unwrap_or("").to_string(),
+        now_ms.unwrap_or(0).to_string(),
+    ]
+}
+
+/// ARGV of the slot-touch script: renew by the slot lifetime, capped by the maximum.
+pub fn slot_touch_args(
+    settings: &QueueSettings,
+    user_id: &str,
+    now_ms: Option<u64>,
+) -> Vec<String> {
+    vec![
+        user_id.to_string(),
+        settings.slot_ms().to_string(),
+        settings.slot_max_ms().to_string(),
+        now_ms.unwrap_or(0).to_string(),
+    ]
+}
+
+/// Where the visited user stands after the script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Holds a slot until this instant (epoch ms).
+    Active {
+        expires_at_ms: u64,
+    },
+    /// In line, `position` >= 1 (1 = next).
+    Waiting {
+        position: u64,
+    },
+    NotInQueue,
+}
+
+/// A visit's reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub placement: Placement,
+    /// Active users after the script (never above the threshold it admitted against).
+    pub active: u64,
+    /// Users in line after the script.
+    pub waiting: u64,
+    pub threshold: u64,
+    /// Redis' clock (or the test's) when the script ran.
+    pub now_ms: u64,
+    /// The admission rate measured over the last window, users per second x 1000 (0: none yet).
+    pub measured_rate_milli: u64,
+    /// The event's title and artist as the join step stored them (JSON).
+    pub event_info: Option<String>,
+}
+
+fn count(value: &ReplyValue) -> Option<u64> {
+    match value {
+        ReplyValue::Int(i) => u64::try_from(*i).ok(),
+        _ => None,
+    }
+}
+
+impl Visit {
+    /// Reads `{outcome, position, active, waiting, threshold, expires_at_ms, now_ms,
+    /// rate_milli, info}`; anything else is a script/host mismatch.
+    pub fn from_reply(reply: &[ReplyValue]) -> Option<Self> {
+        let [
+            outcome,
+            position,
+            active,
+            waiting,
+            threshold,
+            expires,
+            now,
+            rate,
+            info,
+        ] = reply
+        else {
+            return None;
+        };
+        let placement = match count(outcome)? {
+            1 => Placement::Active {
+                expires_at_ms: count(expires)?,
+            },
+            2 => Placement::Waiting {
+                position: count(position)?.max(1),
+            },
+            0 => Placement::NotInQueue,
+            _ => return None,
+        };
+        Some(Self {
+            placement,
+            active: count(active)?,
+            waiting: count(waiting)?,
+            threshold: count(threshold)?,
+            now_ms: count(now)?,
+            measured_rate_milli: count(rate)?,
+            event_info: match info {
+                ReplyValue::Text(text) => Some(text.clone()),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// A slot touch's reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotTouch {
+    Live { expires_at_ms: u64 },
+    None,
+}
+
+impl SlotTouch {
+    /// Reads `{live, expires_at_ms}`.
+    pub fn from_reply(reply: &[i64]) -> Option<Self> {
+        match reply {
+            [1, expires] => Some(Self::Live {
+                expires_at_ms: u64::try_from(*expires).ok()?,
+            }),
+            [0, _] => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha1(text: &str) -> String {
+        sha1_smol::Sha1::from(text).digest().to_string()
+    }
+
+    #[test]
+    fn the_sha1_constants_match_the_scripts() {
+        assert_eq!(sha1(VISIT_SCRIPT), VISIT_SCRIPT_SHA1);
+        assert_eq!(sha1(LEAVE_SCRIPT), LEAVE_SCRIPT_SHA1);
+        assert_eq!(sha1(SLOT_TOUCH_SCRIPT), SLOT_TOUCH_SCRIPT_SHA1);
+    }
+
+    #[test]
+    fn the_scripts_touch_only_keys_they_were_given() {
+        for script in [VISIT_SCRIPT, LEAVE_SCRIPT, SLOT_TOUCH_SCRIPT] {
+            for line in script.lines().filter(|l| l.contains("redis.call(")) {
+                assert!(line.contains("KEYS[") || line.contains("'TIME'"), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_script_documents_its_contract_at_the_top() {
+        for script in [VISIT_SCRIPT, LEAVE_SCRIPT, SLOT_TOUCH_SCRIPT] {
+            let head: String = script.lines().take(25).collect::<Vec<_>>().join("\n");
+            for part in ["KEYS[1]", "ARGV[1]", "Returns"] {
+                assert!(head.contains(part), "missing {part}");
+            }
+        }
+    }
+
+    #[test]
+    fn visit_replies_read_as_placements() {
+        let int = ReplyValue::Int;
+        let reply = |outcome, info| {
+            vec![
+                int(outcome),
+                int(3),
+                int(10),
+                int(5),
+                int(100),
+                int(9_000),
+                int(1_000),
+                int(0),
+                info,
+            ]
+        };
+        let waiting = Visit::from_reply(&reply(2, ReplyValue::Nil)).expect("reads");
+        assert_eq!(waiting.placement, Placement::Waiting { position: 3 });
+        assert_eq!(
+            (waiting.active, waiting.waiting, waiting.threshold),
+            (10, 5, 100)
+        );
+        assert_eq!(waiting.event_info, None);
+        let active = Visit::from_reply(&reply(1, ReplyValue::Text("{}".into()))).expect("reads");
+        assert_eq!(
+            active.placement,
+            Placement::Active {
+                expires_at_ms: 9_000
+            }
+        );
+        assert_eq!(active.event_info.as_deref(), Some("{}"));
+        assert_eq!(
+            Visit::from_reply(&reply(0, ReplyValue::Nil)).map(|v| v.placement),
+            Some(Placement::NotInQueue)
+        );
+        assert_eq!(Visit::from_reply(&reply(7, ReplyValue::Nil)), None);
+        assert_eq!(Visit::from_reply(&[int(1)]), None);
+    }
+
+    #[test]
+    fn visit_arguments_follow_the_script_header() {
+        let args = visit_args(
+            &QueueSettings::default(),
+            "u1",
+            Mode::Join,
+            Some("{}"),
+            None,
+        );
+        assert_eq!(args.len(), 10);
+        assert_eq!(args[0], "u1");
+        assert_eq!(args[1], "join");
+        assert_eq!(args[9], "0", "production lets Redis TIME decide");
+        assert_eq!(
+            SlotTouch::from_reply(&[1, 5]),
+            Some(SlotTouch::Live { expires_at_ms: 5 })
+        );
+        assert_eq!(SlotTouch::from_reply(&[0, 0]), Some(SlotTouch::None));
+        assert_eq!(SlotTouch::from_reply(&[]), None);
+    }
+}
