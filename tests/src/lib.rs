@@ -413,6 +413,12 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
             .variables
             .insert("jwt_signing_kid".into(), key.kid().to_string());
     }
+    // Queue entry tokens: this run's own queue key pair.
+    if declared.contains_key("queue_public_keys") {
+        config
+            .variables
+            .insert("queue_public_keys".into(), test_queue_key().public_entry());
+    }
     for (name, value) in options.variables {
         config.variables.insert(name, value);
     }
@@ -477,4 +483,43 @@ pub fn access_claims(user_id: &str, family_id: &str) -> serde_json::Value {
 /// The JWT header the application's tokens carry.
 pub fn access_header() -> serde_json::Value {
     serde_json::json!({"alg": "EdDSA", "typ": "JWT", "kid": test_signing_key().kid()})
+}
+
+/// This run's queue signing key: entry tokens the seat routes accept (`queue_public_keys`).
+pub fn test_queue_key() -> &'static urr_tokens::SigningKey {
+    static KEY: std::sync::OnceLock<urr_tokens::SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        urr_tokens::SigningKey::generate("test-queue")
+            .unwrap_or_else(|e| panic!("generating the test queue key: {e}"))
+    })
+}
+
+/// An entry token admitting `user_id` to `event_id` (header `x-queue-entry-token`).
+pub fn mint_entry_token(user_id: &str, event_id: &str) -> String {
+    urr_tokens::mint_entry(test_queue_key(), user_id, event_id)
+        .unwrap_or_else(|e| panic!("minting an entry token: {e}"))
+}
+
+/// Puts `user_id` in the active set of `event_id`'s waiting room for ten minutes, as the queue
+/// does when it admits someone (`<prefix>:queue:{evt:<event>}:active`, score = slot expiry ms).
+pub async fn admit_to_event(app: &TestApp, user_id: &str, event_id: &str) {
+    let client = redis::Client::open(app.redis_url.as_str())
+        .unwrap_or_else(|e| panic!("redis client: {e}"));
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("redis: {e}"));
+    let until_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+        + 600_000;
+    let key = format!("{}:queue:{{evt:{event_id}}}:active", app.key_prefix);
+    redis::cmd("ZADD")
+        .arg(&key)
+        .arg(until_ms)
+        .arg(user_id)
+        .query_async::<i64>(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("ZADD {key}: {e}"));
 }

@@ -1,8 +1,11 @@
 //! All end-to-end tests, in one binary (one host build, one link).
 
 mod auth;
+mod booking;
+mod booking_support;
 mod catalog;
 mod devstack;
 mod host;
 mod outage;
 mod outbound;
+mod seats_storm;
