@@ -9,6 +9,7 @@
 //! - `idempotency` — the request hash an idempotency record is matched on
 //! - `sql`         — the statements the components run (functions of the booking migration)
 //! - `outcome`     — what a reserve function's outcome means for the response
+//! - `reply`       — the hold and release replies
 
 pub mod config;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod idempotency;
 pub mod input;
 pub mod keys;
 pub mod outcome;
+pub mod reply;
 pub mod scripts;
 pub mod sql;
 
