@@ -374,6 +374,13 @@ mod tests {
             ("/api/v1/tickets/event/x", "catalog"),
             ("/api/v1/tickets/availability/x", "catalog"),
             ("/api/seats/layouts", "catalog"),
+            ("/api/v1/seats/lock", "seat-lock"),
+            ("/api/v1/seats/reserve", "reserve"),
+            ("/api/reservations", "reserve"),
+            ("/api/v1/reservations/my", "reservations"),
+            ("/api/v1/reservations/x", "reservations"),
+            ("/api/seats/reservation/x", "reservations"),
+            ("/api/v1/seats/events/x", "reservations"),
         ] {
             assert_eq!(component_of(path).as_deref(), Some(component), "{path}");
         }

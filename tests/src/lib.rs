@@ -503,8 +503,8 @@ pub fn mint_entry_token(user_id: &str, event_id: &str) -> String {
 /// Puts `user_id` in the active set of `event_id`'s waiting room for ten minutes, as the queue
 /// does when it admits someone (`<prefix>:queue:{evt:<event>}:active`, score = slot expiry ms).
 pub async fn admit_to_event(app: &TestApp, user_id: &str, event_id: &str) {
-    let client = redis::Client::open(app.redis_url.as_str())
-        .unwrap_or_else(|e| panic!("redis client: {e}"));
+    let client =
+        redis::Client::open(app.redis_url.as_str()).unwrap_or_else(|e| panic!("redis client: {e}"));
     let mut conn = client
         .get_multiplexed_async_connection()
         .await

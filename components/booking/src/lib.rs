@@ -10,10 +10,10 @@ pub mod store;
 
 pub use settings::BookingSettings;
 
+use urr_auth_session::store::RedisDown;
 use urr_booking::BookingError;
 use urr_component::{ApiError, Response};
 use urr_ratelimit::{Category, Decision, Identity};
-use urr_auth_session::store::RedisDown;
 
 /// Why a handler did not produce its response.
 #[derive(Debug)]
@@ -112,7 +112,9 @@ pub fn held(
         }
         .into()),
         Some(HoldReply::RateLimited { retry_after_ms }) => {
-            let secs = u64::try_from(retry_after_ms.max(1)).unwrap_or(1).div_ceil(1000);
+            let secs = u64::try_from(retry_after_ms.max(1))
+                .unwrap_or(1)
+                .div_ceil(1000);
             Err(ApiError {
                 retry_after_secs: Some(u32::try_from(secs).unwrap_or(60)),
                 ..ApiError::new(429, "rate_limited", "Too many holds; try again later")

@@ -3,8 +3,7 @@
 
 use urr_auth_session::Settings;
 use urr_booking::config::{
-    DEFAULT_HOLD_TTL_SECS, DEFAULT_RESERVATION_TTL_SECS, HoldLimits, PurchaseLimits,
-    parse_ttl_secs,
+    DEFAULT_HOLD_TTL_SECS, DEFAULT_RESERVATION_TTL_SECS, HoldLimits, PurchaseLimits, parse_ttl_secs,
 };
 use urr_component::{ApiError, Result, variable};
 use urr_tokens::KeySet;

@@ -79,7 +79,9 @@ fn store_error(err: &pg::Error) -> Refusal {
             | pg::PgError::Other(_)
             | pg::PgError::QueryFailed(pg::QueryError::Text(_)),
         ) => unavailable(),
-        pg::Error::PgError(pg::PgError::BadParameter(_) | pg::PgError::ValueConversionFailed(_))
+        pg::Error::PgError(
+            pg::PgError::BadParameter(_) | pg::PgError::ValueConversionFailed(_),
+        )
         | pg::Error::Decode(_) => ApiError::internal().into(),
     }
 }
@@ -96,7 +98,11 @@ pub async fn query(statement: &str, params: Vec<ParameterValue>) -> Result<Vec<R
 
 /// The JSON text column `body` of the first row; `None` when it is NULL or there is no row.
 pub fn json_body(rows: &[Row]) -> Result<Option<serde_json::Value>, Refusal> {
-    let Some(text) = rows.first().and_then(|r| r.get::<Option<String>>("body")).flatten() else {
+    let Some(text) = rows
+        .first()
+        .and_then(|r| r.get::<Option<String>>("body"))
+        .flatten()
+    else {
         return Ok(None);
     };
     serde_json::from_str(&text).map(Some).map_err(|e| {

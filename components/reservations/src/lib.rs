@@ -51,10 +51,23 @@ async fn route(req: Request) -> Response {
 async fn serve(req: Request, read: Read) -> Handled {
     let settings = BookingSettings::load().await?;
     let redis = open_redis().await.ok();
-    let who = require_user(req.headers(), &settings.session, redis.as_ref(), Access::Read).await?;
+    let who = require_user(
+        req.headers(),
+        &settings.session,
+        redis.as_ref(),
+        Access::Read,
+    )
+    .await?;
     let user_id = who.user.user_id.as_str();
     let identity = Identity::User(user_id.to_string());
-    charge(redis.as_ref(), &settings, &identity, Category::Default, false).await?;
+    charge(
+        redis.as_ref(),
+        &settings,
+        &identity,
+        Category::Default,
+        false,
+    )
+    .await?;
     let body = match read {
         Read::Mine => store::json_body(
             &store::query(

@@ -24,9 +24,7 @@ use urr_booking::scripts::{self, HoldTerms};
 use urr_booking::{BookingError, sql};
 use urr_booking_glue::entry::require_entry;
 use urr_booking_glue::store::{optional_bytes, optional_text, text, text_array};
-use urr_booking_glue::{
-    BookingSettings, Handled, Refusal, charge, held, no_store, respond, store,
-};
+use urr_booking_glue::{BookingSettings, Handled, Refusal, charge, held, no_store, respond, store};
 use urr_component::{ApiError, Response, method_not_allowed};
 use urr_ratelimit::{Category, Identity};
 
@@ -69,7 +67,14 @@ async fn admit(
         who.source == urr_tokens::CredentialSource::Cookie,
     )?;
     let identity = Identity::User(who.user.user_id.clone());
-    charge(redis.as_ref(), &settings, &identity, Category::Booking, false).await?;
+    charge(
+        redis.as_ref(),
+        &settings,
+        &identity,
+        Category::Booking,
+        false,
+    )
+    .await?;
     Ok((settings, redis, who))
 }
 
@@ -84,8 +89,12 @@ fn reserve_row(rows: &[spin_sdk::pg::Row]) -> Result<ReserveRow, Refusal> {
     let row = rows.first().ok_or_else(ApiError::internal)?;
     let body = store::json_body(rows)?.unwrap_or_default();
     Ok(ReserveRow {
-        outcome: row.get::<String>("outcome").ok_or_else(ApiError::internal)?,
-        http_status: row.get::<i32>("http_status").ok_or_else(ApiError::internal)?,
+        outcome: row
+            .get::<String>("outcome")
+            .ok_or_else(ApiError::internal)?,
+        http_status: row
+            .get::<i32>("http_status")
+            .ok_or_else(ApiError::internal)?,
         body,
         fencing_token: row.get::<Option<i64>>("fencing_token").flatten(),
         expires_at_ms: row.get::<Option<i64>>("expires_at_ms").flatten(),
@@ -143,7 +152,14 @@ async fn reserve_seats(req: Request) -> Handled {
     let key_header = idempotency_header(&req);
     let request = ReserveRequest::parse(&body(req).await?, key_header.as_deref())?;
     let user_id = who.user.user_id.as_str();
-    require_entry(&headers, &settings, user_id, &request.event_id, redis.as_ref()).await?;
+    require_entry(
+        &headers,
+        &settings,
+        user_id,
+        &request.event_id,
+        redis.as_ref(),
+    )
+    .await?;
     let hash = request
         .idempotency_key
         .as_ref()
@@ -180,14 +196,21 @@ async fn reserve_seats(req: Request) -> Handled {
         let (Some(conn), Some(token)) = (redis.as_ref(), token) else {
             return finish(outcome);
         };
-        let release = || scripts::release(prefix, &request.event_id, user_id, &request.seats, token);
+        let release =
+            || scripts::release(prefix, &request.event_id, user_id, &request.seats, token);
         match outcome {
             ReserveOutcome::Respond {
                 expires_at_ms: Some(at),
                 ..
             } => {
-                let call =
-                    scripts::align(prefix, &request.event_id, user_id, &request.seats, token, at);
+                let call = scripts::align(
+                    prefix,
+                    &request.event_id,
+                    user_id,
+                    &request.seats,
+                    token,
+                    at,
+                );
                 run_follow_up(conn, &call, "aligning holds").await;
             }
             ReserveOutcome::Stale { row_token, .. } if attempt < STALE_HOLD_RETRIES => {
@@ -224,7 +247,14 @@ async fn reserve_standing(req: Request) -> Handled {
     let key_header = idempotency_header(&req);
     let request = StandingRequest::parse(&body(req).await?, key_header.as_deref())?;
     let user_id = who.user.user_id.as_str();
-    require_entry(&headers, &settings, user_id, &request.event_id, redis.as_ref()).await?;
+    require_entry(
+        &headers,
+        &settings,
+        user_id,
+        &request.event_id,
+        redis.as_ref(),
+    )
+    .await?;
     let hash = request
         .idempotency_key
         .as_ref()

@@ -43,7 +43,13 @@ async fn admit(
 {
     let settings = BookingSettings::load().await?;
     let redis = open_redis().await?;
-    let who = require_user(req.headers(), &settings.session, Some(&redis), Access::Write).await?;
+    let who = require_user(
+        req.headers(),
+        &settings.session,
+        Some(&redis),
+        Access::Write,
+    )
+    .await?;
     check_origin(
         req,
         &settings.session,
@@ -59,7 +65,14 @@ async fn hold(req: Request) -> Handled {
     let headers = req.headers().clone();
     let request = HoldRequest::parse(&body(req).await?)?;
     let user_id = who.user.user_id.as_str();
-    require_entry(&headers, &settings, user_id, &request.event_id, Some(&redis)).await?;
+    require_entry(
+        &headers,
+        &settings,
+        user_id,
+        &request.event_id,
+        Some(&redis),
+    )
+    .await?;
     let terms = HoldTerms {
         ttl_ms: i64::from(settings.hold_ttl_secs) * 1000,
         limits: settings.hold_limits,
@@ -92,5 +105,8 @@ async fn release(req: Request) -> Handled {
     );
     let answer = store::run(&redis, &call).await?;
     let released = answer.first().copied().unwrap_or(0);
-    Ok(no_store(urr_component::json(200, &reply::released(released))))
+    Ok(no_store(urr_component::json(
+        200,
+        &reply::released(released),
+    )))
 }

@@ -24,7 +24,9 @@ pub const MAX_CONFIGURED_CAP: u32 = 1_000_000;
 pub enum ConfigError {
     #[error("`{0}` must be a whole number of seconds from 1 to {MAX_TTL_SECS}")]
     Ttl(&'static str),
-    #[error("`{variable}` entry `{entry}` is not `name=number` with a known name and 1..={MAX_CONFIGURED_CAP}")]
+    #[error(
+        "`{variable}` entry `{entry}` is not `name=number` with a known name and 1..={MAX_CONFIGURED_CAP}"
+    )]
     Entry {
         variable: &'static str,
         entry: String,

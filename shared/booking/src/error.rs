@@ -127,8 +127,12 @@ impl BookingError {
         let text = self.to_string();
         let mut body = json!({ "error": text, "message": text, "code": self.code() });
         let extra = match self {
-            Self::QueueRequired { event_id } => json!({ "redirectTo": format!("/queue/{event_id}") }),
-            Self::SeatNotFound { seats } | Self::SeatTaken { seats } | Self::StaleHold { seats } => {
+            Self::QueueRequired { event_id } => {
+                json!({ "redirectTo": format!("/queue/{event_id}") })
+            }
+            Self::SeatNotFound { seats }
+            | Self::SeatTaken { seats }
+            | Self::StaleHold { seats } => {
                 json!({ "seats": seats })
             }
             Self::PurchaseLimit { limit } | Self::HoldLimit { limit } => json!({ "limit": limit }),

@@ -75,6 +75,9 @@ mod tests {
             None,
         )
         .expect("valid");
-        assert_ne!(standing_hash(&standing), reserve_hash(&reserve(json!([S1]))));
+        assert_ne!(
+            standing_hash(&standing),
+            reserve_hash(&reserve(json!([S1])))
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Request bodies parsed at the edge into domain types: a malformed id, a duplicate seat or a
 //! bad key is a 400 here and never reaches Redis or Postgres.
 
+use crate::MAX_TICKET_TYPES_PER_REQUEST as MAX_ITEMS;
 use crate::{BookingError, MAX_SEATS_PER_REQUEST, MAX_STANDING_QUANTITY};
-use crate::{MAX_TICKET_TYPES_PER_REQUEST as MAX_ITEMS};
 use serde_json::{Map, Value};
 
 /// Longest idempotency key accepted (the table's CHECK).
@@ -276,7 +276,10 @@ mod tests {
     fn every_bad_seat_list_is_refused_with_its_code() {
         let cases = [
             (json!({"eventId": EVENT}), BookingError::NoSeats),
-            (json!({"eventId": EVENT, "seatIds": []}), BookingError::NoSeats),
+            (
+                json!({"eventId": EVENT, "seatIds": []}),
+                BookingError::NoSeats,
+            ),
             (
                 json!({"eventId": EVENT, "seatIds": [S1, S1]}),
                 BookingError::DuplicateSeat,
@@ -300,16 +303,29 @@ mod tests {
             (json!([S1]), BookingError::InvalidBody),
         ];
         for (body, expected) in cases {
-            assert_eq!(HoldRequest::parse(&bytes(body.clone())), Err(expected), "{body}");
+            assert_eq!(
+                HoldRequest::parse(&bytes(body.clone())),
+                Err(expected),
+                "{body}"
+            );
         }
-        assert_eq!(HoldRequest::parse(b"not json"), Err(BookingError::InvalidBody));
+        assert_eq!(
+            HoldRequest::parse(b"not json"),
+            Err(BookingError::InvalidBody)
+        );
     }
 
     #[test]
     fn the_idempotency_key_comes_from_the_header_or_the_body_but_they_must_agree() {
         assert_eq!(idempotency_key(Some("a"), None), Ok(Some("a".into())));
-        assert_eq!(idempotency_key(None, Some(&json!("b"))), Ok(Some("b".into())));
-        assert_eq!(idempotency_key(Some("a"), Some(&json!("a"))), Ok(Some("a".into())));
+        assert_eq!(
+            idempotency_key(None, Some(&json!("b"))),
+            Ok(Some("b".into()))
+        );
+        assert_eq!(
+            idempotency_key(Some("a"), Some(&json!("a"))),
+            Ok(Some("a".into()))
+        );
         assert_eq!(
             idempotency_key(Some("a"), Some(&json!("b"))),
             Err(BookingError::IdempotencyKeyConflict)

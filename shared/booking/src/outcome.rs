@@ -24,7 +24,10 @@ pub enum ReserveOutcome {
         expires_at_ms: Option<i64>,
     },
     /// The hold's token is older than a seat's: `row_token` is the newest written.
-    Stale { seats: Vec<String>, row_token: i64 },
+    Stale {
+        seats: Vec<String>,
+        row_token: i64,
+    },
     Refused(BookingError),
 }
 
@@ -116,7 +119,12 @@ mod tests {
             }))
         );
         assert_eq!(
-            row("stale_hold", 409, json!({"seats": ["a"], "fencingToken": 9})).outcome(),
+            row(
+                "stale_hold",
+                409,
+                json!({"seats": ["a"], "fencingToken": 9})
+            )
+            .outcome(),
             Some(ReserveOutcome::Stale {
                 seats: vec!["a".into()],
                 row_token: 9

@@ -32,11 +32,17 @@ pub struct ScriptCall {
 }
 
 fn seat_keys(prefix: &str, event: &EntityId, seats: &SeatSet) -> impl Iterator<Item = String> {
-    seats.ids().iter().map(move |s| keys::hold_key(prefix, event, s))
+    seats
+        .ids()
+        .iter()
+        .map(move |s| keys::hold_key(prefix, event, s))
 }
 
 fn seat_args(seats: &SeatSet) -> impl Iterator<Item = Arg> + '_ {
-    seats.ids().iter().map(|s| Arg::Text(s.as_str().to_string()))
+    seats
+        .ids()
+        .iter()
+        .map(|s| Arg::Text(s.as_str().to_string()))
 }
 
 /// Who holds, for how long, under which caps.
@@ -136,11 +142,18 @@ pub fn slot(prefix: &str, event: &EntityId, user_id: &str) -> ScriptCall {
 /// The hold script's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HoldReply {
-    Held { token: i64, expires_at_ms: i64 },
+    Held {
+        token: i64,
+        expires_at_ms: i64,
+    },
     /// Seats another user holds (ids).
     Taken(Vec<String>),
-    RateLimited { retry_after_ms: i64 },
-    TooManyHeld { held: i64 },
+    RateLimited {
+        retry_after_ms: i64,
+    },
+    TooManyHeld {
+        held: i64,
+    },
 }
 
 impl HoldReply {

@@ -10,7 +10,11 @@ use urr_tests::{AppOptions, PrivateRedis, mint_entry_token};
 fn seat_ids(body: &Value) -> Vec<String> {
     body["seats"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -43,7 +47,10 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
     assert_eq!(reservation["status"], "pending");
     assert_eq!(reservation["total_amount"], 100_000);
     assert_eq!(reservation["totalAmount"], 100_000);
-    assert_eq!(reservation["reservationNumber"], reservation["reservation_number"]);
+    assert_eq!(
+        reservation["reservationNumber"],
+        reservation["reservation_number"]
+    );
     assert_eq!(reservation["seats"].as_array().map(Vec::len), Some(2));
     let token = reservation["fencingToken"].as_i64().expect("token");
     assert!(token > held["fencingToken"].as_i64().unwrap_or(0), "{body}");
@@ -65,7 +72,10 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
     .await
     .expect("seat row");
     assert_eq!(row_token, token);
-    assert!((hold_expiry - row_expiry).abs() <= 1, "hold {hold_expiry} vs reservation {row_expiry}");
+    assert!(
+        (hold_expiry - row_expiry).abs() <= 1,
+        "hold {hold_expiry} vs reservation {row_expiry}"
+    );
 
     for path in [
         format!("/api/v1/reservations/{id}"),
@@ -75,7 +85,10 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert_eq!(body["reservation"]["status"], "pending");
         assert!(body["reservation"]["expires_at"].is_string());
-        assert_eq!(body["reservation"]["items"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            body["reservation"]["items"].as_array().map(Vec::len),
+            Some(2)
+        );
         assert_eq!(body["reservation"]["items"][0]["seatLabel"], "A-1-1");
     }
     let (status, mine) = show.get(&me, "/api/v1/reservations/my").await;
@@ -97,7 +110,11 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
 
     // The seat map shows the seats locked, from Postgres, never cached.
     let response = show
-        .with(&other, show.app.get(&format!("/api/v1/seats/events/{}", show.event_id)))
+        .with(
+            &other,
+            show.app
+                .get(&format!("/api/v1/seats/events/{}", show.event_id)),
+        )
         .send()
         .await
         .expect("map");
@@ -117,7 +134,11 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
 async fn taken_seats_are_a_409_naming_them_and_nothing_is_held_half() {
     let show = show(AppOptions::application(), 1, 10).await;
     let (first, second) = (buyer(&show).await, buyer(&show).await);
-    let (a, b, c) = (show.seats[0].as_str(), show.seats[1].as_str(), show.seats[2].as_str());
+    let (a, b, c) = (
+        show.seats[0].as_str(),
+        show.seats[1].as_str(),
+        show.seats[2].as_str(),
+    );
     assert_eq!(show.hold(&first, &[a]).await.0, StatusCode::OK);
 
     let (status, body) = show.hold(&second, &[b, a]).await;
@@ -133,7 +154,10 @@ async fn taken_seats_are_a_409_naming_them_and_nothing_is_held_half() {
     let mut conn = redis(&show.app).await;
     let _: i64 = redis::cmd("DEL")
         .arg(hold_key(&show.app, &show.event_id, a))
-        .arg(format!("{}:seat:{{evt:{}}}:fence", show.app.key_prefix, show.event_id))
+        .arg(format!(
+            "{}:seat:{{evt:{}}}:fence",
+            show.app.key_prefix, show.event_id
+        ))
         .query_async(&mut conn)
         .await
         .expect("del");
@@ -148,12 +172,21 @@ async fn taken_seats_are_a_409_naming_them_and_nothing_is_held_half() {
     // A release needs the holder and its token.
     let (_, held) = show.hold(&second, &[show.seats[5].as_str()]).await;
     let token = held["fencingToken"].clone();
-    let (_, body) = show.release(&third, &[show.seats[5].as_str()], &token).await;
+    let (_, body) = show
+        .release(&third, &[show.seats[5].as_str()], &token)
+        .await;
     assert_eq!(body["released"], 0);
-    let (_, body) = show.release(&second, &[show.seats[5].as_str()], &json!(1)).await;
+    let (_, body) = show
+        .release(&second, &[show.seats[5].as_str()], &json!(1))
+        .await;
     assert_eq!(body["released"], 0);
-    let (status, body) = show.release(&second, &[show.seats[5].as_str()], &token).await;
-    assert_eq!((status, body["released"].clone()), (StatusCode::OK, json!(1)));
+    let (status, body) = show
+        .release(&second, &[show.seats[5].as_str()], &token)
+        .await;
+    assert_eq!(
+        (status, body["released"].clone()),
+        (StatusCode::OK, json!(1))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,21 +195,65 @@ async fn bad_inputs_are_4xx_with_a_code_and_change_nothing() {
     let me = buyer(&show).await;
     let s = &show.seats;
     let cases: Vec<(Value, StatusCode, &str)> = vec![
-        (json!({"eventId": show.event_id, "seatIds": []}), StatusCode::BAD_REQUEST, "no_seats"),
-        (json!({"eventId": show.event_id}), StatusCode::BAD_REQUEST, "no_seats"),
-        (json!({"eventId": show.event_id, "seatIds": [s[0], s[0]]}), StatusCode::BAD_REQUEST, "duplicate_seat"),
-        (json!({"eventId": show.event_id, "seatIds": [s[0], s[1], s[2], s[3], s[4]]}), StatusCode::BAD_REQUEST, "too_many_seats"),
-        (json!({"eventId": show.event_id, "seatIds": ["A-1-1"]}), StatusCode::BAD_REQUEST, "invalid_id"),
-        (json!({"eventId": "nope", "seatIds": [s[0]]}), StatusCode::BAD_REQUEST, "invalid_id"),
-        (json!({"eventId": show.event_id, "seatIds": [uuid::Uuid::new_v4().to_string()]}), StatusCode::NOT_FOUND, "seat_not_found"),
-        (json!({"eventId": show.event_id, "seatIds": [s[0]], "idempotencyKey": ""}), StatusCode::BAD_REQUEST, "invalid_idempotency_key"),
+        (
+            json!({"eventId": show.event_id, "seatIds": []}),
+            StatusCode::BAD_REQUEST,
+            "no_seats",
+        ),
+        (
+            json!({"eventId": show.event_id}),
+            StatusCode::BAD_REQUEST,
+            "no_seats",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [s[0], s[0]]}),
+            StatusCode::BAD_REQUEST,
+            "duplicate_seat",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [s[0], s[1], s[2], s[3], s[4]]}),
+            StatusCode::BAD_REQUEST,
+            "too_many_seats",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": ["A-1-1"]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+        ),
+        (
+            json!({"eventId": "nope", "seatIds": [s[0]]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [uuid::Uuid::new_v4().to_string()]}),
+            StatusCode::NOT_FOUND,
+            "seat_not_found",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [s[0]], "idempotencyKey": ""}),
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+        ),
     ];
     for (body, status, code) in cases {
-        let (got, reply) = send(show.with(&me, show.app.post("/api/v1/seats/reserve").json(&body))).await;
-        assert_eq!((got, reply["code"].as_str()), (status, Some(code)), "{body}: {reply}");
+        let (got, reply) =
+            send(show.with(&me, show.app.post("/api/v1/seats/reserve").json(&body))).await;
+        assert_eq!(
+            (got, reply["code"].as_str()),
+            (status, Some(code)),
+            "{body}: {reply}"
+        );
     }
-    let (status, reply) = send(show.with(&me, show.app.post("/api/v1/seats/reserve").body("{not json"))).await;
-    assert_eq!((status, reply["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_body")));
+    let (status, reply) = send(show.with(
+        &me,
+        show.app.post("/api/v1/seats/reserve").body("{not json"),
+    ))
+    .await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_body"))
+    );
 
     // A seat of another event is not in this one.
     let mut pg = db(&show.app).await;
@@ -190,8 +267,14 @@ async fn bad_inputs_are_4xx_with_a_code_and_change_nothing() {
     .fetch_one(&mut pg)
     .await
     .expect("other seat");
-    let (status, reply) = show.reserve(&me, &[s[0].as_str(), &other_seat.to_string()], None).await;
-    assert_eq!((status, reply["code"].as_str()), (StatusCode::NOT_FOUND, Some("seat_not_found")), "{reply}");
+    let (status, reply) = show
+        .reserve(&me, &[s[0].as_str(), &other_seat.to_string()], None)
+        .await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("seat_not_found")),
+        "{reply}"
+    );
     assert_eq!(seat_ids(&reply), vec![other_seat.to_string()]);
 
     // An event that is not on sale.
@@ -201,7 +284,11 @@ async fn bad_inputs_are_4xx_with_a_code_and_change_nothing() {
         .await
         .expect("not yet on sale");
     let (status, reply) = show.reserve(&me, &[s[0].as_str()], None).await;
-    assert_eq!((status, reply["code"].as_str()), (StatusCode::CONFLICT, Some("event_not_on_sale")), "{reply}");
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::CONFLICT, Some("event_not_on_sale")),
+        "{reply}"
+    );
 
     // Nothing changed.
     let (reservations, locked): (i64, i64) = sqlx::query_as(
@@ -216,7 +303,10 @@ async fn bad_inputs_are_4xx_with_a_code_and_change_nothing() {
     let (status, _) = send(show.app.post("/api/v1/seats/reserve").json(&json!({}))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, reply) = show.get(&me, "/api/v1/reservations/not-a-uuid").await;
-    assert_eq!((status, reply["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_id")));
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_id"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,10 +322,22 @@ async fn the_entry_token_must_be_for_this_event_and_this_user_with_a_live_slot()
         user_id: someone.clone(),
     };
     let wrong = [
-        Buyer { entry: String::new(), ..me.clone() },
-        Buyer { entry: "garbage".into(), ..me.clone() },
-        Buyer { entry: mint_entry_token(&me.user_id, &other_event), ..me.clone() },
-        Buyer { entry: mint_entry_token(&uuid::Uuid::new_v4().to_string(), &show.event_id), ..me.clone() },
+        Buyer {
+            entry: String::new(),
+            ..me.clone()
+        },
+        Buyer {
+            entry: "garbage".into(),
+            ..me.clone()
+        },
+        Buyer {
+            entry: mint_entry_token(&me.user_id, &other_event),
+            ..me.clone()
+        },
+        Buyer {
+            entry: mint_entry_token(&uuid::Uuid::new_v4().to_string(), &show.event_id),
+            ..me.clone()
+        },
         // A valid token whose active slot does not exist (never admitted, or the slot ended).
         not_admitted,
     ];
@@ -244,7 +346,8 @@ async fn the_entry_token_must_be_for_this_event_and_this_user_with_a_live_slot()
             show.hold(who, &seat).await,
             show.reserve(who, &seat, None).await,
             show.reserve_standing(who, 1, None).await,
-            show.get(who, &format!("/api/v1/seats/events/{}", show.event_id)).await,
+            show.get(who, &format!("/api/v1/seats/events/{}", show.event_id))
+                .await,
         ] {
             assert_eq!(status, StatusCode::FORBIDDEN, "case {i}: {body}");
             assert_eq!(body["code"], "queue_required");
@@ -252,8 +355,14 @@ async fn the_entry_token_must_be_for_this_event_and_this_user_with_a_live_slot()
         }
     }
     // Reads of one's own reservations need no entry token.
-    let bare = Buyer { entry: String::new(), ..me.clone() };
-    assert_eq!(show.get(&bare, "/api/v1/reservations/my").await.0, StatusCode::OK);
+    let bare = Buyer {
+        entry: String::new(),
+        ..me.clone()
+    };
+    assert_eq!(
+        show.get(&bare, "/api/v1/reservations/my").await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,10 +386,18 @@ async fn idempotency_replays_refuses_other_bodies_and_reports_calls_in_flight() 
     assert_eq!(by_header, first);
     // Same key, another body: 422.
     let (status, body) = show.reserve(&me, &[a], Some("key-1")).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("idempotency_key_reused")
+        )
+    );
     // Another user's same key is their own.
     let other = buyer(&show).await;
-    let (status, body) = show.reserve(&other, &[show.seats[2].as_str()], Some("key-1")).await;
+    let (status, body) = show
+        .reserve(&other, &[show.seats[2].as_str()], Some("key-1"))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // The record is kept at least 24 hours.
     let mut pg = db(&show.app).await;
@@ -307,15 +424,17 @@ async fn idempotency_replays_refuses_other_bodies_and_reports_calls_in_flight() 
     assert!(created.iter().all(|b| *b == created[0]), "{answers:?}");
     for (status, body) in &answers {
         assert!(
-            *status == StatusCode::CREATED || (*status == StatusCode::CONFLICT && body["code"] == "idempotency_in_flight"),
+            *status == StatusCode::CREATED
+                || (*status == StatusCode::CONFLICT && body["code"] == "idempotency_in_flight"),
             "{status}: {body}"
         );
     }
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM reservations WHERE user_id = $1::uuid")
-        .bind(&racer.user_id)
-        .fetch_one(&mut pg)
-        .await
-        .expect("count");
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reservations WHERE user_id = $1::uuid")
+            .bind(&racer.user_id)
+            .fetch_one(&mut pg)
+            .await
+            .expect("count");
     assert_eq!(count, 1);
 }
 
@@ -324,14 +443,31 @@ async fn the_purchase_cap_counts_live_reservations_per_event() {
     let show = show(AppOptions::application(), 1, 20).await;
     let me = buyer(&show).await;
     let s: Vec<&str> = show.seats.iter().map(String::as_str).collect();
-    assert_eq!(show.reserve(&me, &s[0..3], None).await.0, StatusCode::CREATED);
+    assert_eq!(
+        show.reserve(&me, &s[0..3], None).await.0,
+        StatusCode::CREATED
+    );
     let (status, body) = show.reserve(&me, &s[3..5], None).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("purchase_limit")), "{body}");
-    assert_eq!(show.reserve(&me, &s[3..4], None).await.0, StatusCode::CREATED);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("purchase_limit")),
+        "{body}"
+    );
+    assert_eq!(
+        show.reserve(&me, &s[3..4], None).await.0,
+        StatusCode::CREATED
+    );
 
-    assert_eq!(show.reserve_standing(&me, 7, None).await.0, StatusCode::CREATED);
+    assert_eq!(
+        show.reserve_standing(&me, 7, None).await.0,
+        StatusCode::CREATED
+    );
     let (status, body) = show.reserve_standing(&me, 4, None).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("purchase_limit")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("purchase_limit")),
+        "{body}"
+    );
 
     // A cancelled reservation no longer counts.
     let mut pg = db(&show.app).await;
@@ -342,13 +478,17 @@ async fn the_purchase_cap_counts_live_reservations_per_event() {
     .fetch_one(&mut pg)
     .await
     .expect("reservation");
-    let outcome: String = sqlx::query_scalar("SELECT outcome FROM cancel_reservation($1, NULL, 'test')")
-        .bind(id)
-        .fetch_one(&mut pg)
-        .await
-        .expect("cancel");
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM cancel_reservation($1, NULL, 'test')")
+            .bind(id)
+            .fetch_one(&mut pg)
+            .await
+            .expect("cancel");
     assert_eq!(outcome, "cancelled");
-    assert_eq!(show.reserve(&me, &s[5..8], None).await.0, StatusCode::CREATED);
+    assert_eq!(
+        show.reserve(&me, &s[5..8], None).await.0,
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,14 +502,24 @@ async fn an_expired_reservation_is_taken_over_at_the_boundary_and_released_once(
     let (status, body) = show.reserve(&first, &[a, b], None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let old_id = body["reservation"]["id"].as_str().expect("id").to_string();
-    assert_eq!(show.reserve_standing(&first, 5, None).await.0, StatusCode::CREATED);
-    assert_eq!(show.reserve_standing(&second, 1, None).await.1["code"], "sold_out");
+    assert_eq!(
+        show.reserve_standing(&first, 5, None).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        show.reserve_standing(&second, 1, None).await.1["code"],
+        "sold_out"
+    );
 
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     // Past expiry: shown expired and available without any writer having run.
-    let (_, mine) = show.get(&first, &format!("/api/v1/reservations/{old_id}")).await;
+    let (_, mine) = show
+        .get(&first, &format!("/api/v1/reservations/{old_id}"))
+        .await;
     assert_eq!(mine["reservation"]["status"], "expired");
-    let (_, map) = show.get(&second, &format!("/api/v1/seats/events/{}", show.event_id)).await;
+    let (_, map) = show
+        .get(&second, &format!("/api/v1/seats/events/{}", show.event_id))
+        .await;
     assert_eq!(map["seats"][0]["status"], "available");
 
     // Taken over by someone else: the old reservation is marked expired, its other seat
@@ -390,11 +540,15 @@ async fn an_expired_reservation_is_taken_over_at_the_boundary_and_released_once(
     .fetch_one(&mut pg)
     .await
     .expect("state");
-    assert_eq!((old_status.as_str(), b_status.as_str(), available), ("expired", "available", 0));
-    let expired: i64 = sqlx::query_scalar("SELECT count(*) FROM reservations WHERE status = 'expired'")
-        .fetch_one(&mut pg)
-        .await
-        .expect("expired");
+    assert_eq!(
+        (old_status.as_str(), b_status.as_str(), available),
+        ("expired", "available", 0)
+    );
+    let expired: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reservations WHERE status = 'expired'")
+            .fetch_one(&mut pg)
+            .await
+            .expect("expired");
     assert_eq!(expired, 2, "each expired reservation released exactly once");
 }
 
@@ -428,7 +582,10 @@ async fn the_storage_rejects_an_older_fencing_token() {
         .expect("cancel");
 
     // The paused holder's write, straight at the storage as the reserve role: rejected.
-    sqlx::query("SET ROLE urr_booking").execute(&mut pg).await.expect("role");
+    sqlx::query("SET ROLE urr_booking")
+        .execute(&mut pg)
+        .await
+        .expect("role");
     let (outcome, status, body): (String, i32, Value) = sqlx::query_as(
         "SELECT outcome, http_status, body FROM booking_reserve_seats($1::uuid, $2::uuid, \
          ARRAY[$3::uuid], $4, 300, 4, NULL, NULL)",
@@ -441,7 +598,10 @@ async fn the_storage_rejects_an_older_fencing_token() {
     .await
     .expect("reserve");
     assert_eq!((outcome.as_str(), status), ("stale_hold", 409), "{body}");
-    sqlx::query("RESET ROLE").execute(&mut pg).await.expect("role");
+    sqlx::query("RESET ROLE")
+        .execute(&mut pg)
+        .await
+        .expect("role");
     let (seat_status, row_token): (String, i64) =
         sqlx::query_as("SELECT status, fencing_token FROM seats WHERE id = $1::uuid")
             .bind(seat)
@@ -460,7 +620,10 @@ async fn the_storage_rejects_an_older_fencing_token() {
         .await
         .expect("ahead");
     let _: i64 = redis::cmd("DEL")
-        .arg(format!("{}:seat:{{evt:{}}}:fence", show.app.key_prefix, show.event_id))
+        .arg(format!(
+            "{}:seat:{{evt:{}}}:fence",
+            show.app.key_prefix, show.event_id
+        ))
         .arg(hold_key(&show.app, &show.event_id, seat))
         .query_async(&mut conn)
         .await
@@ -491,10 +654,21 @@ async fn without_redis_holds_fail_closed_and_reserve_and_reads_go_on_postgres_al
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(body["reservation"]["fencingToken"].as_i64().unwrap_or(0) > 0);
     let (status, body) = show.reserve(&other, &seat, None).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("seat_taken")));
-    assert_eq!(show.reserve_standing(&me, 2, None).await.0, StatusCode::CREATED);
-    assert_eq!(show.get(&me, "/api/v1/reservations/my").await.0, StatusCode::OK);
-    let (status, map) = show.get(&me, &format!("/api/v1/seats/events/{}", show.event_id)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("seat_taken"))
+    );
+    assert_eq!(
+        show.reserve_standing(&me, 2, None).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        show.get(&me, "/api/v1/reservations/my").await.0,
+        StatusCode::OK
+    );
+    let (status, map) = show
+        .get(&me, &format!("/api/v1/seats/events/{}", show.event_id))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(map["seats"][0]["status"], "locked");
 }

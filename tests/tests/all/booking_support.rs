@@ -26,7 +26,8 @@ pub async fn show(options: AppOptions, rows: u32, standing: i32) -> Show {
     let app = urr_tests::spawn_app_with(options).await;
     let mut conn = db(&app).await;
     let layout = format!("l_{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let config = json!({"sections": [{"name": "A", "rows": rows, "seatsPerRow": 10, "price": 50000}]});
+    let config =
+        json!({"sections": [{"name": "A", "rows": rows, "seatsPerRow": 10, "price": 50000}]});
     let event_id: uuid::Uuid = sqlx::query_scalar(
         "WITH l AS (INSERT INTO seat_layouts (name, layout_config) VALUES ($1, $2) RETURNING id) \
          INSERT INTO events (title, venue, event_date, sale_start_date, sale_end_date, seat_layout_id) \
@@ -99,27 +100,43 @@ impl Show {
     }
 
     pub async fn hold(&self, buyer: &Buyer, seats: &[&str]) -> (StatusCode, Value) {
-        send(self.with(
-            buyer,
-            self.app
-                .post("/api/v1/seats/lock")
-                .json(&json!({"eventId": self.event_id, "seatIds": seats})),
-        ))
+        send(
+            self.with(
+                buyer,
+                self.app
+                    .post("/api/v1/seats/lock")
+                    .json(&json!({"eventId": self.event_id, "seatIds": seats})),
+            ),
+        )
         .await
     }
 
-    pub async fn release(&self, buyer: &Buyer, seats: &[&str], token: &Value) -> (StatusCode, Value) {
-        send(self.with(
-            buyer,
-            self.app
-                .client
-                .delete(format!("{}/api/v1/seats/lock", self.app.url))
-                .json(&json!({"eventId": self.event_id, "seatIds": seats, "fencingToken": token})),
-        ))
+    pub async fn release(
+        &self,
+        buyer: &Buyer,
+        seats: &[&str],
+        token: &Value,
+    ) -> (StatusCode, Value) {
+        send(
+            self.with(
+                buyer,
+                self.app
+                    .client
+                    .delete(format!("{}/api/v1/seats/lock", self.app.url))
+                    .json(
+                        &json!({"eventId": self.event_id, "seatIds": seats, "fencingToken": token}),
+                    ),
+            ),
+        )
         .await
     }
 
-    pub async fn reserve(&self, buyer: &Buyer, seats: &[&str], key: Option<&str>) -> (StatusCode, Value) {
+    pub async fn reserve(
+        &self,
+        buyer: &Buyer,
+        seats: &[&str],
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut body = json!({"eventId": self.event_id, "seatIds": seats});
         if let Some(key) = key {
             body["idempotencyKey"] = json!(key);
@@ -127,7 +144,12 @@ impl Show {
         send(self.with(buyer, self.app.post("/api/v1/seats/reserve").json(&body))).await
     }
 
-    pub async fn reserve_standing(&self, buyer: &Buyer, quantity: u32, key: Option<&str>) -> (StatusCode, Value) {
+    pub async fn reserve_standing(
+        &self,
+        buyer: &Buyer,
+        quantity: u32,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut request = self.with(
             buyer,
             self.app.post("/api/reservations").json(&json!({

@@ -227,7 +227,12 @@ async fn the_seat_storm_never_double_sells_and_is_a_real_contest() {
         "{}",
         counts.report("storm")
     );
-    assert_eq!(get(&counts.replay_mismatches), 0, "{}", counts.report("storm"));
+    assert_eq!(
+        get(&counts.replay_mismatches),
+        0,
+        "{}",
+        counts.report("storm")
+    );
 }
 
 /// The reserve function with its guards removed: no row lock, no availability, version or
