@@ -28,8 +28,22 @@ fn public_entry(kid: &str, key_pair: &ed25519_compact::KeyPair) -> String {
 
 /// Reads the key pair under `dir`, or generates and stores one.
 pub fn load_or_generate(dir: &Path) -> Result<DevKeys> {
-    let pem_path = dir.join(SIGNING_KEY_FILE);
-    let kid_path = dir.join(KID_FILE);
+    load_or_generate_pair(dir, SIGNING_KEY_FILE, KID_FILE, "dev")
+}
+
+/// The queue's entry-token key pair (its own key, so neither kind of token passes as the other).
+pub fn load_or_generate_queue(dir: &Path) -> Result<DevKeys> {
+    load_or_generate_pair(dir, "queue-signing.pem", "queue-signing.kid", "devq")
+}
+
+fn load_or_generate_pair(
+    dir: &Path,
+    pem_file: &str,
+    kid_file: &str,
+    kid_prefix: &str,
+) -> Result<DevKeys> {
+    let pem_path = dir.join(pem_file);
+    let kid_path = dir.join(kid_file);
     if pem_path.exists() && kid_path.exists() {
         let private_pem = std::fs::read_to_string(&pem_path)
             .with_context(|| format!("reading {}", pem_path.display()))?;
@@ -48,7 +62,10 @@ pub fn load_or_generate(dir: &Path) -> Result<DevKeys> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let key_pair = ed25519_compact::KeyPair::generate();
-    let kid = format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let kid = format!(
+        "{kid_prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let private_pem = key_pair.sk.to_pem();
     write_private(&pem_path, &private_pem)?;
     std::fs::write(&kid_path, format!("{kid}\n"))?;
@@ -79,15 +96,20 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("creating {}", path.display()))
 }
 
-/// The key variables the manifest declares, filled from the development keys.
+/// The key variables the manifest declares, filled from the development keys (session keys,
+/// then the queue's entry-token keys).
 pub fn variables(
     keys: &DevKeys,
+    queue: &DevKeys,
     declared: &BTreeMap<String, crate::variables::VariableDecl>,
 ) -> BTreeMap<String, String> {
     [
         ("jwt_signing_key", keys.private_pem.clone()),
         ("jwt_signing_kid", keys.kid.clone()),
         ("jwt_public_keys", keys.public_entry.clone()),
+        ("queue_signing_key", queue.private_pem.clone()),
+        ("queue_signing_kid", queue.kid.clone()),
+        ("queue_public_keys", queue.public_entry.clone()),
     ]
     .into_iter()
     .filter(|(name, _)| declared.contains_key(*name))
@@ -126,13 +148,26 @@ mod tests {
     fn only_declared_variables_are_set() {
         let dir = tempfile::tempdir().expect("tempdir");
         let keys = load_or_generate(dir.path()).expect("generate");
+        let queue = load_or_generate_queue(dir.path()).expect("generate");
+        assert_ne!(
+            queue.public_entry, keys.public_entry,
+            "the queue has its own key"
+        );
         let decl = crate::variables::VariableDecl {
             default: None,
             required: true,
             secret: true,
         };
-        let declared: BTreeMap<String, _> = [("jwt_signing_key".to_string(), decl)].into();
-        let vars = variables(&keys, &declared);
-        assert_eq!(vars.keys().collect::<Vec<_>>(), vec!["jwt_signing_key"]);
+        let declared: BTreeMap<String, _> = [
+            ("jwt_signing_key".to_string(), decl.clone()),
+            ("queue_public_keys".to_string(), decl),
+        ]
+        .into();
+        let vars = variables(&keys, &queue, &declared);
+        assert_eq!(
+            vars.keys().collect::<Vec<_>>(),
+            vec!["jwt_signing_key", "queue_public_keys"]
+        );
+        assert_eq!(vars["queue_public_keys"], queue.public_entry);
     }
 }

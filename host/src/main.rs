@@ -182,9 +182,12 @@ async fn up(
     .await?;
     config.variables = urr_edge::devstack::store_variables(&stack, &manifest.variables);
     let keys = urr_edge::keys::load_or_generate(&state_dir.join("keys"))?;
-    config
-        .variables
-        .extend(urr_edge::keys::variables(&keys, &manifest.variables));
+    let queue_keys = urr_edge::keys::load_or_generate_queue(&state_dir.join("keys"))?;
+    config.variables.extend(urr_edge::keys::variables(
+        &keys,
+        &queue_keys,
+        &manifest.variables,
+    ));
     // Explicit SPIN_VARIABLE_* overrides win over everything `up` worked out.
     config
         .variables
