@@ -384,6 +384,13 @@ mod tests {
             ("/api/v1/queue/leave/x", "queue"),
             ("/api/v1/queue/admin/x", "queue"),
             ("/api/queue/admin/threshold/x", "queue"),
+            ("/api/v1/seats/lock", "seat-lock"),
+            ("/api/v1/seats/reserve", "reserve"),
+            ("/api/reservations", "reserve"),
+            ("/api/v1/reservations/my", "reservations"),
+            ("/api/v1/reservations/x", "reservations"),
+            ("/api/seats/reservation/x", "reservations"),
+            ("/api/v1/seats/events/x", "reservations"),
         ] {
             assert_eq!(component_of(path).as_deref(), Some(component), "{path}");
         }

@@ -516,3 +516,27 @@ pub fn mint_entry_token(user_id: &str, event_id: &str) -> String {
     urr_tokens::mint_entry(test_queue_key(), user_id, event_id)
         .unwrap_or_else(|e| panic!("minting a test entry token: {e}"))
 }
+
+/// Puts `user_id` in the active set of `event_id`'s waiting room for ten minutes, as the queue
+/// does when it admits someone (`<prefix>:queue:{evt:<event>}:active`, score = slot expiry ms).
+pub async fn admit_to_event(app: &TestApp, user_id: &str, event_id: &str) {
+    let client =
+        redis::Client::open(app.redis_url.as_str()).unwrap_or_else(|e| panic!("redis client: {e}"));
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("redis: {e}"));
+    let until_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+        + 600_000;
+    let key = format!("{}:queue:{{evt:{event_id}}}:active", app.key_prefix);
+    redis::cmd("ZADD")
+        .arg(&key)
+        .arg(until_ms)
+        .arg(user_id)
+        .query_async::<i64>(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("ZADD {key}: {e}"));
+}

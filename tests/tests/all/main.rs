@@ -1,6 +1,8 @@
 //! All end-to-end tests, in one binary (one host build, one link).
 
 mod auth;
+mod booking;
+mod booking_support;
 mod catalog;
 mod devstack;
 mod edge;
@@ -10,3 +12,4 @@ mod outage;
 mod outbound;
 mod queue;
 mod queue_store;
+mod seats_storm;

@@ -75,6 +75,11 @@ variable "spin_release_sha256" {
 
 # --- Plain Spin variables (secrets are in Secrets Manager, never here) ----------------------------
 
+variable "queue_public_keys" {
+  type        = string
+  description = "Spin variable queue_public_keys: kid:base64(raw Ed25519 public key) of the queue's entry-token keys, comma-separated, current first."
+}
+
 variable "jwt_public_keys" {
   type        = string
   description = "Spin variable jwt_public_keys: kid:base64(raw Ed25519 public key), comma-separated, current key first, then the previous one (public data; the private key is in Secrets Manager)."

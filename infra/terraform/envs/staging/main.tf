@@ -70,6 +70,7 @@ module "stack" {
   spin_version                = var.spin_version
   spin_release_sha256         = var.spin_release_sha256
   jwt_public_keys             = var.jwt_public_keys
+  queue_public_keys           = var.queue_public_keys
   jwt_signing_kid             = var.jwt_signing_kid
   queue_signing_kid           = var.queue_signing_kid
   provider_base_url           = var.provider_base_url

@@ -145,6 +145,11 @@ module "spin_fleet" {
     refresh_grace_ms         = var.refresh_grace_ms
     queue_settings           = var.queue_settings
     queue_signing_kid        = var.queue_signing_kid
+    queue_public_keys        = var.queue_public_keys
+    hold_ttl_secs            = var.hold_ttl_secs
+    reservation_ttl_secs     = var.reservation_ttl_secs
+    hold_limits              = var.hold_limits
+    purchase_limits          = var.purchase_limits
     provider_base_url        = var.provider_base_url
     provider_client_key      = var.provider_client_key
     allowed_origins          = local.allowed_origins

@@ -226,6 +226,35 @@ variable "queue_signing_kid" {
   description = "Spin variable queue_signing_kid: key id of the queue's entry-token key in Secrets Manager (queue_signing_key)."
 }
 
+variable "queue_public_keys" {
+  type        = string
+  description = "Spin variable queue_public_keys: kid:base64(raw Ed25519 public key) of the queue's entry-token keys, comma-separated, current first (public data; the private key is in Secrets Manager)."
+}
+
+variable "hold_ttl_secs" {
+  type        = string
+  description = "Spin variable hold_ttl_secs: seat-hold lifetime in seconds (1..3600)."
+  default     = "420"
+}
+
+variable "reservation_ttl_secs" {
+  type        = string
+  description = "Spin variable reservation_ttl_secs: pending-reservation lifetime in seconds (1..3600); its seats are free again at that instant."
+  default     = "300"
+}
+
+variable "hold_limits" {
+  type        = string
+  description = "Spin variable hold_limits: per user per event, seats held at once and hold calls per minute, e.g. seats=4,per_minute=20."
+  default     = "seats=4,per_minute=20"
+}
+
+variable "purchase_limits" {
+  type        = string
+  description = "Spin variable purchase_limits: per-person cap per event across live reservations, e.g. seats=4,standing=10."
+  default     = "seats=4,standing=10"
+}
+
 variable "provider_base_url" {
   type        = string
   description = "Spin variable provider_base_url: base URL of the payment provider's API."

@@ -1,0 +1,129 @@
+//! The spin-sdk side of booking, shared by components `seat-lock`, `reserve` and
+//! `reservations` so each handler stays thin: settings from variables, the signed-in user and
+//! the rate limit (the session crate's), the waiting-room gate (entry token + live slot), script
+//! runs with mixed arguments, one-call SQL with store failures mapped, and refusals as
+//! responses. Decisions live in `urr-booking`.
+
+pub mod entry;
+pub mod settings;
+pub mod store;
+
+pub use settings::BookingSettings;
+
+use urr_auth_session::store::RedisDown;
+use urr_booking::BookingError;
+use urr_component::{ApiError, Response};
+use urr_ratelimit::{Category, Decision, Identity};
+
+/// Why a handler did not produce its response.
+#[derive(Debug)]
+pub enum Refusal {
+    Api(ApiError),
+    Booking(BookingError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<BookingError> for Refusal {
+    fn from(e: BookingError) -> Self {
+        Self::Booking(e)
+    }
+}
+
+impl From<RedisDown> for Refusal {
+    fn from(e: RedisDown) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+pub type Handled = Result<Response, Refusal>;
+
+/// The response for a handler's result (refusals in the contract's error shape).
+pub fn respond(result: Handled) -> Response {
+    match result {
+        Ok(response) => response,
+        Err(Refusal::Api(e)) => urr_component::error(&e),
+        Err(Refusal::Booking(e)) => urr_component::json(e.status(), &e.body()),
+    }
+}
+
+/// Booking answers are per user and change by the second: never cached anywhere.
+pub fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// Charges one request of `category` to `identity`. `fail_closed`: a Redis failure is a 503
+/// (holds); otherwise the request goes on without the limiter (reserve and reads, which
+/// Postgres alone decides).
+pub async fn charge(
+    redis: Option<&spin_sdk::redis::Connection>,
+    settings: &BookingSettings,
+    identity: &Identity,
+    category: Category,
+    fail_closed: bool,
+) -> Result<(), Refusal> {
+    let Some(conn) = redis else {
+        return if fail_closed {
+            Err(RedisDown("no connection".into()).into())
+        } else {
+            Ok(())
+        };
+    };
+    let key = urr_ratelimit::limiter_key(&settings.session.key_prefix, category, identity);
+    let quota = settings.session.limits.quota(category);
+    match urr_auth_session::limits::decide(conn, key, quota, true).await {
+        Ok(Decision::Allowed { .. }) => Ok(()),
+        Ok(limited) => Err(ApiError {
+            retry_after_secs: Some(limited.retry_after_secs().unwrap_or(1)),
+            ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
+        }
+        .into()),
+        Err(e) if fail_closed => Err(e.into()),
+        Err(e) => {
+            eprintln!("rate limiter skipped, redis: {}", e.0);
+            Ok(())
+        }
+    }
+}
+
+/// The hold script's answer as `(token, expires_at_ms)`, or the refusal the client sees.
+pub fn held(
+    answer: &[i64],
+    seats: &urr_booking::SeatSet,
+    settings: &BookingSettings,
+) -> Result<(i64, i64), Refusal> {
+    use urr_booking::scripts::HoldReply;
+    match HoldReply::from_reply(answer, seats) {
+        Some(HoldReply::Held {
+            token,
+            expires_at_ms,
+        }) => Ok((token, expires_at_ms)),
+        Some(HoldReply::Taken(seats)) => Err(BookingError::SeatTaken { seats }.into()),
+        Some(HoldReply::TooManyHeld { .. }) => Err(BookingError::HoldLimit {
+            limit: i64::from(settings.hold_limits.max_seats_held),
+        }
+        .into()),
+        Some(HoldReply::RateLimited { retry_after_ms }) => {
+            let secs = u64::try_from(retry_after_ms.max(1))
+                .unwrap_or(1)
+                .div_ceil(1000);
+            Err(ApiError {
+                retry_after_secs: Some(u32::try_from(secs).unwrap_or(60)),
+                ..ApiError::new(429, "rate_limited", "Too many holds; try again later")
+            }
+            .into())
+        }
+        None => {
+            eprintln!("hold script: unexpected reply {answer:?}");
+            Err(ApiError::internal().into())
+        }
+    }
+}

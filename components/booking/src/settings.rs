@@ -1,0 +1,55 @@
+//! Configuration, read from Spin variables once per request: the session settings every
+//! component shares, plus the queue's public keys and the booking lifetimes and caps.
+
+use urr_auth_session::Settings;
+use urr_booking::config::{
+    DEFAULT_HOLD_TTL_SECS, DEFAULT_RESERVATION_TTL_SECS, HoldLimits, PurchaseLimits, parse_ttl_secs,
+};
+use urr_component::{ApiError, Result, variable};
+use urr_tokens::KeySet;
+
+pub struct BookingSettings {
+    pub session: Settings,
+    /// Verifies entry tokens (`queue_public_keys`).
+    pub queue_keys: KeySet,
+    pub hold_ttl_secs: u32,
+    pub reservation_ttl_secs: u32,
+    pub hold_limits: HoldLimits,
+    pub purchase_limits: PurchaseLimits,
+}
+
+fn misconfigured(name: &str, err: impl std::fmt::Display) -> ApiError {
+    eprintln!("variable `{name}` is invalid: {err}");
+    ApiError::internal()
+}
+
+impl BookingSettings {
+    pub async fn load() -> Result<Self> {
+        let queue_keys = KeySet::parse(&variable("queue_public_keys").await?)
+            .map_err(|e| misconfigured("queue_public_keys", e))?;
+        let hold_ttl_secs = parse_ttl_secs(
+            "hold_ttl_secs",
+            &variable("hold_ttl_secs").await?,
+            DEFAULT_HOLD_TTL_SECS,
+        )
+        .map_err(|e| misconfigured("hold_ttl_secs", e))?;
+        let reservation_ttl_secs = parse_ttl_secs(
+            "reservation_ttl_secs",
+            &variable("reservation_ttl_secs").await?,
+            DEFAULT_RESERVATION_TTL_SECS,
+        )
+        .map_err(|e| misconfigured("reservation_ttl_secs", e))?;
+        let hold_limits = HoldLimits::parse(&variable("hold_limits").await?)
+            .map_err(|e| misconfigured("hold_limits", e))?;
+        let purchase_limits = PurchaseLimits::parse(&variable("purchase_limits").await?)
+            .map_err(|e| misconfigured("purchase_limits", e))?;
+        Ok(Self {
+            session: Settings::load().await?,
+            queue_keys,
+            hold_ttl_secs,
+            reservation_ttl_secs,
+            hold_limits,
+            purchase_limits,
+        })
+    }
+}

@@ -1,0 +1,108 @@
+//! Component `reservations`: the signed-in user's reservations and the seat map, read-only as
+//! `urr_booking_read` (EXECUTE on three SQL functions, no table grants).
+//!
+//! - `GET /reservations/my`, `GET /reservations/{id}`, `GET /seats/reservation/{id}` — owner
+//!   only: someone else's reservation is a 404, exactly like a missing one;
+//! - `GET /seats/events/{eventId}` — the seat map, behind the waiting-room gate; statuses come
+//!   from Postgres (an expired hold shows available), never cached.
+//!
+//! Reads keep working without Redis: no limiter, the access token's own word, no slot check.
+
+use spin_sdk::http::{Method, Request};
+use spin_sdk::http_service;
+use spin_sdk::pg::ParameterValue;
+use urr_auth_session::request::route as api_route;
+use urr_auth_session::store::open_redis;
+use urr_auth_session::user::{Access, require_user};
+use urr_booking::{EntityId, sql};
+use urr_booking_glue::entry::require_entry;
+use urr_booking_glue::store::text;
+use urr_booking_glue::{BookingSettings, Handled, charge, no_store, respond, store};
+use urr_component::{ApiError, Response, method_not_allowed};
+use urr_ratelimit::{Category, Identity};
+
+#[http_service]
+async fn handle(req: Request) -> Response {
+    route(req).await
+}
+
+/// Which read a path asks for.
+enum Read {
+    Mine,
+    Reservation(String),
+    SeatMap(String),
+}
+
+async fn route(req: Request) -> Response {
+    let path = api_route(&req);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let read = match segments.as_slice() {
+        ["reservations", "my"] => Read::Mine,
+        ["reservations", id] | ["seats", "reservation", id] => Read::Reservation(id.to_string()),
+        ["seats", "events", id] => Read::SeatMap(id.to_string()),
+        _ => return urr_component::error(&ApiError::not_found()),
+    };
+    if req.method() != Method::GET {
+        return method_not_allowed("GET");
+    }
+    respond(serve(req, read).await)
+}
+
+async fn serve(req: Request, read: Read) -> Handled {
+    let settings = BookingSettings::load().await?;
+    let redis = open_redis().await.ok();
+    let who = require_user(
+        req.headers(),
+        &settings.session,
+        redis.as_ref(),
+        Access::Read,
+    )
+    .await?;
+    let user_id = who.user.user_id.as_str();
+    let identity = Identity::User(user_id.to_string());
+    charge(
+        redis.as_ref(),
+        &settings,
+        &identity,
+        Category::Default,
+        false,
+    )
+    .await?;
+    let body = match read {
+        Read::Mine => store::json_body(
+            &store::query(
+                sql::MY_RESERVATIONS,
+                vec![
+                    text(user_id),
+                    ParameterValue::Int32(sql::MY_RESERVATIONS_LIMIT),
+                ],
+            )
+            .await?,
+        )?
+        .ok_or_else(ApiError::internal)?,
+        Read::Reservation(id) => {
+            let id = EntityId::parse(&id, "id")?;
+            let reservation = store::json_body(
+                &store::query(sql::RESERVATION, vec![text(user_id), text(id.as_str())]).await?,
+            )?
+            .ok_or_else(ApiError::not_found)?;
+            serde_json::json!({ "reservation": reservation })
+        }
+        Read::SeatMap(id) => {
+            let event = EntityId::parse(&id, "eventId")?;
+            require_entry(req.headers(), &settings, user_id, &event, redis.as_ref()).await?;
+            store::json_body(
+                &store::query(
+                    sql::SEAT_MAP,
+                    vec![
+                        text(event.as_str()),
+                        ParameterValue::Int32(sql::SEAT_MAP_LIMIT),
+                    ],
+                )
+                .await?,
+            )?
+            .ok_or_else(ApiError::not_found)?
+        }
+    };
+    Ok(no_store(urr_component::json(200, &body)))
+}

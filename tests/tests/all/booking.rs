@@ -1,0 +1,674 @@
+//! Components `seat-lock`, `reserve` and `reservations` end to end: holds, reserve, reads,
+//! the waiting-room gate, idempotency, caps, expiry takeover, fencing at the storage, standing
+//! tickets and Redis outages.
+
+use crate::booking_support::{Buyer, buyer, db, send, show};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use urr_tests::{AppOptions, PrivateRedis, mint_entry_token};
+
+fn seat_ids(body: &Value) -> Vec<String> {
+    body["seats"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn redis(app: &urr_tests::TestApp) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(urr_tests::redis_url())
+        .expect("client")
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("redis for {}: {e}", app.key_prefix))
+}
+
+fn hold_key(app: &urr_tests::TestApp, event: &str, seat: &str) -> String {
+    format!("{}:seat:{{evt:{event}}}:{seat}", app.key_prefix)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let me = buyer(&show).await;
+    let seats = [show.seats[0].as_str(), show.seats[1].as_str()];
+
+    let (status, held) = show.hold(&me, &seats).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    assert!(held["fencingToken"].as_i64().unwrap_or(0) > 0, "{held}");
+
+    let (status, body) = show.reserve(&me, &seats, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let reservation = &body["reservation"];
+    let id = reservation["id"].as_str().expect("id").to_string();
+    assert_eq!(reservation["status"], "pending");
+    assert_eq!(reservation["total_amount"], 100_000);
+    assert_eq!(reservation["totalAmount"], 100_000);
+    assert_eq!(
+        reservation["reservationNumber"],
+        reservation["reservation_number"]
+    );
+    assert_eq!(reservation["seats"].as_array().map(Vec::len), Some(2));
+    let token = reservation["fencingToken"].as_i64().expect("token");
+    assert!(token > held["fencingToken"].as_i64().unwrap_or(0), "{body}");
+
+    // The Redis holds now expire with the reservation.
+    let mut conn = redis(&show.app).await;
+    let hold_expiry: i64 = redis::cmd("PEXPIRETIME")
+        .arg(hold_key(&show.app, &show.event_id, seats[0]))
+        .query_async(&mut conn)
+        .await
+        .expect("pexpiretime");
+    let mut pg = db(&show.app).await;
+    let (row_token, row_expiry): (i64, i64) = sqlx::query_as(
+        "SELECT s.fencing_token, (extract(epoch FROM r.expires_at) * 1000)::int8 \
+         FROM seats s JOIN reservations r ON r.id = s.reservation_id WHERE s.id = $1::uuid",
+    )
+    .bind(seats[0])
+    .fetch_one(&mut pg)
+    .await
+    .expect("seat row");
+    assert_eq!(row_token, token);
+    assert!(
+        (hold_expiry - row_expiry).abs() <= 1,
+        "hold {hold_expiry} vs reservation {row_expiry}"
+    );
+
+    for path in [
+        format!("/api/v1/reservations/{id}"),
+        format!("/api/seats/reservation/{id}"),
+    ] {
+        let (status, body) = show.get(&me, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(body["reservation"]["status"], "pending");
+        assert!(body["reservation"]["expires_at"].is_string());
+        assert_eq!(
+            body["reservation"]["items"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(body["reservation"]["items"][0]["seatLabel"], "A-1-1");
+    }
+    let (status, mine) = show.get(&me, "/api/v1/reservations/my").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(mine["reservations"][0]["id"], id.as_str());
+    assert!(mine["reservations"][0]["items"].is_array());
+
+    // Someone else's reservation does not exist for them (BOLA → 404).
+    let other = buyer(&show).await;
+    for path in [
+        format!("/api/v1/reservations/{id}"),
+        format!("/api/v1/seats/reservation/{id}"),
+    ] {
+        let (status, body) = show.get(&other, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (_, theirs) = show.get(&other, "/api/v1/reservations/my").await;
+    assert_eq!(theirs["reservations"], json!([]));
+
+    // The seat map shows the seats locked, from Postgres, never cached.
+    let response = show
+        .with(
+            &other,
+            show.app
+                .get(&format!("/api/v1/seats/events/{}", show.event_id)),
+        )
+        .send()
+        .await
+        .expect("map");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let map: Value = response.json().await.expect("json");
+    let statuses: Vec<&str> = map["seats"]
+        .as_array()
+        .expect("seats")
+        .iter()
+        .map(|s| s["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(&statuses[..3], ["locked", "locked", "available"]);
+    assert_eq!(map["event"]["title"], "Storm Night");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taken_seats_are_a_409_naming_them_and_nothing_is_held_half() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let (first, second) = (buyer(&show).await, buyer(&show).await);
+    let (a, b, c) = (
+        show.seats[0].as_str(),
+        show.seats[1].as_str(),
+        show.seats[2].as_str(),
+    );
+    assert_eq!(show.hold(&first, &[a]).await.0, StatusCode::OK);
+
+    let (status, body) = show.hold(&second, &[b, a]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "seat_taken");
+    assert_eq!(seat_ids(&body), vec![a.to_string()]);
+    // All or none: b was not held for the loser.
+    assert_eq!(show.hold(&first, &[b]).await.0, StatusCode::OK);
+
+    // Reserved in Postgres: a second buyer loses there too, even with the Redis hold gone.
+    let (status, body) = show.reserve(&first, &[a, b], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut conn = redis(&show.app).await;
+    let _: i64 = redis::cmd("DEL")
+        .arg(hold_key(&show.app, &show.event_id, a))
+        .arg(format!(
+            "{}:seat:{{evt:{}}}:fence",
+            show.app.key_prefix, show.event_id
+        ))
+        .query_async(&mut conn)
+        .await
+        .expect("del");
+    let (status, body) = show.reserve(&second, &[a, c], None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "seat_taken");
+    assert_eq!(seat_ids(&body), vec![a.to_string()]);
+    // The loser's holds were released: c is free for someone else.
+    let third = buyer(&show).await;
+    assert_eq!(show.hold(&third, &[c]).await.0, StatusCode::OK);
+
+    // A release needs the holder and its token.
+    let (_, held) = show.hold(&second, &[show.seats[5].as_str()]).await;
+    let token = held["fencingToken"].clone();
+    let (_, body) = show
+        .release(&third, &[show.seats[5].as_str()], &token)
+        .await;
+    assert_eq!(body["released"], 0);
+    let (_, body) = show
+        .release(&second, &[show.seats[5].as_str()], &json!(1))
+        .await;
+    assert_eq!(body["released"], 0);
+    let (status, body) = show
+        .release(&second, &[show.seats[5].as_str()], &token)
+        .await;
+    assert_eq!(
+        (status, body["released"].clone()),
+        (StatusCode::OK, json!(1))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_are_4xx_with_a_code_and_change_nothing() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let me = buyer(&show).await;
+    let s = &show.seats;
+    let cases: Vec<(Value, StatusCode, &str)> = vec![
+        (
+            json!({"eventId": show.event_id, "seatIds": []}),
+            StatusCode::BAD_REQUEST,
+            "no_seats",
+        ),
+        (
+            json!({"eventId": show.event_id}),
+            StatusCode::BAD_REQUEST,
+            "no_seats",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [s[0], s[0]]}),
+            StatusCode::BAD_REQUEST,
+            "duplicate_seat",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [s[0], s[1], s[2], s[3], s[4]]}),
+            StatusCode::BAD_REQUEST,
+            "too_many_seats",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": ["A-1-1"]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+        ),
+        (
+            json!({"eventId": "nope", "seatIds": [s[0]]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [uuid::Uuid::new_v4().to_string()]}),
+            StatusCode::NOT_FOUND,
+            "seat_not_found",
+        ),
+        (
+            json!({"eventId": show.event_id, "seatIds": [s[0]], "idempotencyKey": ""}),
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, reply) =
+            send(show.with(&me, show.app.post("/api/v1/seats/reserve").json(&body))).await;
+        assert_eq!(
+            (got, reply["code"].as_str()),
+            (status, Some(code)),
+            "{body}: {reply}"
+        );
+    }
+    let (status, reply) = send(show.with(
+        &me,
+        show.app.post("/api/v1/seats/reserve").body("{not json"),
+    ))
+    .await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_body"))
+    );
+
+    // A seat of another event is not in this one.
+    let mut pg = db(&show.app).await;
+    let other_seat: uuid::Uuid = sqlx::query_scalar(
+        "WITH e AS (INSERT INTO events (title, venue, event_date, sale_start_date, sale_end_date) \
+         VALUES ('Other', 'Hall', now() + interval '30 days', now() - interval '1 day', \
+                 now() + interval '1 day') RETURNING id) \
+         INSERT INTO seats (event_id, section, row_number, seat_number, price) \
+         SELECT id, 'B', 1, 1, 1000 FROM e RETURNING id",
+    )
+    .fetch_one(&mut pg)
+    .await
+    .expect("other seat");
+    let (status, reply) = show
+        .reserve(&me, &[s[0].as_str(), &other_seat.to_string()], None)
+        .await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("seat_not_found")),
+        "{reply}"
+    );
+    assert_eq!(seat_ids(&reply), vec![other_seat.to_string()]);
+
+    // An event that is not on sale.
+    sqlx::query("UPDATE events SET sale_start_date = now() + interval '1 day' WHERE id = $1::uuid")
+        .bind(&show.event_id)
+        .execute(&mut pg)
+        .await
+        .expect("not yet on sale");
+    let (status, reply) = show.reserve(&me, &[s[0].as_str()], None).await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::CONFLICT, Some("event_not_on_sale")),
+        "{reply}"
+    );
+
+    // Nothing changed.
+    let (reservations, locked): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM reservations), (SELECT count(*) FROM seats WHERE status <> 'available')",
+    )
+    .fetch_one(&mut pg)
+    .await
+    .expect("counts");
+    assert_eq!((reservations, locked), (0, 0));
+
+    // Unauthenticated: 401. A bad reservation id: 400.
+    let (status, _) = send(show.app.post("/api/v1/seats/reserve").json(&json!({}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, reply) = show.get(&me, "/api/v1/reservations/not-a-uuid").await;
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_id"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_entry_token_must_be_for_this_event_and_this_user_with_a_live_slot() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let me = buyer(&show).await;
+    let seat = [show.seats[0].as_str()];
+    let other_event = uuid::Uuid::new_v4().to_string();
+    let someone = uuid::Uuid::new_v4().to_string();
+    let not_admitted = Buyer {
+        entry: mint_entry_token(&someone, &show.event_id),
+        access: urr_tests::mint_access_token(&someone, "x@example.com", false, "f"),
+        user_id: someone.clone(),
+    };
+    let wrong = [
+        Buyer {
+            entry: String::new(),
+            ..me.clone()
+        },
+        Buyer {
+            entry: "garbage".into(),
+            ..me.clone()
+        },
+        Buyer {
+            entry: mint_entry_token(&me.user_id, &other_event),
+            ..me.clone()
+        },
+        Buyer {
+            entry: mint_entry_token(&uuid::Uuid::new_v4().to_string(), &show.event_id),
+            ..me.clone()
+        },
+        // A valid token whose active slot does not exist (never admitted, or the slot ended).
+        not_admitted,
+    ];
+    for (i, who) in wrong.iter().enumerate() {
+        for (status, body) in [
+            show.hold(who, &seat).await,
+            show.reserve(who, &seat, None).await,
+            show.reserve_standing(who, 1, None).await,
+            show.get(who, &format!("/api/v1/seats/events/{}", show.event_id))
+                .await,
+        ] {
+            assert_eq!(status, StatusCode::FORBIDDEN, "case {i}: {body}");
+            assert_eq!(body["code"], "queue_required");
+            assert_eq!(body["redirectTo"], format!("/queue/{}", show.event_id));
+        }
+    }
+    // Reads of one's own reservations need no entry token.
+    let bare = Buyer {
+        entry: String::new(),
+        ..me.clone()
+    };
+    assert_eq!(
+        show.get(&bare, "/api/v1/reservations/my").await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_replays_refuses_other_bodies_and_reports_calls_in_flight() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let me = buyer(&show).await;
+    let (a, b) = (show.seats[0].as_str(), show.seats[1].as_str());
+
+    let first = show.reserve(&me, &[a, b], Some("key-1")).await;
+    assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
+    // Same key, same body (seats listed in another order): the first response again.
+    let again = show.reserve(&me, &[b, a], Some("key-1")).await;
+    assert_eq!(again, first);
+    // Header and field agree: the same key.
+    let by_header = send(
+        show.with(&me, show.app.post("/api/v1/seats/reserve"))
+            .header("Idempotency-Key", "key-1")
+            .json(&json!({"eventId": show.event_id, "seatIds": [a, b]})),
+    )
+    .await;
+    assert_eq!(by_header, first);
+    // Same key, another body: 422.
+    let (status, body) = show.reserve(&me, &[a], Some("key-1")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("idempotency_key_reused")
+        )
+    );
+    // Another user's same key is their own.
+    let other = buyer(&show).await;
+    let (status, body) = show
+        .reserve(&other, &[show.seats[2].as_str()], Some("key-1"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The record is kept at least 24 hours.
+    let mut pg = db(&show.app).await;
+    let kept: bool = sqlx::query_scalar(
+        "SELECT bool_and(expires_at >= created_at + interval '24 hours') FROM idempotency_keys",
+    )
+    .fetch_one(&mut pg)
+    .await
+    .expect("records");
+    assert!(kept);
+
+    // Concurrent duplicates: every answer is the one response or a 409 in flight, and exactly
+    // one reservation exists.
+    let seats = [show.seats[5].as_str(), show.seats[6].as_str()];
+    let racer = buyer(&show).await;
+    let calls = (0..8).map(|_| show.reserve(&racer, &seats, Some("race")));
+    let answers = futures::future::join_all(calls).await;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(!created.is_empty(), "{answers:?}");
+    assert!(created.iter().all(|b| *b == created[0]), "{answers:?}");
+    for (status, body) in &answers {
+        assert!(
+            *status == StatusCode::CREATED
+                || (*status == StatusCode::CONFLICT && body["code"] == "idempotency_in_flight"),
+            "{status}: {body}"
+        );
+    }
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reservations WHERE user_id = $1::uuid")
+            .bind(&racer.user_id)
+            .fetch_one(&mut pg)
+            .await
+            .expect("count");
+    assert_eq!(count, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purchase_cap_counts_live_reservations_per_event() {
+    let show = show(AppOptions::application(), 1, 20).await;
+    let me = buyer(&show).await;
+    let s: Vec<&str> = show.seats.iter().map(String::as_str).collect();
+    assert_eq!(
+        show.reserve(&me, &s[0..3], None).await.0,
+        StatusCode::CREATED
+    );
+    let (status, body) = show.reserve(&me, &s[3..5], None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("purchase_limit")),
+        "{body}"
+    );
+    assert_eq!(
+        show.reserve(&me, &s[3..4], None).await.0,
+        StatusCode::CREATED
+    );
+
+    assert_eq!(
+        show.reserve_standing(&me, 7, None).await.0,
+        StatusCode::CREATED
+    );
+    let (status, body) = show.reserve_standing(&me, 4, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("purchase_limit")),
+        "{body}"
+    );
+
+    // A cancelled reservation no longer counts.
+    let mut pg = db(&show.app).await;
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM reservations WHERE user_id = $1::uuid AND kind = 'seated' ORDER BY created_at LIMIT 1",
+    )
+    .bind(&me.user_id)
+    .fetch_one(&mut pg)
+    .await
+    .expect("reservation");
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM cancel_reservation($1, NULL, 'test')")
+            .bind(id)
+            .fetch_one(&mut pg)
+            .await
+            .expect("cancel");
+    assert_eq!(outcome, "cancelled");
+    assert_eq!(
+        show.reserve(&me, &s[5..8], None).await.0,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_reservation_is_taken_over_at_the_boundary_and_released_once() {
+    let options = AppOptions::application()
+        .variable("reservation_ttl_secs", "1")
+        .variable("hold_ttl_secs", "1");
+    let show = show(options, 1, 5).await;
+    let (first, second) = (buyer(&show).await, buyer(&show).await);
+    let (a, b) = (show.seats[0].as_str(), show.seats[1].as_str());
+    let (status, body) = show.reserve(&first, &[a, b], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let old_id = body["reservation"]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        show.reserve_standing(&first, 5, None).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        show.reserve_standing(&second, 1, None).await.1["code"],
+        "sold_out"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    // Past expiry: shown expired and available without any writer having run.
+    let (_, mine) = show
+        .get(&first, &format!("/api/v1/reservations/{old_id}"))
+        .await;
+    assert_eq!(mine["reservation"]["status"], "expired");
+    let (_, map) = show
+        .get(&second, &format!("/api/v1/seats/events/{}", show.event_id))
+        .await;
+    assert_eq!(map["seats"][0]["status"], "available");
+
+    // Taken over by someone else: the old reservation is marked expired, its other seat
+    // released, exactly once.
+    let (status, body) = show.reserve(&second, &[a], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = show.reserve_standing(&second, 5, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut pg = db(&show.app).await;
+    let (old_status, b_status, available): (String, String, i32) = sqlx::query_as(
+        "SELECT (SELECT status FROM reservations WHERE id = $1::uuid), \
+                (SELECT status FROM seats WHERE id = $2::uuid), \
+                (SELECT available_quantity FROM ticket_types WHERE id = $3::uuid)",
+    )
+    .bind(&old_id)
+    .bind(b)
+    .bind(&show.ticket_type_id)
+    .fetch_one(&mut pg)
+    .await
+    .expect("state");
+    assert_eq!(
+        (old_status.as_str(), b_status.as_str(), available),
+        ("expired", "available", 0)
+    );
+    let expired: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reservations WHERE status = 'expired'")
+            .fetch_one(&mut pg)
+            .await
+            .expect("expired");
+    assert_eq!(expired, 2, "each expired reservation released exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_storage_rejects_an_older_fencing_token() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let (paused, fresh) = (buyer(&show).await, buyer(&show).await);
+    let seat = show.seats[0].as_str();
+    // The paused holder got its token first ...
+    let (_, held) = show.hold(&paused, &[seat]).await;
+    let old_token = held["fencingToken"].as_i64().expect("token");
+    // ... lost the hold, and a newer holder reserved and then cancelled (the seat is free but
+    // carries the newer token).
+    let mut conn = redis(&show.app).await;
+    let _: i64 = redis::cmd("DEL")
+        .arg(hold_key(&show.app, &show.event_id, seat))
+        .query_async(&mut conn)
+        .await
+        .expect("del");
+    let (status, body) = show.reserve(&fresh, &[seat], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut pg = db(&show.app).await;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM reservations")
+        .fetch_one(&mut pg)
+        .await
+        .expect("id");
+    sqlx::query("SELECT cancel_reservation($1, NULL, 'test')")
+        .bind(id)
+        .execute(&mut pg)
+        .await
+        .expect("cancel");
+
+    // The paused holder's write, straight at the storage as the reserve role: rejected.
+    sqlx::query("SET ROLE urr_booking")
+        .execute(&mut pg)
+        .await
+        .expect("role");
+    let (outcome, status, body): (String, i32, Value) = sqlx::query_as(
+        "SELECT outcome, http_status, body FROM booking_reserve_seats($1::uuid, $2::uuid, \
+         ARRAY[$3::uuid], $4, 300, 4, NULL, NULL)",
+    )
+    .bind(&paused.user_id)
+    .bind(&show.event_id)
+    .bind(seat)
+    .bind(old_token)
+    .fetch_one(&mut pg)
+    .await
+    .expect("reserve");
+    assert_eq!((outcome.as_str(), status), ("stale_hold", 409), "{body}");
+    sqlx::query("RESET ROLE")
+        .execute(&mut pg)
+        .await
+        .expect("role");
+    let (seat_status, row_token): (String, i64) =
+        sqlx::query_as("SELECT status, fencing_token FROM seats WHERE id = $1::uuid")
+            .bind(seat)
+            .fetch_one(&mut pg)
+            .await
+            .expect("seat");
+    assert_eq!(seat_status, "available");
+    assert!(row_token > old_token);
+
+    // End to end, with Redis having lost every key of the event and a row token ahead of
+    // Redis' clock: the reserve re-holds above the row's token and wins, never writing an
+    // older token.
+    sqlx::query("UPDATE seats SET fencing_token = fencing_token + 60000000 WHERE id = $1::uuid")
+        .bind(seat)
+        .execute(&mut pg)
+        .await
+        .expect("ahead");
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!(
+            "{}:seat:{{evt:{}}}:fence",
+            show.app.key_prefix, show.event_id
+        ))
+        .arg(hold_key(&show.app, &show.event_id, seat))
+        .query_async(&mut conn)
+        .await
+        .expect("del");
+    let (status, body) = show.reserve(&paused, &[seat], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["reservation"]["fencingToken"].as_i64().unwrap_or(0) > row_token + 60000000 - 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_holds_fail_closed_and_reserve_and_reads_go_on_postgres_alone() {
+    let mut private = PrivateRedis::start().expect("private redis");
+    let show = show(AppOptions::application().redis(&private.url()), 1, 10).await;
+    let me = buyer(&show).await;
+    let other = buyer(&show).await;
+    private.kill();
+    let seat = [show.seats[0].as_str()];
+    let response = show
+        .with(&me, show.app.post("/api/v1/seats/lock"))
+        .json(&json!({"eventId": show.event_id, "seatIds": seat}))
+        .send()
+        .await
+        .expect("hold");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+
+    let (status, body) = show.reserve(&me, &seat, Some("k")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["reservation"]["fencingToken"].as_i64().unwrap_or(0) > 0);
+    let (status, body) = show.reserve(&other, &seat, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("seat_taken"))
+    );
+    assert_eq!(
+        show.reserve_standing(&me, 2, None).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        show.get(&me, "/api/v1/reservations/my").await.0,
+        StatusCode::OK
+    );
+    let (status, map) = show
+        .get(&me, &format!("/api/v1/seats/events/{}", show.event_id))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(map["seats"][0]["status"], "locked");
+}
