@@ -80,6 +80,11 @@ pub fn user_payments() -> String {
     )
 }
 
+/// `$1` outbox id: what a pending refund needs for its delivery.
+pub const OUTBOX_ITEM: &str = "SELECT o.amount, o.idempotency_key, o.reason, p.payment_key \
+     FROM payment_outbox AS o JOIN payments AS p ON p.id = o.payment_id \
+     WHERE o.id = $1 AND o.status = 'pending'";
+
 /// `$1` payment key, `$2` owner: the payment's reservation and status.
 pub const PAYMENT_BY_KEY: &str = "SELECT reservation_id::text AS reservation_id, status, amount \
      FROM payments WHERE payment_key = $1 AND user_id = $2::uuid";
