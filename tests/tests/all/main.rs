@@ -6,3 +6,4 @@ mod devstack;
 mod host;
 mod outage;
 mod outbound;
+mod payments;
