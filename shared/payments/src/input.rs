@@ -249,7 +249,7 @@ mod tests {
         let code = |body: &str| {
             parse_process(body.as_bytes())
                 .map(|_| ())
-                .unwrap_err()
+                .expect_err("invalid")
                 .code()
         };
         assert_eq!(code("[]"), "invalid_body");
@@ -279,7 +279,7 @@ mod tests {
         assert_eq!(prepare("\"30000\"").expect("valid").amount, 30000);
         for bad in ["0", "-1", "1.5", "100000001", "null", "\"abc\""] {
             assert_eq!(
-                prepare(bad).map(|_| ()).unwrap_err().code(),
+                prepare(bad).map(|_| ()).expect_err("invalid").code(),
                 "invalid_amount",
                 "{bad}"
             );

@@ -363,7 +363,7 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Reply, Dr
             let Some(body) = read_json::<CancelBody>(req).await else {
                 return Ok(error(400, "INVALID_REQUEST", "bad cancel body"));
             };
-            Ok(refund(&shared, &config, key, &payment_key, body))
+            Ok(refund(&shared, key, &payment_key, body))
         }
         _ => Ok(error(404, "NOT_FOUND", "no such endpoint")),
     }
@@ -447,9 +447,8 @@ async fn charge(
         Scenario::Approve | Scenario::ApproveWithDelayedWebhook | Scenario::UnknownOutcome => {
             let object = {
                 let mut book = shared.book();
-                if let Some(existing) = book.payments.get(&body.order_id) {
+                if book.payments.contains_key(&body.order_id) {
                     // The same order under another key: a real provider refuses a second capture.
-                    let _ = existing;
                     return Ok(error(409, "DUPLICATED_ORDER_ID", "order already paid"));
                 }
                 let object = PaymentObject {
