@@ -237,6 +237,23 @@ async fn parallel_process_calls_make_one_payment_and_one_charge() {
     let world = world().await;
     let buyer = user(false);
     let reservation = reserve(&world.pool, &buyer, 2, 300).await;
+    // The buyer holds an active slot in the event's waiting room until they have paid.
+    let slot_key = format!(
+        "{}:queue:{{evt:{}}}:active",
+        world.app.key_prefix, reservation.event_id
+    );
+    let mut redis = redis::Client::open(urr_tests::redis_url())
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let _: i64 = redis::cmd("ZADD")
+        .arg(&slot_key)
+        .arg(1)
+        .arg(&buyer.id)
+        .query_async(&mut redis)
+        .await
+        .expect("zadd");
     let calls = (0..CALLS).map(|_| process(&world.app, &buyer, &reservation));
     let answers = futures::future::join_all(calls).await;
 
@@ -306,6 +323,31 @@ async fn parallel_process_calls_make_one_payment_and_one_charge() {
         seat_statuses(&world.pool, &reservation).await,
         ["reserved", "reserved"]
     );
+    let slot: Option<f64> = redis::cmd("ZSCORE")
+        .arg(&slot_key)
+        .arg(&buyer.id)
+        .query_async(&mut redis)
+        .await
+        .expect("zscore");
+    assert_eq!(slot, None, "the paid buyer's queue slot is released");
+    assert_ledger_balances(&world).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_a_buyer_can_still_pay() {
+    let mut private = urr_tests::PrivateRedis::start().expect("private redis");
+    let url = private.url();
+    let world = world_with(|o| o.redis(&url)).await;
+    private.kill();
+    let buyer = user(false);
+    let reservation = reserve(&world.pool, &buyer, 1, 300).await;
+    let paid = process(&world.app, &buyer, &reservation).await;
+    assert_eq!(
+        paid.status, 200,
+        "Postgres decides a payment: {}",
+        paid.body
+    );
+    assert_eq!(world.mock.counts().total_captures(), 1);
     assert_ledger_balances(&world).await;
 }
 

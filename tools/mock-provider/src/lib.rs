@@ -494,13 +494,7 @@ async fn charge(
     }
 }
 
-fn refund(
-    shared: &Shared,
-    _config: &Config,
-    key: String,
-    payment_key: &str,
-    body: CancelBody,
-) -> Reply {
+fn refund(shared: &Shared, key: String, payment_key: &str, body: CancelBody) -> Reply {
     let mut book = shared.book();
     *book.counts.refund_requests.entry(key.clone()).or_default() += 1;
     if let Some((status, answer)) = book.refund_answers.get(&key) {
