@@ -580,8 +580,7 @@ GRANT EXECUTE ON FUNCTION
     payment_pending_work(uuid, integer, integer),
     payment_apply_webhook(text, text, text, text, text, integer, timestamptz)
     TO urr_payments;
--- Reads: a user's own payments (the component filters by user), the reservation and event
--- a payment belongs to (for the queue slot and the owner check), and the ledger for operators.
+-- Reads: a user's own payments (the component filters by user), what a pending refund needs
+-- for its delivery, and the ledger for operators. Reservations are read only inside the
+-- functions above.
 GRANT SELECT ON payments, payment_outbox, payment_ledger TO urr_payments;
-GRANT SELECT (id, user_id, event_id, status, expires_at, total_amount) ON reservations
-    TO urr_payments;

@@ -23,7 +23,7 @@ use urr_payments::sql;
 use urr_payments::webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_event, verify};
 use urr_payments_glue::PaySettings;
 use urr_payments_glue::caller::caller;
-use urr_payments_glue::settle::{deliver_refund, release_queue_slot, work_through};
+use urr_payments_glue::settle::{deliver_refund, release_queue_slot_of, work_through};
 use urr_payments_glue::store::{column, null, one, optional, query, text};
 use urr_ratelimit::Category;
 
@@ -106,13 +106,7 @@ async fn webhook(req: Request) -> Result<Response> {
     .await?;
     let outcome: String = column(&row, "outcome")?;
     match outcome.as_str() {
-        "confirmed" => {
-            let event_id: Option<String> = optional(&row, "event_id")?;
-            let user_id: Option<String> = optional(&row, "user_id")?;
-            if let (Some(event_id), Some(user_id)) = (event_id, user_id) {
-                release_queue_slot(&settings, &event_id, &user_id).await;
-            }
-        }
+        "confirmed" => release_queue_slot_of(&settings, &row).await?,
         "refund_pending" => {
             if let Some(outbox_id) = optional::<i64>(&row, "refund_outbox_id")? {
                 deliver_refund(&settings, outbox_id).await?;

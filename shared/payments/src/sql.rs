@@ -89,10 +89,6 @@ pub const OUTBOX_ITEM: &str = "SELECT o.amount, o.idempotency_key, o.reason, p.p
 pub const PAYMENT_BY_KEY: &str = "SELECT reservation_id::text AS reservation_id, status, amount \
      FROM payments WHERE payment_key = $1 AND user_id = $2::uuid";
 
-/// `$1` reservation: its event (to free the buyer's queue slot).
-pub const RESERVATION_EVENT: &str =
-    "SELECT event_id::text AS event_id FROM reservations WHERE id = $1::uuid";
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,11 +46,7 @@ pub async fn record_capture(
     let outcome: String = column(&row, "outcome")?;
     match outcome.as_str() {
         "confirmed" => {
-            let event_id: Option<String> = optional(&row, "event_id")?;
-            let user_id: Option<String> = optional(&row, "user_id")?;
-            if let (Some(event_id), Some(user_id)) = (event_id, user_id) {
-                release_queue_slot(settings, &event_id, &user_id).await;
-            }
+            release_queue_slot_of(settings, &row).await?;
             Ok(Settled::Confirmed)
         }
         "already_confirmed" => Ok(Settled::AlreadyConfirmed),
@@ -207,6 +203,16 @@ pub async fn work_through(
         }
     }
     Ok(done)
+}
+
+/// [`release_queue_slot`] for a confirming row that names `event_id` and `user_id`.
+pub async fn release_queue_slot_of(settings: &PaySettings, row: &spin_sdk::pg::Row) -> Result<()> {
+    let event_id: Option<String> = optional(row, "event_id")?;
+    let user_id: Option<String> = optional(row, "user_id")?;
+    if let (Some(event_id), Some(user_id)) = (event_id, user_id) {
+        release_queue_slot(settings, &event_id, &user_id).await;
+    }
+    Ok(())
 }
 
 /// Frees the buyer's active slot in the event's waiting room once they have paid (best effort:
