@@ -269,7 +269,16 @@ impl AppOptions {
         self.configure = Some(Box::new(f));
         self
     }
+
+    /// Point `pay` and `payments` at a mock payment provider (its URL and keys).
+    pub fn payment_provider(self, provider: &urr_mock_provider::MockProvider) -> Self {
+        self.variable("provider_base_url", provider.url())
+            .variable("provider_secret_key", provider.secret_key())
+            .variable("provider_webhook_secret", provider.webhook_secret())
+    }
 }
+
+pub use urr_mock_provider;
 
 /// A running test host with its own database and key prefix.
 pub struct TestApp {

@@ -13,3 +13,4 @@ mod outbound;
 mod queue;
 mod queue_store;
 mod seats_storm;
+mod payments;

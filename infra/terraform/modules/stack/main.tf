@@ -152,6 +152,7 @@ module "spin_fleet" {
     purchase_limits          = var.purchase_limits
     provider_base_url        = var.provider_base_url
     provider_client_key      = var.provider_client_key
+    provider_timeout_ms      = var.provider_timeout_ms
     allowed_origins          = local.allowed_origins
     trusted_client_ip_header = var.trusted_client_ip_header
     # host:port for allowed_outbound_hosts (no credentials).

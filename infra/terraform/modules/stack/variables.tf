@@ -260,6 +260,12 @@ variable "provider_base_url" {
   description = "Spin variable provider_base_url: base URL of the payment provider's API."
 }
 
+variable "provider_timeout_ms" {
+  type        = string
+  description = "Spin variable provider_timeout_ms: how long pay and payments wait for the payment provider before answering 504 (100 to 10000 ms); the outcome is then reconciled."
+  default     = "5000"
+}
+
 variable "provider_client_key" {
   type        = string
   description = "Spin variable provider_client_key: the payment provider's public client key."

@@ -1,0 +1,264 @@
+//! Component `pay`: `/payments/prepare`, `/payments/process`, `/payments/confirm` (under
+//! `/api/v1` and `/api`), as the `urr_payments` role, reaching the provider through `wasi:http`.
+//!
+//! Every route has one shape: settings → caller (auth, origin, limit) → parse → one SQL
+//! function → (provider call → one SQL function) → response. A charge is recorded as
+//! `processing` with its idempotency key BEFORE the provider is asked (`payment_begin`), and the
+//! capture is confirmed — payment, reservation and seats at once, fencing tokens checked — by
+//! one more function (`payment_record_capture`); a capture that lost its seats is refunded
+//! through the outbox in that same transaction.
+
+use spin_sdk::http::{Method, Request};
+use spin_sdk::http_service;
+use spin_sdk::pg::ParameterValue;
+use urr_auth_session::request::{body, route as api_route};
+use urr_component::{ApiError, Response, Result, json, method_not_allowed, respond};
+use urr_payments::PaymentError;
+use urr_payments::input::{parse_confirm, parse_prepare, parse_process};
+use urr_payments::provider::{Charge, ChargeOutcome, PaymentProvider};
+use urr_payments::reply::{self, Paid};
+use urr_payments::sql;
+use urr_payments_glue::PaySettings;
+use urr_payments_glue::caller::caller;
+use urr_payments_glue::provider::{Transport, call};
+use urr_payments_glue::settle::{Settled, record_capture, work_through};
+use urr_payments_glue::store::{column, null, one, optional, query, text};
+use urr_ratelimit::Category;
+
+#[http_service]
+async fn handle(req: Request) -> Response {
+    route(req).await
+}
+
+async fn route(req: Request) -> Response {
+    let path = api_route(&req);
+    let method = req.method().clone();
+    match (path.as_str(), method) {
+        ("/payments/prepare", Method::POST) => respond(prepare(req).await),
+        ("/payments/process", Method::POST) => respond(process(req).await),
+        ("/payments/confirm", Method::POST) => respond(confirm(req).await),
+        ("/payments/prepare" | "/payments/process" | "/payments/confirm", _) => {
+            method_not_allowed("POST")
+        }
+        _ => urr_component::error(&ApiError::not_found()),
+    }
+}
+
+/// `{reservationId, amount}` → `{orderId, amount, clientKey}`: the open payment of the
+/// reservation, created on first call and reused after.
+async fn prepare(req: Request) -> Result<Response> {
+    let settings = PaySettings::load().await?;
+    let who = caller(&req, &settings, Category::Default).await?;
+    let input = parse_prepare(&body(req).await?)?;
+    // Whatever this user is still owed (refunds, unknown outcomes) is resolved on their calls.
+    work_through(&settings, Some(&who.user.user_id), sql::USER_WORK_LIMIT).await?;
+    let row = one(
+        sql::PREPARE,
+        vec![
+            text(input.reservation_id.as_str()),
+            text(&who.user.user_id),
+            ParameterValue::Int32(input.amount),
+        ],
+    )
+    .await?;
+    match column::<String>(&row, "outcome")?.as_str() {
+        "prepared" => Ok(json(
+            200,
+            &reply::prepared(
+                &column::<String>(&row, "order_id")?,
+                column(&row, "amount")?,
+                &settings.client_key,
+            ),
+        )),
+        "already_paid" => Err(PaymentError::AlreadyPaid.into()),
+        "expired" => Err(PaymentError::Expired.into()),
+        "amount_mismatch" => Err(PaymentError::AmountMismatch.into()),
+        _ => Err(PaymentError::NotFound.into()),
+    }
+}
+
+/// `{reservationId, paymentMethod}`: naturally idempotent per reservation — parallel and
+/// repeated calls end with one payment and one provider charge.
+async fn process(req: Request) -> Result<Response> {
+    let settings = PaySettings::load().await?;
+    let who = caller(&req, &settings, Category::Default).await?;
+    let input = parse_process(&body(req).await?)?;
+    let paid = pay(
+        &settings,
+        &who.user.user_id,
+        input.reservation_id.as_str(),
+        input.method.as_str(),
+        None,
+    )
+    .await?;
+    Ok(json(200, &reply::processed(&paid.as_paid())))
+}
+
+/// `{paymentKey, orderId, amount}`: the browser authorised `orderId` with the provider's widget
+/// (which issued `paymentKey`); capture it.
+async fn confirm(req: Request) -> Result<Response> {
+    let settings = PaySettings::load().await?;
+    let who = caller(&req, &settings, Category::Default).await?;
+    let input = parse_confirm(&body(req).await?)?;
+    let rows = query(
+        &sql::order(),
+        vec![text(&input.order_id), text(&who.user.user_id)],
+    )
+    .await?;
+    let order = rows.first().ok_or(PaymentError::NotFound)?;
+    if column::<i32>(order, "amount")? != input.amount {
+        return Err(PaymentError::AmountMismatch.into());
+    }
+    match column::<String>(order, "status")?.as_str() {
+        "confirmed" => return Err(PaymentError::AlreadyConfirmed.into()),
+        "refunded" => return Err(PaymentError::AlreadyRefunded.into()),
+        "failed" => return Err(PaymentError::OrderMismatch.into()),
+        _ => {}
+    }
+    let reservation_id: String = column(order, "reservation_id")?;
+    let method = optional::<String>(order, "method")?.unwrap_or_else(|| "card".to_string());
+    let paid = pay(
+        &settings,
+        &who.user.user_id,
+        &reservation_id,
+        &method,
+        Some((&input.order_id, &input.payment_key)),
+    )
+    .await?;
+    if paid.replayed {
+        return Err(PaymentError::AlreadyConfirmed.into());
+    }
+    Ok(json(200, &reply::confirmed(&paid.as_paid())))
+}
+
+/// A confirmed payment, and whether it was confirmed before this call.
+struct Payment {
+    id: String,
+    order_id: String,
+    amount: i32,
+    method: String,
+    payment_key: String,
+    approved_at: String,
+    replayed: bool,
+}
+
+impl Payment {
+    fn as_paid(&self) -> Paid<'_> {
+        Paid {
+            payment_id: &self.id,
+            order_id: &self.order_id,
+            amount: self.amount,
+            method: &self.method,
+            payment_key: &self.payment_key,
+            approved_at: &self.approved_at,
+        }
+    }
+}
+
+/// Begin (one SQL function), charge the provider, settle (one SQL function). `order` pins the
+/// confirm flow's order and its widget-issued payment key.
+async fn pay(
+    settings: &PaySettings,
+    user_id: &str,
+    reservation_id: &str,
+    method: &str,
+    order: Option<(&str, &str)>,
+) -> Result<Payment> {
+    let row = one(
+        sql::BEGIN,
+        vec![
+            text(reservation_id),
+            text(user_id),
+            text(method),
+            order.map_or_else(null, |(order_id, _)| text(order_id)),
+            ParameterValue::Int32(settings.stale_after_ms()),
+        ],
+    )
+    .await?;
+    let outcome: String = column(&row, "outcome")?;
+    let payment = |payment_key: String, approved_at: String, replayed: bool| -> Result<Payment> {
+        Ok(Payment {
+            id: column(&row, "payment_id")?,
+            order_id: column(&row, "order_id")?,
+            amount: column(&row, "amount")?,
+            method: optional::<String>(&row, "method")?.unwrap_or_else(|| method.to_string()),
+            payment_key,
+            approved_at,
+            replayed,
+        })
+    };
+    match outcome.as_str() {
+        "charge" => {}
+        "already_confirmed" => {
+            return payment(
+                optional::<String>(&row, "payment_key")?.unwrap_or_default(),
+                optional::<String>(&row, "approved_at")?.unwrap_or_default(),
+                true,
+            );
+        }
+        "in_flight" => return Err(PaymentError::InFlight.into()),
+        "expired" => return Err(PaymentError::Expired.into()),
+        "hold_lost" => return Err(PaymentError::HoldLost.into()),
+        "order_mismatch" => return Err(PaymentError::OrderMismatch.into()),
+        _ => return Err(PaymentError::NotFound.into()),
+    }
+    let payment_id: String = column(&row, "payment_id")?;
+    let order_id: String = column(&row, "order_id")?;
+    let amount: i32 = column(&row, "amount")?;
+    let idempotency_key: String = column(&row, "idempotency_key")?;
+    let provider = settings.provider();
+    let request = provider.charge(&Charge {
+        order_id: &order_id,
+        amount,
+        method,
+        idempotency_key: &idempotency_key,
+        payment_key: order.map(|(_, key)| key),
+    });
+    let answer = match call(&request, settings.provider_timeout_ms).await {
+        Ok((status, body)) => provider.read_charge(status, &body),
+        Err(Transport::NotSent(e)) => {
+            // Nothing left this host: nothing was captured, so the payment fails at once and the
+            // next attempt starts clean (a new order, a new idempotency key).
+            eprintln!("pay: provider unreachable: {e}");
+            one(
+                sql::RECORD_FAILURE,
+                vec![text(&payment_id), text("provider_unreachable")],
+            )
+            .await?;
+            return Err(PaymentError::ProviderUnavailable.into());
+        }
+        Err(Transport::TimedOut) => {
+            eprintln!("pay: provider timed out on {order_id}; outcome unknown until reconciled");
+            return Err(PaymentError::ProviderTimeout.into());
+        }
+        Err(Transport::Lost(e)) => {
+            eprintln!(
+                "pay: provider answer lost on {order_id} ({e}); outcome unknown until reconciled"
+            );
+            return Err(PaymentError::ProviderUnavailable.into());
+        }
+    };
+    match answer {
+        ChargeOutcome::Approved(captured) => {
+            match record_capture(settings, &payment_id, &captured).await? {
+                Settled::Confirmed | Settled::AlreadyConfirmed => payment(
+                    captured.payment_key.clone(),
+                    captured.approved_at.clone().unwrap_or_default(),
+                    false,
+                ),
+                Settled::Refunded { .. } => Err(PaymentError::CaptureRefunded.into()),
+                Settled::NotFound => Err(PaymentError::NotFound.into()),
+            }
+        }
+        ChargeOutcome::Declined { code } => {
+            one(sql::RECORD_FAILURE, vec![text(&payment_id), text(&code)]).await?;
+            Err(PaymentError::Declined.into())
+        }
+        ChargeOutcome::Unknown(e) => {
+            eprintln!(
+                "pay: provider answer on {order_id} is not definite ({e}); reconciling later"
+            );
+            Err(PaymentError::ProviderUnavailable.into())
+        }
+    }
+}

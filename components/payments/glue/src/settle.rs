@@ -1,0 +1,233 @@
+//! Turning what the provider says into state, each step one SQL function: settle a capture
+//! (confirm, or owe a refund and deliver it at once), deliver an owed refund, and resolve a
+//! payment whose outcome is unknown by asking the provider. Called right after the provider
+//! answers, and again by whichever call comes next (the user's next payments call, a webhook,
+//! the operator's delivery pass), so nothing depends on a background worker.
+
+use crate::PaySettings;
+use crate::provider::call;
+use crate::store::{column, null, one, optional, query, text};
+use spin_sdk::pg::ParameterValue;
+use spin_sdk::redis::RedisParameter;
+use urr_component::Result;
+use urr_payments::provider::{Captured, LookupOutcome, PaymentProvider, Refund, RefundOutcome};
+use urr_payments::sql;
+
+/// What recording a capture did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// The payment and the reservation are confirmed, the seats sold.
+    Confirmed,
+    AlreadyConfirmed,
+    /// The capture cannot become a ticket: refunded now (`delivered`) or owed in the outbox.
+    Refunded {
+        delivered: bool,
+    },
+    NotFound,
+}
+
+/// Records the provider's capture of `payment_id` (one SQL function), frees the buyer's queue
+/// slot on success, and delivers an owed refund right after the commit.
+pub async fn record_capture(
+    settings: &PaySettings,
+    payment_id: &str,
+    captured: &Captured,
+) -> Result<Settled> {
+    let row = one(
+        sql::RECORD_CAPTURE,
+        vec![
+            text(payment_id),
+            text(&captured.payment_key),
+            captured.approved_at.as_deref().map_or_else(null, text),
+            ParameterValue::Int32(captured.amount),
+        ],
+    )
+    .await?;
+    let outcome: String = column(&row, "outcome")?;
+    match outcome.as_str() {
+        "confirmed" => {
+            release_queue_slot_of(settings, &row).await?;
+            Ok(Settled::Confirmed)
+        }
+        "already_confirmed" => Ok(Settled::AlreadyConfirmed),
+        "refund_pending" | "already_refunded" => {
+            let reason: Option<String> = optional(&row, "reason")?;
+            eprintln!(
+                "payments: capture of {payment_id} cannot become a ticket ({reason:?}); refunding"
+            );
+            let delivered = match optional::<i64>(&row, "refund_outbox_id")? {
+                Some(outbox_id) => deliver_refund(settings, outbox_id).await?,
+                None => true,
+            };
+            Ok(Settled::Refunded { delivered })
+        }
+        _ => Ok(Settled::NotFound),
+    }
+}
+
+/// Delivers outbox row `outbox_id` to the provider (its idempotency key makes a redelivery
+/// safe) and marks it delivered in one SQL function. `false`: still owed (the failure is
+/// recorded on the row for operators).
+pub async fn deliver_refund(settings: &PaySettings, outbox_id: i64) -> Result<bool> {
+    let rows = query(sql::OUTBOX_ITEM, vec![ParameterValue::Int64(outbox_id)]).await?;
+    let Some(row) = rows.first() else {
+        return Ok(true); // delivered meanwhile by another call
+    };
+    let payment_key: Option<String> = optional(row, "payment_key")?;
+    let Some(payment_key) = payment_key else {
+        eprintln!("payments: outbox {outbox_id} has no captured payment to refund");
+        return Ok(false);
+    };
+    let amount: i32 = column(row, "amount")?;
+    let reason: String = column(row, "reason")?;
+    let key: String = column(row, "idempotency_key")?;
+    let provider = settings.provider();
+    let request = provider.refund(&Refund {
+        payment_key: &payment_key,
+        amount,
+        reason: &reason,
+        idempotency_key: &key,
+    });
+    let outcome = match call(&request, settings.provider_timeout_ms).await {
+        Ok((status, body)) => provider.read_refund(status, &body),
+        Err(e) => RefundOutcome::Failed(e.to_string()),
+    };
+    match outcome {
+        RefundOutcome::Refunded => {
+            one(
+                sql::REFUND_DELIVERED,
+                vec![ParameterValue::Int64(outbox_id)],
+            )
+            .await?;
+            Ok(true)
+        }
+        RefundOutcome::Failed(error) => {
+            eprintln!("payments: refund {outbox_id} not delivered: {error}");
+            query(
+                sql::REFUND_FAILED,
+                vec![ParameterValue::Int64(outbox_id), text(&error)],
+            )
+            .await?;
+            Ok(false)
+        }
+    }
+}
+
+/// How a payment with an unknown outcome was resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Settled(Settled),
+    /// The provider never captured it: the payment failed, the reservation stays payable.
+    NotCaptured,
+    /// The provider could not say (down, slow): try again later.
+    StillUnknown,
+}
+
+/// Asks the provider what became of order `order_id` (payment `payment_id`) and records it.
+pub async fn resolve_unknown(
+    settings: &PaySettings,
+    payment_id: &str,
+    order_id: &str,
+) -> Result<Resolution> {
+    let provider = settings.provider();
+    let outcome = match call(&provider.lookup(order_id), settings.provider_timeout_ms).await {
+        Ok((status, body)) => provider.read_lookup(status, &body),
+        Err(e) => LookupOutcome::Unknown(e.to_string()),
+    };
+    match outcome {
+        LookupOutcome::Captured(captured) => Ok(Resolution::Settled(
+            record_capture(settings, payment_id, &captured).await?,
+        )),
+        LookupOutcome::NotCaptured => {
+            one(
+                sql::RECORD_FAILURE,
+                vec![text(payment_id), text("not_captured")],
+            )
+            .await?;
+            Ok(Resolution::NotCaptured)
+        }
+        // Refunded at the provider while we still think it is processing: only possible if our
+        // own records were lost; leave it for an operator rather than guess.
+        LookupOutcome::Refunded(_) | LookupOutcome::Unknown(_) => Ok(Resolution::StillUnknown),
+    }
+}
+
+/// What one pass over owed work did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkDone {
+    pub refunds_delivered: u32,
+    pub refunds_pending: u32,
+    pub confirmed: u32,
+    pub refunded: u32,
+    pub not_captured: u32,
+    pub unknown: u32,
+}
+
+/// Delivers owed refunds and resolves unknown outcomes: one user's (their next call) or
+/// everyone's (`user_id` None: the operator's pass), at most `limit` of each kind.
+pub async fn work_through(
+    settings: &PaySettings,
+    user_id: Option<&str>,
+    limit: i32,
+) -> Result<WorkDone> {
+    let rows = query(
+        sql::PENDING_WORK,
+        vec![
+            user_id.map_or_else(null, text),
+            ParameterValue::Int32(settings.stale_after_ms()),
+            ParameterValue::Int32(limit),
+        ],
+    )
+    .await?;
+    let mut done = WorkDone::default();
+    for row in &rows {
+        let kind: String = column(row, "kind")?;
+        if kind == "refund" {
+            let outbox_id: i64 = column(row, "outbox_id")?;
+            if deliver_refund(settings, outbox_id).await? {
+                done.refunds_delivered += 1;
+            } else {
+                done.refunds_pending += 1;
+            }
+            continue;
+        }
+        let payment_id: String = column(row, "payment_id")?;
+        let order_id: String = column(row, "order_id")?;
+        match resolve_unknown(settings, &payment_id, &order_id).await? {
+            Resolution::Settled(Settled::Confirmed | Settled::AlreadyConfirmed) => {
+                done.confirmed += 1
+            }
+            Resolution::Settled(Settled::Refunded { .. }) => done.refunded += 1,
+            Resolution::Settled(Settled::NotFound) | Resolution::StillUnknown => done.unknown += 1,
+            Resolution::NotCaptured => done.not_captured += 1,
+        }
+    }
+    Ok(done)
+}
+
+/// [`release_queue_slot`] for a confirming row that names `event_id` and `user_id`.
+pub async fn release_queue_slot_of(settings: &PaySettings, row: &spin_sdk::pg::Row) -> Result<()> {
+    let event_id: Option<String> = optional(row, "event_id")?;
+    let user_id: Option<String> = optional(row, "user_id")?;
+    if let (Some(event_id), Some(user_id)) = (event_id, user_id) {
+        release_queue_slot(settings, &event_id, &user_id).await;
+    }
+    Ok(())
+}
+
+/// Frees the buyer's active slot in the event's waiting room once they have paid (best effort:
+/// the slot also ends by itself, and Redis never decides a sale).
+pub async fn release_queue_slot(settings: &PaySettings, event_id: &str, user_id: &str) {
+    let key = urr_payments::keys::queue_active_key(&settings.session.key_prefix, event_id);
+    let Ok(conn) = urr_component::redis().await else {
+        eprintln!("payments: redis unavailable; queue slot of {user_id} ends by itself");
+        return;
+    };
+    let args = vec![
+        RedisParameter::Binary(key.into_bytes()),
+        RedisParameter::Binary(user_id.as_bytes().to_vec()),
+    ];
+    if let Err(e) = conn.execute("ZREM", args).await {
+        eprintln!("payments: releasing the queue slot failed: {e:?}");
+    }
+}
