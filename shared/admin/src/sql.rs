@@ -3,6 +3,10 @@
 //! same first three parameters: `$1` the admin's user id, `$2` the client IP (NULL when unknown),
 //! `$3` the request summary (JSON text). Times go in as Unix seconds and come back as such.
 //!
+//! A parameter that may be NULL is cast from text (`$2::text::inet`, `$13::text::uuid`): a
+//! statement first prepared with an untyped NULL there would take the cast's type for that
+//! parameter, and a later text value would then arrive in the wrong binary format.
+//!
 //! The event and ticket-type replies reuse the catalog's statements (`urr_catalog_domain::sql`),
 //! so an admin sees exactly what the public catalog will show.
 
@@ -10,36 +14,36 @@
 /// poster URL or NULL, artist, layout id or NULL; `$14` ticket types (JSON array text).
 pub const CREATE_EVENT: &str = "\
     SELECT outcome, event_id::text AS event_id \
-    FROM admin_create_event($1::uuid, $2::inet, $3::jsonb, $4::text, $5::text, $6::text, \
+    FROM admin_create_event($1::uuid, $2::text::inet, $3::jsonb, $4::text, $5::text, $6::text, \
          $7::text, to_timestamp($8::int8), to_timestamp($9::int8), to_timestamp($10::int8), \
-         $11::text, $12::text, $13::uuid, $14::jsonb)";
+         $11::text, $12::text, $13::text::uuid, $14::jsonb)";
 
 /// `$4` event id, then the fields of [`CREATE_EVENT`] without ticket types, each NULL when
 /// unchanged.
 pub const UPDATE_EVENT: &str = "\
     SELECT outcome \
-    FROM admin_update_event($1::uuid, $2::inet, $3::jsonb, $4::uuid, $5::text, $6::text, \
+    FROM admin_update_event($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text, $6::text, \
          $7::text, $8::text, to_timestamp($9::int8), to_timestamp($10::int8), \
-         to_timestamp($11::int8), $12::text, $13::text, $14::uuid)";
+         to_timestamp($11::int8), $12::text, $13::text, $14::text::uuid)";
 
 /// `$4` event id, `$5` reason or NULL.
 pub const CANCEL_EVENT: &str = "\
     SELECT outcome, reservations_cancelled, reservations_expired, refunds_recorded \
-    FROM admin_cancel_event($1::uuid, $2::inet, $3::jsonb, $4::uuid, $5::text)";
+    FROM admin_cancel_event($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text)";
 
 /// `$4` event id.
 pub const DELETE_EVENT: &str = "\
-    SELECT outcome FROM admin_delete_event($1::uuid, $2::inet, $3::jsonb, $4::uuid)";
+    SELECT outcome FROM admin_delete_event($1::uuid, $2::text::inet, $3::jsonb, $4::uuid)";
 
 /// `$4` event id.
 pub const GENERATE_SEATS: &str = "\
     SELECT outcome, seats_created, total_seats \
-    FROM admin_generate_seats($1::uuid, $2::inet, $3::jsonb, $4::uuid)";
+    FROM admin_generate_seats($1::uuid, $2::text::inet, $3::jsonb, $4::uuid)";
 
 /// `$4` event id.
 pub const DELETE_SEATS: &str = "\
     SELECT outcome, seats_deleted \
-    FROM admin_delete_seats($1::uuid, $2::inet, $3::jsonb, $4::uuid)";
+    FROM admin_delete_seats($1::uuid, $2::text::inet, $3::jsonb, $4::uuid)";
 
 /// The columns both ticket-type functions return.
 macro_rules! ticket_type_result {
@@ -51,21 +55,21 @@ macro_rules! ticket_type_result {
 /// `$4` event id, `$5` name, `$6` price, `$7` total quantity, `$8` description.
 pub const CREATE_TICKET_TYPE: &str = concat!(
     ticket_type_result!(),
-    "FROM admin_create_ticket_type($1::uuid, $2::inet, $3::jsonb, $4::uuid, $5::text, \
+    "FROM admin_create_ticket_type($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text, \
      $6::int4, $7::int4, $8::text)"
 );
 
 /// `$4` ticket type id, then name, price, total quantity, description, each NULL when unchanged.
 pub const UPDATE_TICKET_TYPE: &str = concat!(
     ticket_type_result!(),
-    "FROM admin_update_ticket_type($1::uuid, $2::inet, $3::jsonb, $4::uuid, $5::text, \
+    "FROM admin_update_ticket_type($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text, \
      $6::int4, $7::int4, $8::text)"
 );
 
 /// `$4` reservation id, `$5` target status, `$6` reason or NULL.
 pub const SET_RESERVATION_STATUS: &str = "\
     SELECT outcome, status, refund_outbox_id, refund_amount \
-    FROM admin_set_reservation_status($1::uuid, $2::inet, $3::jsonb, $4::uuid, $5::text, $6::text)";
+    FROM admin_set_reservation_status($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text, $6::text)";
 
 /// The dashboard's counts as one JSON document (text).
 pub const DASHBOARD: &str = "SELECT admin_dashboard()::text AS dashboard";
@@ -143,7 +147,7 @@ mod tests {
                 migration.contains(&format!("CREATE FUNCTION {function}(")),
                 "{function} is not defined by the migration"
             );
-            assert!(sql.contains("$1::uuid, $2::inet, $3::jsonb"), "{sql}");
+            assert!(sql.contains("$1::uuid, $2::text::inet, $3::jsonb"), "{sql}");
         }
     }
 
