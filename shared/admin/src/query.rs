@@ -43,7 +43,7 @@ pub struct AuditQuery {
 }
 
 /// The first value of each named parameter (blank counts as absent).
-fn params<'a, const N: usize>(raw: &str, names: [&'a str; N]) -> [Option<String>; N] {
+fn params<const N: usize>(raw: &str, names: [&str; N]) -> [Option<String>; N] {
     let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
     for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
         if let Some(i) = names.iter().position(|n| *n == name) {

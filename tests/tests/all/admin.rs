@@ -829,3 +829,35 @@ async fn the_admin_role_writes_only_through_the_audited_functions() {
         Some("42501")
     );
 }
+
+#[test]
+fn spin_toml_sends_every_admin_path_to_admin_and_the_queue_admin_paths_elsewhere() {
+    let manifest = urr_edge::manifest::Manifest::load(&urr_tests::repo_root().join("spin.toml"))
+        .expect("spin.toml parses");
+    let router = urr_edge::routes::Router::new(
+        &manifest.base,
+        manifest
+            .triggers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.route.clone(), i))
+            .collect(),
+    );
+    let component_of = |path: &str| {
+        router
+            .route(path)
+            .map(|r| manifest.triggers[r.component].component.clone())
+    };
+    for prefix in ["/api/v1", "/api"] {
+        for (_, path, _) in every_route() {
+            let path = format!("{prefix}{}", path.split('?').next().unwrap_or(&path));
+            assert_eq!(component_of(&path).as_deref(), Some("admin"), "{path}");
+        }
+        let queue_admin = format!("{prefix}/queue/admin/{MUSICAL}");
+        assert_ne!(
+            component_of(&queue_admin).as_deref(),
+            Some("admin"),
+            "{queue_admin}"
+        );
+    }
+}

@@ -4,6 +4,7 @@ mod admin;
 mod admin_booking;
 mod auth;
 mod catalog;
+mod catalog_boundaries;
 mod devstack;
 mod host;
 mod outage;

@@ -100,7 +100,9 @@ async fn prepare_database(config: &CatalogConfig, database: &str) -> Result<Stri
         )))
         .await?;
     admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+        .execute(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE \"{database}\""
+        )))
         .await?;
     urr_edge::database::bootstrap_roles(&mut admin, database, &|_| None).await?;
     let url = urr_edge::database::with_database(&config.pg_url, database);
@@ -164,9 +166,15 @@ async fn start_host(config: &CatalogConfig, catalog_url: &str) -> Result<ServerP
         .arg("--compile-cache")
         .arg(config.scratch.join("compile-cache"))
         .env("SPIN_VARIABLE_PG_ADDRESS_CATALOG", catalog_url)
-        .env("SPIN_VARIABLE_PG_HOST", urr_edge::devstack::host_port(catalog_url))
+        .env(
+            "SPIN_VARIABLE_PG_HOST",
+            urr_edge::devstack::host_port(catalog_url),
+        )
         .env("SPIN_VARIABLE_REDIS_ADDRESS", &config.redis_url)
-        .env("SPIN_VARIABLE_REDIS_HOST", urr_edge::devstack::host_port(&config.redis_url))
+        .env(
+            "SPIN_VARIABLE_REDIS_HOST",
+            urr_edge::devstack::host_port(&config.redis_url),
+        )
         .env("SPIN_VARIABLE_JWT_PUBLIC_KEYS", key.public_entry())
         .env("SPIN_VARIABLE_JWT_SIGNING_KEY", key.to_pem())
         .env("SPIN_VARIABLE_JWT_SIGNING_KID", key.kid());
