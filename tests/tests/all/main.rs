@@ -1,9 +1,12 @@
 //! All end-to-end tests, in one binary (one host build, one link).
 
+mod admin;
+mod admin_booking;
 mod auth;
 mod booking;
 mod booking_support;
 mod catalog;
+mod catalog_boundaries;
 mod devstack;
 mod edge;
 mod host;

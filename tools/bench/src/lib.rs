@@ -7,8 +7,10 @@
 //! - `procs`     — servers under test as child processes: readiness, RSS, stop by pid
 //! - `baselines` — `redis-benchmark` and `pgbench`, when installed
 //! - `suite`     — the full comparison and its Markdown/JSON report
+//! - `catalog`   — the catalog reads through the host next to the same SQL run directly
 
 pub mod baselines;
+pub mod catalog;
 pub mod load;
 pub mod procs;
 pub mod scenario;

@@ -31,6 +31,42 @@ enum Command {
     Run(RunArgs),
     /// Run the full comparison: host (fresh and reuse), prototype, native, store baselines.
     Suite(SuiteArgs),
+    /// The catalog reads (`/events`, `/events/{id}`, and their 304s) next to the same SQL run
+    /// directly, in a database of its own (created, seeded and dropped by the run).
+    Catalog(CatalogArgs),
+}
+
+#[derive(Args)]
+struct CatalogArgs {
+    /// Repository root (spin.toml, migrations/).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// The host under test [default: bench-host next to this binary].
+    #[arg(long)]
+    host_bin: Option<PathBuf>,
+    /// An admin URL of the Postgres server (the run creates and drops its own database).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    /// Measured time per cell.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unmeasured warm-up before each cell.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Concurrencies to measure, comma-separated.
+    #[arg(long, default_value = "16,64", value_delimiter = ',')]
+    concurrency: Vec<usize>,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Write the Markdown table here (it is printed on stdout too).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the full JSON report here.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -134,6 +170,7 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Suite(args) => runtime.block_on(run_suite(args)),
+        Command::Catalog(args) => runtime.block_on(run_catalog(args)),
     }
 }
 
@@ -267,5 +304,34 @@ async fn run_suite(args: SuiteArgs) -> Result<()> {
             .with_context(|| format!("writing {}", out.display()))?;
     }
     eprintln!("logs and compile caches: {}", scratch.display());
+    Ok(())
+}
+
+async fn run_catalog(args: CatalogArgs) -> Result<()> {
+    let here = std::env::current_exe()?
+        .parent()
+        .context("no folder for this binary")?
+        .to_path_buf();
+    let config = urr_bench::catalog::CatalogConfig {
+        repo: args.repo.canonicalize().context("the --repo folder")?,
+        host_bin: args.host_bin.unwrap_or_else(|| here.join("bench-host")),
+        pg_url: args.pg_url,
+        redis_url: args.redis_url,
+        duration: args.duration,
+        warmup: args.warmup,
+        concurrency: args.concurrency,
+        timeout: args.timeout,
+        scratch: std::env::temp_dir().join(format!("urr-bench-catalog-{}", std::process::id())),
+    };
+    let report = urr_bench::catalog::run(config).await?;
+    let md = urr_bench::catalog::render_markdown(&report);
+    println!("{md}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(out) = &args.json_out {
+        std::fs::write(out, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
     Ok(())
 }

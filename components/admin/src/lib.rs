@@ -1,0 +1,132 @@
+//! Component `admin`: every `/admin/...` route of the contract (the waiting room's admin routes
+//! live in `queue`), as the `urr_admin` database role.
+//!
+//! - `GET /admin/dashboard`, `GET /admin/seat-layouts`, `GET /admin/audit-log` — `reads`
+//! - `POST /admin/events`, `PUT|DELETE /admin/events/{id}`, `POST .../cancel`,
+//!   `POST .../generate-seats`, `DELETE .../seats`                          — `events`
+//! - `POST /admin/events/{id}/tickets`, `PUT /admin/tickets/{id}`             — `tickets`
+//! - `GET /admin/reservations`, `PATCH /admin/reservations/{id}/status`       — `reservations`
+//!
+//! Every request has one shape: authenticate (401), require the admin role from the verified
+//! access token (403), parse the route and its ids, apply the CSRF rule and the rate limit to
+//! writes, parse the body with `urr-admin-domain`, then ONE statement — for a change, one call of
+//! its audited SQL function, which writes the audit row in the same transaction. Writes check the
+//! session deny-list and fail closed (503) when Redis cannot answer. Nothing here is cacheable:
+//! every response carries `Cache-Control: no-store`.
+
+mod events;
+mod reads;
+mod reservations;
+mod store;
+mod tickets;
+
+use spin_sdk::http::{Method, Request};
+use spin_sdk::http_service;
+use urr_admin_domain::route::RouteError;
+use urr_admin_domain::{AdminError, Route};
+use urr_auth_session::Settings;
+use urr_auth_session::limits::decide;
+use urr_auth_session::request::{body, check_origin, client_ip};
+use urr_auth_session::store::open_redis;
+use urr_auth_session::user::{Access, Authenticated, require_user};
+use urr_component::{ApiError, Response, Result, method_not_allowed};
+use urr_ratelimit::{Category, Decision, Identity};
+use urr_tokens::{CredentialSource, Role};
+
+#[http_service]
+async fn handle(req: Request) -> Response {
+    route(req).await
+}
+
+async fn route(req: Request) -> Response {
+    let mut response = match admin(req).await {
+        Ok(response) => response,
+        Err(e) => urr_component::error(&e),
+    };
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// Who is acting, for the audit row: the admin's user id and the client's address (`None` when
+/// it is not an IP address, e.g. a misconfigured proxy header).
+pub struct Actor {
+    pub admin_id: String,
+    pub client_ip: Option<String>,
+}
+
+async fn admin(req: Request) -> Result<Response> {
+    let settings = Settings::load().await?;
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let access = if writes { Access::Write } else { Access::Read };
+    let redis = open_redis().await.ok();
+    // Identity first, for every path: an anonymous caller learns nothing about the route space.
+    let who = require_user(req.headers(), &settings, redis.as_ref(), access).await?;
+    if who.user.role != Role::Admin {
+        return Err(AdminError::AdminRequired.into());
+    }
+    let path = urr_component::api_path(req.uri().path()).to_string();
+    let route = match Route::parse(req.method().as_str(), &path) {
+        Ok(route) => route,
+        Err(RouteError::NotFound) => return Err(ApiError::not_found()),
+        Err(RouteError::MethodNotAllowed(allowed)) => return Ok(method_not_allowed(allowed)),
+        Err(RouteError::InvalidId) => {
+            return Err(AdminError::from(urr_catalog_domain::CatalogError::InvalidId).into());
+        }
+    };
+    if route.is_write() {
+        check_origin(&req, &settings, who.source == CredentialSource::Cookie)?;
+    }
+    charge(redis.as_ref(), &settings, &who).await?;
+    let actor = Actor {
+        admin_id: who.user.user_id.clone(),
+        client_ip: Some(client_ip(&req, &settings))
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
+    };
+    let query = req.uri().query().unwrap_or("").to_string();
+    match route {
+        Route::Dashboard => reads::dashboard().await,
+        Route::SeatLayouts => reads::seat_layouts().await,
+        Route::AuditLog => reads::audit_log(&query).await,
+        Route::ListReservations => reservations::list(&query).await,
+        Route::CreateEvent => events::create(&actor, &body(req).await?).await,
+        Route::UpdateEvent(id) => events::update(&actor, &id, &body(req).await?).await,
+        Route::CancelEvent(id) => events::cancel(&actor, &id, &body(req).await?).await,
+        Route::DeleteEvent(id) => events::delete(&actor, &id).await,
+        Route::GenerateSeats(id) => events::generate_seats(&actor, &id).await,
+        Route::DeleteSeats(id) => events::delete_seats(&actor, &id).await,
+        Route::CreateTicketType(id) => tickets::create(&actor, &id, &body(req).await?).await,
+        Route::UpdateTicketType(id) => tickets::update(&actor, &id, &body(req).await?).await,
+        Route::SetReservationStatus(id) => {
+            reservations::set_status(&actor, &id, &body(req).await?).await
+        }
+    }
+}
+
+/// Charges the request to the admin's `default` quota (429 over it). A Redis failure lets it
+/// through: reads need no Redis to be correct, and writes already failed closed on the deny-list.
+async fn charge(
+    redis: Option<&spin_sdk::redis::Connection>,
+    settings: &Settings,
+    who: &Authenticated,
+) -> Result<()> {
+    let Some(conn) = redis else { return Ok(()) };
+    let identity = Identity::User(who.user.user_id.clone());
+    let key = urr_ratelimit::limiter_key(&settings.key_prefix, Category::Default, &identity);
+    match decide(conn, key, settings.limits.quota(Category::Default), true).await {
+        Ok(Decision::Allowed { .. }) => Ok(()),
+        Ok(limited) => Err(ApiError {
+            retry_after_secs: Some(limited.retry_after_secs().unwrap_or(1)),
+            ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
+        }),
+        Err(e) => {
+            eprintln!(
+                "admin: rate limiter unavailable, request let through: {}",
+                e.0
+            );
+            Ok(())
+        }
+    }
+}
