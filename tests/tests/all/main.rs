@@ -4,5 +4,6 @@ mod auth;
 mod catalog;
 mod devstack;
 mod host;
+mod openapi;
 mod outage;
 mod outbound;
