@@ -55,8 +55,7 @@ impl OpenApi {
         Self::parse(&text)
     }
 
-    /// YAML into JSON values: a mapping key that is not a string (an unquoted `200:`) is an
-    /// error here, as it is for JSON-based OpenAPI tools.
+    /// YAML into JSON values (a number used as a key, such as an unquoted `200:`, becomes text).
     pub fn parse(text: &str) -> Result<Self> {
         let doc: Value = serde_yaml_ng::from_str(text).context("the spec is not valid YAML")?;
         ensure!(doc.is_object(), "the spec is not a mapping");

@@ -58,6 +58,19 @@ fn the_spec_is_openapi_3_1_and_every_reference_resolves() {
     assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
     assert_eq!(doc["servers"][0]["url"], "http://localhost:3001");
 
+    // Status codes are quoted: YAML reads `200:` as a number, which some tools refuse.
+    let text = std::fs::read_to_string(repo_root().join(SPEC_PATH)).expect("reading the spec");
+    let unquoted: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            let key = line.trim_start();
+            key.len() >= 4
+                && key.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+                && key[3..].starts_with(':')
+        })
+        .collect();
+    assert!(unquoted.is_empty(), "unquoted status codes: {unquoted:?}");
+
     let mut found = Vec::new();
     references(doc, "#", &mut found);
     println!("{} references", found.len());
@@ -195,14 +208,7 @@ fn the_conformance_check_refuses_what_the_spec_does_not_say() {
         spec.check("GET", "/api/v1/nowhere", 200, &json!({}))
             .is_err()
     );
-    // The loader refuses what JSON-based OpenAPI tools refuse, and a dangling `$ref` is caught.
-    assert!(
-        OpenApi::parse(
-            "openapi: 3.1.0\npaths:\n  /x:\n    get:\n      responses:\n        200: {}\n"
-        )
-        .is_err(),
-        "an unquoted status code"
-    );
+    // A dangling or non-local `$ref` is caught.
     let tiny = OpenApi::parse("openapi: 3.1.0\ncomponents: {schemas: {A: {type: string}}}\n")
         .expect("parses");
     assert!(tiny.pointer("#/components/schemas/A").is_ok());
