@@ -10,6 +10,7 @@
 //! create databases). Tests fail loudly when they are missing: a skipped store test proves nothing.
 //! Tests that need a store to die use `PrivateRedis`, never the shared server.
 
+pub mod openapi;
 pub mod private_redis;
 
 use anyhow::{Context, Result};
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use urr_edge::{GuestOutput, HostConfig, RunningHost};
 
+pub use openapi::{assert_conforms, assert_headers_conform, conforming};
 pub use private_redis::PrivateRedis;
 
 /// Postgres connections per address for a test host: enough for the concurrency tests, small

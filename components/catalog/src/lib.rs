@@ -5,6 +5,7 @@
 //! - `GET /tickets/event/{id}`, `/tickets/availability/{id}` — `tickets`
 //! - `GET /seats/layouts`                                  — `layouts`
 //! - `GET /time`                                           — the clock (never cached)
+//! - `GET /openapi.yaml`                                   — this API's OpenAPI description
 //!
 //! Every handler has one shape: parse the request with `urr-catalog-domain`, run one statement,
 //! shape the rows with `urr-catalog-domain::reply`, and let `cached` add the cache headers and
@@ -44,6 +45,7 @@ async fn serve(req: Request) -> Response {
     let query = req.uri().query().unwrap_or("");
     let body = match segments.as_slice() {
         ["time"] => return now(),
+        ["openapi.yaml"] => return openapi(&req),
         ["events"] => events::list(query).await,
         ["events", id] => match EntityId::try_from(*id) {
             Ok(id) => events::detail(&id).await,
@@ -114,5 +116,19 @@ fn now() -> Response {
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static(NO_STORE),
     );
+    response
+}
+
+/// `GET /openapi.yaml`: the API's description (docs/openapi.yaml), built in, so the served spec is
+/// exactly the one of this build; cached and revalidated like the catalog reads.
+fn openapi(req: &Request) -> Response {
+    const SPEC: &str = include_str!("../../../docs/openapi.yaml");
+    let mut response = cached(req, SPEC.to_string());
+    if response.status() == http::StatusCode::OK {
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/yaml"),
+        );
+    }
     response
 }

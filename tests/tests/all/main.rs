@@ -11,6 +11,7 @@ mod devstack;
 mod edge;
 mod host;
 mod limits;
+mod openapi;
 mod outage;
 mod outbound;
 mod queue;
