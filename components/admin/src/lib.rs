@@ -35,7 +35,7 @@ use urr_tokens::{CredentialSource, Role};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    route(req).await
+    urr_component::edge(req, route).await
 }
 
 async fn route(req: Request) -> Response {

@@ -29,7 +29,7 @@ use urr_ratelimit::Category;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    route(req).await
+    urr_component::edge(req, route).await
 }
 
 async fn route(req: Request) -> Response {

@@ -18,7 +18,7 @@ use urr_queue_glue::{Caller, caller, entry_token, event_id, redis_down};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    route(req).await
+    urr_component::edge(req, route).await
 }
 
 async fn route(req: Request) -> Response {

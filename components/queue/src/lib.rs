@@ -22,7 +22,7 @@ use urr_queue_glue::{caller, entry_token, event_id, redis_down, require_admin, r
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    route(req).await
+    urr_component::edge(req, route).await
 }
 
 async fn route(req: Request) -> Response {

@@ -23,7 +23,7 @@ use urr_ratelimit::{Category, Identity};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    route(req).await
+    urr_component::edge(req, route).await
 }
 
 /// Which read a path asks for.

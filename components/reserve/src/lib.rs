@@ -34,7 +34,7 @@ const STALE_HOLD_RETRIES: u32 = 1;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    route(req).await
+    urr_component::edge(req, route).await
 }
 
 async fn route(req: Request) -> Response {

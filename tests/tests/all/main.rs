@@ -14,7 +14,7 @@ mod limits;
 mod openapi;
 mod outage;
 mod outbound;
+mod payments;
 mod queue;
 mod queue_store;
 mod seats_storm;
-mod payments;
