@@ -49,7 +49,7 @@ async fn an_abusive_client_is_held_to_its_quota_and_a_neighbour_is_not_slowed() 
         }
         // Half the quota: one request every four ticks (150 per minute would be too many; this
         // is 150/4 = 37.5 per minute).
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             match get("203.0.113.9")
                 .await
                 .expect("neighbour")
