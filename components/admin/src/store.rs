@@ -6,7 +6,7 @@ use spin_sdk::pg::{self, Decode, ParameterValue, Row};
 use urr_admin_domain::AdminError;
 use urr_admin_domain::outcome::{Outcome, classify};
 use urr_catalog_domain::EntityId;
-use urr_component::{ApiError, Result, STORE_RETRY_AFTER_SECS};
+use urr_component::{ApiError, Result};
 
 use crate::Actor;
 
@@ -60,45 +60,17 @@ pub fn expect_outcome(row: &Row, success: &[&str]) -> Result<String> {
     }
 }
 
-/// SQLSTATE classes that mean the server or the connection is going away, not that the
-/// statement is wrong: connection exceptions, insufficient resources, operator intervention.
-const UNAVAILABLE_SQLSTATE_CLASSES: [&str; 3] = ["08", "53", "57"];
-
 fn store_error(err: &pg::Error) -> ApiError {
-    eprintln!("admin statement failed: {err:?}");
-    let unavailable = match err {
-        pg::Error::PgError(
-            pg::PgError::ConnectionFailed(_)
-            | pg::PgError::Other(_)
-            | pg::PgError::QueryFailed(pg::QueryError::Text(_)),
-        ) => true,
-        pg::Error::PgError(pg::PgError::QueryFailed(pg::QueryError::DbError(db))) => {
-            UNAVAILABLE_SQLSTATE_CLASSES
-                .iter()
-                .any(|class| db.code.starts_with(class))
-        }
-        pg::Error::PgError(
-            pg::PgError::BadParameter(_) | pg::PgError::ValueConversionFailed(_),
-        )
-        | pg::Error::Decode(_) => false,
-    };
-    if unavailable {
-        ApiError::unavailable(
-            "postgres_unavailable",
-            "A data store is temporarily unavailable",
-            STORE_RETRY_AFTER_SECS,
-        )
-    } else {
-        ApiError::internal()
-    }
+    urr_component::store::pg_failure(
+        "admin",
+        err,
+        urr_component::store::UNAVAILABLE_SQLSTATE_CLASSES,
+    )
 }
 
 /// A column that must be present with the expected type; anything else is our bug.
 pub fn column<T: Decode>(row: &Row, name: &str) -> Result<T> {
-    row.get::<T>(name).ok_or_else(|| {
-        eprintln!("admin: column `{name}` is missing or has an unexpected type");
-        ApiError::internal()
-    })
+    urr_component::store::column("admin", row, name)
 }
 
 pub fn text(value: &str) -> ParameterValue {

@@ -4,7 +4,7 @@
 
 use spin_sdk::pg::{self, Decode, ParameterValue, Row};
 use urr_catalog_domain::reply::EventRow;
-use urr_component::{ApiError, Result, STORE_RETRY_AFTER_SECS};
+use urr_component::{ApiError, Result};
 
 /// Runs one read-only statement as the `urr_catalog` role and collects its rows.
 pub async fn query(statement: &str, params: Vec<ParameterValue>) -> Result<Vec<Row>> {
@@ -16,45 +16,17 @@ pub async fn query(statement: &str, params: Vec<ParameterValue>) -> Result<Vec<R
     result.collect().await.map_err(|e| store_error(&e))
 }
 
-/// SQLSTATE classes that mean the server or the connection is going away, not that the
-/// statement is wrong: connection exceptions, insufficient resources, operator intervention.
-const UNAVAILABLE_SQLSTATE_CLASSES: [&str; 3] = ["08", "53", "57"];
-
 fn store_error(err: &pg::Error) -> ApiError {
-    eprintln!("catalog query failed: {err:?}");
-    let unavailable = match err {
-        pg::Error::PgError(
-            pg::PgError::ConnectionFailed(_)
-            | pg::PgError::Other(_)
-            | pg::PgError::QueryFailed(pg::QueryError::Text(_)),
-        ) => true,
-        pg::Error::PgError(pg::PgError::QueryFailed(pg::QueryError::DbError(db))) => {
-            UNAVAILABLE_SQLSTATE_CLASSES
-                .iter()
-                .any(|class| db.code.starts_with(class))
-        }
-        pg::Error::PgError(
-            pg::PgError::BadParameter(_) | pg::PgError::ValueConversionFailed(_),
-        )
-        | pg::Error::Decode(_) => false,
-    };
-    if unavailable {
-        ApiError::unavailable(
-            "postgres_unavailable",
-            "A data store is temporarily unavailable",
-            STORE_RETRY_AFTER_SECS,
-        )
-    } else {
-        ApiError::internal()
-    }
+    urr_component::store::pg_failure(
+        "catalog",
+        err,
+        urr_component::store::UNAVAILABLE_SQLSTATE_CLASSES,
+    )
 }
 
 /// A column that must be present with the expected type; anything else is our bug.
 pub fn column<T: Decode>(row: &Row, name: &str) -> Result<T> {
-    row.get::<T>(name).ok_or_else(|| {
-        eprintln!("catalog: column `{name}` is missing or has an unexpected type");
-        ApiError::internal()
-    })
+    urr_component::store::column("catalog", row, name)
 }
 
 /// A UUID path parameter as a query parameter (the SQL casts it with `::uuid`).

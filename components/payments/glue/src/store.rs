@@ -3,11 +3,11 @@
 //! serialization conflict is a 503 worth retrying; a bad statement or column is a 500).
 
 use spin_sdk::pg::{self, Decode, ParameterValue, Row};
-use urr_component::{ApiError, Result, STORE_RETRY_AFTER_SECS};
+use urr_component::{ApiError, Result};
 
 /// SQLSTATE classes that are worth a retry: connection exceptions, transaction rollback
 /// (serialization failure, deadlock), insufficient resources, operator intervention.
-const RETRYABLE_SQLSTATE_CLASSES: [&str; 4] = ["08", "40", "53", "57"];
+const RETRYABLE_SQLSTATE_CLASSES: &[&str] = &["08", "40", "53", "57"];
 
 pub async fn query(statement: &str, params: Vec<ParameterValue>) -> Result<Vec<Row>> {
     let db = urr_component::postgres().await?;
@@ -31,40 +31,12 @@ pub async fn one(statement: &str, params: Vec<ParameterValue>) -> Result<Row> {
 }
 
 fn store_error(err: &pg::Error) -> ApiError {
-    eprintln!("payments: query failed: {err:?}");
-    let retryable = match err {
-        pg::Error::PgError(
-            pg::PgError::ConnectionFailed(_)
-            | pg::PgError::Other(_)
-            | pg::PgError::QueryFailed(pg::QueryError::Text(_)),
-        ) => true,
-        pg::Error::PgError(pg::PgError::QueryFailed(pg::QueryError::DbError(db))) => {
-            RETRYABLE_SQLSTATE_CLASSES
-                .iter()
-                .any(|class| db.code.starts_with(class))
-        }
-        pg::Error::PgError(
-            pg::PgError::BadParameter(_) | pg::PgError::ValueConversionFailed(_),
-        )
-        | pg::Error::Decode(_) => false,
-    };
-    if retryable {
-        ApiError::unavailable(
-            "postgres_unavailable",
-            "A data store is temporarily unavailable",
-            STORE_RETRY_AFTER_SECS,
-        )
-    } else {
-        ApiError::internal()
-    }
+    urr_component::store::pg_failure("payments", err, RETRYABLE_SQLSTATE_CLASSES)
 }
 
 /// A column that must be present with the expected type; anything else is our bug.
 pub fn column<T: Decode>(row: &Row, name: &str) -> Result<T> {
-    row.get::<T>(name).ok_or_else(|| {
-        eprintln!("payments: column `{name}` is missing or has an unexpected type");
-        ApiError::internal()
-    })
+    urr_component::store::column("payments", row, name)
 }
 
 /// A nullable column.
