@@ -2,20 +2,18 @@
 //! each concurrency, next to the same SQL run directly with sqlx in the same run (the floor the
 //! component can reach), plus the revalidation path (`If-None-Match` → 304).
 //!
-//! It creates its own database on the given server (migrated and seeded with the demo catalog,
-//! dropped at the end), starts `bench-host` with the application's spin.toml, and measures each
-//! cell after a warm-up. The direct-SQL runs use a pool as large as the host's per-address pool
+//! It runs the whole application ([`crate::stack`]: its own database seeded with the demo
+//! catalog, dropped at the end) and measures each cell after a warm-up. The direct-SQL runs use a pool as large as the host's per-address pool
 //! (the same connection budget) and run exactly the statements the component runs: one for the
 //! list, two (event, then its ticket types) for the detail.
 
 use crate::load::{self, LoadConfig, Target};
-use crate::procs::{self, ServerProcess};
 use crate::scenario::{RequestSpec, Scenario};
+use crate::stack::{BenchStack, StackConfig};
 use crate::stats::{Latencies, LoadShape, RunResult};
 use anyhow::{Context, Result, bail};
 use http::{HeaderValue, StatusCode};
 use serde::Serialize;
-use sqlx::Executor as _;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,8 +26,6 @@ pub const DETAIL_EVENT_ID: &str = "5e3d0a4c-1b7e-4c2a-9f00-000000000001";
 /// The host's Postgres pool per address (`urr_edge::config::DEFAULT_PG_POOL_MAX`): the direct
 /// runs get the same connection budget.
 const SQL_POOL_MAX: u32 = urr_edge::config::DEFAULT_PG_POOL_MAX;
-/// The longest a freshly started host may take to answer (it compiles cold components).
-const READY_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub struct CatalogConfig {
     pub repo: PathBuf,
@@ -81,51 +77,23 @@ impl Scenario for Get {
 }
 
 pub async fn run(config: CatalogConfig) -> Result<CatalogReport> {
-    std::fs::create_dir_all(&config.scratch)?;
-    let database = format!("urr_bench_catalog_{}", std::process::id());
-    let app_url = prepare_database(&config, &database).await?;
-    let result = measure(&config, &app_url).await;
-    drop_database(&config.pg_url, &database).await;
+    let mut stack_config = StackConfig::new(
+        "catalog",
+        config.repo.clone(),
+        config.host_bin.clone(),
+        &config.pg_url,
+        &config.redis_url,
+    );
+    stack_config.scratch = config.scratch.clone();
+    let stack = BenchStack::start(&stack_config).await?;
+    let result = measure(&config, &stack).await;
+    stack.stop().await?;
     result
 }
 
-async fn prepare_database(config: &CatalogConfig, database: &str) -> Result<String> {
-    use sqlx::Connection as _;
-    let mut admin = sqlx::PgConnection::connect(&config.pg_url)
-        .await
-        .context("connecting to --pg-url")?;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-        )))
-        .await?;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "CREATE DATABASE \"{database}\""
-        )))
-        .await?;
-    urr_edge::database::bootstrap_roles(&mut admin, database, &|_| None).await?;
-    let url = urr_edge::database::with_database(&config.pg_url, database);
-    urr_edge::database::migrate(&url, &config.repo.join("migrations")).await?;
-    urr_edge::seed::seed(&url).await?;
-    Ok(url)
-}
-
-async fn drop_database(pg_url: &str, database: &str) {
-    use sqlx::Connection as _;
-    if let Ok(mut admin) = sqlx::PgConnection::connect(pg_url).await {
-        let _ = admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-            )))
-            .await;
-    }
-}
-
-async fn measure(config: &CatalogConfig, app_url: &str) -> Result<CatalogReport> {
-    let catalog_url = urr_edge::database::as_role(app_url, "urr_catalog");
-    let host = start_host(config, &catalog_url).await?;
-    let target = Target::parse_url(&host.base_url())?.0;
+async fn measure(config: &CatalogConfig, stack: &BenchStack) -> Result<CatalogReport> {
+    let catalog_url = stack.url_as("urr_catalog");
+    let target = stack.target.clone();
     let list = "/api/v1/events".to_string();
     let detail = format!("/api/v1/events/{DETAIL_EVENT_ID}");
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -149,44 +117,7 @@ async fn measure(config: &CatalogConfig, app_url: &str) -> Result<CatalogReport>
         }
     }
     pool.close().await;
-    host.stop().await?;
     Ok(CatalogReport { runs })
-}
-
-async fn start_host(config: &CatalogConfig, catalog_url: &str) -> Result<ServerProcess> {
-    let port = procs::free_port()?;
-    let key = urr_tokens::SigningKey::generate("bench")
-        .map_err(|e| anyhow::anyhow!("generating a signing key: {e}"))?;
-    let mut command = tokio::process::Command::new(&config.host_bin);
-    command
-        .arg("--manifest")
-        .arg(config.repo.join("spin.toml"))
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--compile-cache")
-        .arg(config.scratch.join("compile-cache"))
-        .env("SPIN_VARIABLE_PG_ADDRESS_CATALOG", catalog_url)
-        .env(
-            "SPIN_VARIABLE_PG_HOST",
-            urr_edge::devstack::host_port(catalog_url),
-        )
-        .env("SPIN_VARIABLE_REDIS_ADDRESS", &config.redis_url)
-        .env(
-            "SPIN_VARIABLE_REDIS_HOST",
-            urr_edge::devstack::host_port(&config.redis_url),
-        )
-        .env("SPIN_VARIABLE_JWT_PUBLIC_KEYS", key.public_entry())
-        .env("SPIN_VARIABLE_JWT_SIGNING_KEY", key.to_pem())
-        .env("SPIN_VARIABLE_JWT_SIGNING_KID", key.kid());
-    ServerProcess::start(
-        "bench-host",
-        command,
-        port,
-        "/api/v1/events",
-        &config.scratch.join("catalog-host.log"),
-        READY_TIMEOUT,
-    )
-    .await
 }
 
 async fn http_cell(

@@ -7,6 +7,7 @@
 //! - `procs`     — servers under test as child processes: readiness, RSS, stop by pid
 //! - `baselines` — `redis-benchmark` and `pgbench`, when installed
 //! - `suite`     — the full comparison and its Markdown/JSON report
+//! - `stack`     — the whole application under benchmark: own database, keys, host; token minting
 //! - `catalog`   — the catalog reads through the host next to the same SQL run directly
 
 pub mod baselines;
@@ -14,5 +15,6 @@ pub mod catalog;
 pub mod load;
 pub mod procs;
 pub mod scenario;
+pub mod stack;
 pub mod stats;
 pub mod suite;

@@ -2,7 +2,7 @@
 //! driven at a fixed concurrency (closed loop) or a fixed arrival rate (open loop), bounded in
 //! time and in request count.
 
-use crate::scenario::Scenario;
+use crate::scenario::{RequestSpec, Scenario};
 use crate::stats::{Latencies, LoadShape, RunResult};
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
@@ -169,32 +169,87 @@ impl Connection {
         self.sender.as_mut().ok_or("connect")
     }
 
-    /// Sends one request and reads the whole response body.
-    async fn send(&mut self, req: Request<Full<Bytes>>, timeout: Duration) -> Outcome {
+    /// Sends one request and reads the whole response.
+    async fn exchange(
+        &mut self,
+        req: Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<Reply, &'static str> {
         let sender = match self.ready().await {
             Ok(s) => s,
             Err(kind) => {
                 tokio::time::sleep(RECONNECT_BACKOFF).await;
-                return Outcome::Failed(kind);
+                return Err(kind);
             }
         };
         let exchange = async {
             let response = sender.send_request(req).await?;
-            let status = response.status();
-            response.into_body().collect().await?;
-            Ok::<_, hyper::Error>(status)
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await?.to_bytes();
+            Ok::<_, hyper::Error>(Reply {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
         };
         match tokio::time::timeout(timeout, exchange).await {
-            Ok(Ok(status)) => Outcome::Status(status),
+            Ok(Ok(reply)) => Ok(reply),
             Ok(Err(_)) => {
                 self.sender = None;
-                Outcome::Failed("io")
+                Err("io")
             }
             Err(_) => {
                 self.sender = None;
-                Outcome::Failed("timeout")
+                Err("timeout")
             }
         }
+    }
+
+    async fn send(&mut self, req: Request<Full<Bytes>>, timeout: Duration) -> Outcome {
+        match self.exchange(req, timeout).await {
+            Ok(reply) => Outcome::Status(reply.status),
+            Err(kind) => Outcome::Failed(kind),
+        }
+    }
+}
+
+/// A whole response, for benchmarks whose next request depends on this one (a booking flow
+/// carries ids and tokens from step to step; a refresh chain carries the rotated token).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: http::StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The body as JSON (`Value::Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// One keep-alive connection for a stateful flow (one per simulated user): sends a request and
+/// returns the whole reply, re-connecting after an error like the load workers do.
+pub struct FlowClient {
+    target: Target,
+    connection: Connection,
+    timeout: Duration,
+}
+
+impl FlowClient {
+    pub fn new(target: Target, timeout: Duration) -> Self {
+        Self {
+            connection: Connection::new(target.clone()),
+            target,
+            timeout,
+        }
+    }
+
+    /// Sends `spec`; `Err` names a transport failure (`connect`, `io`, `timeout`).
+    pub async fn send(&mut self, spec: RequestSpec) -> Result<Reply, &'static str> {
+        let req = to_request(&self.target, spec).map_err(|_| "request")?;
+        self.connection.exchange(req, self.timeout).await
     }
 }
 
@@ -204,7 +259,10 @@ fn build_request(
     worker: usize,
     seq: u64,
 ) -> Result<Request<Full<Bytes>>> {
-    let spec = scenario.request(worker, seq);
+    to_request(target, scenario.request(worker, seq))
+}
+
+fn to_request(target: &Target, spec: RequestSpec) -> Result<Request<Full<Bytes>>> {
     let mut req = Request::builder()
         .method(spec.method)
         .uri(spec.path)

@@ -1,10 +1,10 @@
 //! What the load generator sends. A `Scenario` turns (worker, sequence number) into a request, so
 //! a scenario can give each worker its own identity, walk a script, or carry credentials.
 //!
-//! Extension point for tokens: access and entry tokens will be minted with a test key by a
-//! scenario that wraps another one (see `WithHeaders`), e.g. one token per worker added as an
-//! `Authorization` header, so a benchmark never registers users or hashes passwords first. Until
-//! then, `--header 'Authorization: Bearer …'` carries a token minted elsewhere.
+//! Tokens: benchmarks that run the whole application mint access and entry tokens with the run's
+//! own keys (`crate::stack::BenchStack`), so they never register users or hash passwords first;
+//! `run` against a server started elsewhere takes `--header 'Authorization: Bearer …'`. Flows
+//! whose next request depends on the last reply use `crate::load::FlowClient` instead.
 
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;

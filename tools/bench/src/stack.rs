@@ -1,0 +1,241 @@
+//! The whole application under benchmark: a database of its own (created, migrated and seeded
+//! with the demo catalog, dropped at the end), a Redis key prefix of its own (deleted at the
+//! end), this run's own session and queue key pairs, and `bench-host` serving the application's
+//! spin.toml with every component pointed at them, each Postgres-using component as its own role.
+//!
+//! Benchmarks mint access and entry tokens with the run's keys ([`BenchStack::access_token`],
+//! [`BenchStack::entry_token`]), so a timed phase never waits on registrations, password hashes
+//! or the waiting room unless that is what it measures.
+
+use crate::load::Target;
+use crate::procs::{self, ServerProcess};
+use anyhow::{Context, Result};
+use sqlx::Executor as _;
+use std::path::PathBuf;
+use std::time::Duration;
+use urr_edge::database::{self, COMPONENT_ROLES};
+
+/// The longest a freshly started host may take to answer (it compiles cold components).
+const READY_TIMEOUT: Duration = Duration::from_secs(300);
+/// A path every application answers without touching a store.
+const READY_PATH: &str = "/health";
+
+pub struct StackConfig {
+    /// Repository root (spin.toml, migrations/).
+    pub repo: PathBuf,
+    pub host_bin: PathBuf,
+    /// An admin URL of the Postgres server (the stack creates and drops its own database).
+    pub pg_url: String,
+    pub redis_url: String,
+    /// Logs and the compile cache.
+    pub scratch: PathBuf,
+    /// A short name for the database, key prefix and log (`catalog`, `seats`, ...).
+    pub name: String,
+    /// Variable overrides (`hold_limits`, `rate_limits`, ...) on top of the stack's own.
+    pub variables: Vec<(String, String)>,
+    /// Serve with instance reuse instead of a fresh instance per request.
+    pub reuse_instances: bool,
+}
+
+impl StackConfig {
+    pub fn new(
+        name: &str,
+        repo: PathBuf,
+        host_bin: PathBuf,
+        pg_url: &str,
+        redis_url: &str,
+    ) -> Self {
+        Self {
+            scratch: std::env::temp_dir().join(format!("urr-bench-{name}-{}", std::process::id())),
+            repo,
+            host_bin,
+            pg_url: pg_url.to_string(),
+            redis_url: redis_url.to_string(),
+            name: name.to_string(),
+            variables: Vec::new(),
+            reuse_instances: false,
+        }
+    }
+
+    pub fn variable(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.variables.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+/// A running application. Call [`BenchStack::stop`]: dropping it kills the host but leaves the
+/// database and keys behind.
+pub struct BenchStack {
+    pub host: ServerProcess,
+    pub target: Target,
+    /// The application database as the server's administrator (for setup and checks).
+    pub app_url: String,
+    pub redis_url: String,
+    pub key_prefix: String,
+    pub session_key: urr_tokens::SigningKey,
+    pub queue_key: urr_tokens::SigningKey,
+    admin_url: String,
+    database: String,
+}
+
+impl BenchStack {
+    pub async fn start(config: &StackConfig) -> Result<Self> {
+        std::fs::create_dir_all(&config.scratch)?;
+        let database = format!("urr_bench_{}_{}", config.name, std::process::id());
+        let app_url = create_database(config, &database).await?;
+        match Self::boot(config, &database, app_url).await {
+            Ok(stack) => Ok(stack),
+            Err(error) => {
+                drop_database(&config.pg_url, &database).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn boot(config: &StackConfig, database: &str, app_url: String) -> Result<Self> {
+        let key_prefix = format!("urrbench:{}:{}", config.name, std::process::id());
+        let session_key = generate_key(&format!("bench-{}", config.name))?;
+        let queue_key = generate_key(&format!("bench-queue-{}", config.name))?;
+        let manifest = config.repo.join("spin.toml");
+        let declared = urr_edge::manifest::Manifest::load(&manifest)?.variables;
+
+        let mut variables: Vec<(String, String)> = vec![
+            ("redis_address".into(), config.redis_url.clone()),
+            (
+                "redis_host".into(),
+                urr_edge::devstack::host_port(&config.redis_url),
+            ),
+            ("pg_host".into(), urr_edge::devstack::host_port(&app_url)),
+            ("key_prefix".into(), key_prefix.clone()),
+            ("jwt_public_keys".into(), session_key.public_entry()),
+            ("jwt_signing_key".into(), session_key.to_pem()),
+            ("jwt_signing_kid".into(), session_key.kid().to_string()),
+            ("queue_public_keys".into(), queue_key.public_entry()),
+            ("queue_signing_key".into(), queue_key.to_pem()),
+            ("queue_signing_kid".into(), queue_key.kid().to_string()),
+        ];
+        for role in COMPONENT_ROLES {
+            let name = format!("pg_address_{}", role.trim_start_matches("urr_"));
+            variables.push((name, database::as_role(&app_url, role)));
+        }
+        variables.extend(config.variables.iter().cloned());
+
+        let port = procs::free_port()?;
+        let mut command = tokio::process::Command::new(&config.host_bin);
+        command
+            .arg("--manifest")
+            .arg(&manifest)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--compile-cache")
+            .arg(config.scratch.join("compile-cache"));
+        if config.reuse_instances {
+            command.arg("--reuse-instances");
+        }
+        for (name, value) in &variables {
+            if declared.contains_key(name) {
+                command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
+            }
+        }
+        let host = ServerProcess::start(
+            "bench-host",
+            command,
+            port,
+            READY_PATH,
+            &config.scratch.join(format!("{}-host.log", config.name)),
+            READY_TIMEOUT,
+        )
+        .await?;
+        let target = Target::parse_url(&host.base_url())?.0;
+        Ok(Self {
+            host,
+            target,
+            app_url,
+            redis_url: config.redis_url.clone(),
+            key_prefix,
+            session_key,
+            queue_key,
+            admin_url: config.pg_url.clone(),
+            database: database.to_string(),
+        })
+    }
+
+    /// The application database as `role` (what that component connects as).
+    pub fn url_as(&self, role: &str) -> String {
+        database::as_role(&self.app_url, role)
+    }
+
+    /// An access token the application accepts for `user_id` (role user unless `admin`).
+    pub fn access_token(&self, user_id: &str, admin: bool) -> Result<String> {
+        let role = if admin {
+            urr_tokens::Role::Admin
+        } else {
+            urr_tokens::Role::User
+        };
+        let email = format!("{user_id}@bench.invalid");
+        // Any UUID serves as the refresh family: nothing revokes benchmark sessions.
+        let family = uuid::Uuid::new_v4().to_string();
+        urr_tokens::mint_access(&self.session_key, user_id, &email, role, &family)
+            .map_err(|e| anyhow::anyhow!("minting an access token: {e}"))
+    }
+
+    /// An entry token for `user_id` admitted to `event_id`, as the waiting room issues it.
+    pub fn entry_token(&self, user_id: &str, event_id: &str) -> Result<String> {
+        urr_tokens::mint_entry(&self.queue_key, user_id, event_id)
+            .map_err(|e| anyhow::anyhow!("minting an entry token: {e}"))
+    }
+
+    /// Stops the host, drops the database and deletes the run's Redis keys.
+    pub async fn stop(self) -> Result<()> {
+        let stopped = self.host.stop().await;
+        drop_database(&self.admin_url, &self.database).await;
+        delete_keys(&self.redis_url, &self.key_prefix).await;
+        stopped
+    }
+}
+
+fn generate_key(kid: &str) -> Result<urr_tokens::SigningKey> {
+    urr_tokens::SigningKey::generate(kid).map_err(|e| anyhow::anyhow!("generating a key: {e}"))
+}
+
+/// Creates `database` (dropping a leftover of the same name), bootstraps the component roles,
+/// migrates and seeds the demo catalog; returns its URL as the administrator.
+async fn create_database(config: &StackConfig, database: &str) -> Result<String> {
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(&config.pg_url)
+        .await
+        .context("connecting to --pg-url")?;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+        )))
+        .await?;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+        .await?;
+    database::bootstrap_roles(&mut admin, database, &|_| None).await?;
+    let url = database::with_database(&config.pg_url, database);
+    database::migrate(&url, &config.repo.join("migrations")).await?;
+    urr_edge::seed::seed(&url).await?;
+    Ok(url)
+}
+
+async fn drop_database(pg_url: &str, database: &str) {
+    use sqlx::Connection as _;
+    if let Ok(mut admin) = sqlx::PgConnection::connect(pg_url).await {
+        let _ = admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+            )))
+            .await;
+    }
+}
+
+async fn delete_keys(redis_url: &str, prefix: &str) {
+    let Ok(client) = redis::Client::open(redis_url) else {
+        return;
+    };
+    if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+        let _ = urr_edge::devstack::delete_prefixed_keys(&mut conn, prefix).await;
+    }
+}
