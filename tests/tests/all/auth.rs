@@ -800,44 +800,6 @@ async fn logout_all_ends_every_session_of_the_user() {
     }
 }
 
-/// Login cost: Argon2id inside a Wasm instance (login minus `me`, both through the host) next to
-/// the same hash natively, in one run. Printed, never asserted (performance lives in tools/bench).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_cost_in_wasm_and_native_is_measured() {
-    const SAMPLES: usize = 15;
-    let app = spawn_app_with(AppOptions::application().variable("rate_limits", "auth=1000")).await;
-    let session = register(&app, "timing@example.com").await;
-    let percentile = |mut v: Vec<f64>, p: f64| {
-        v.sort_by(f64::total_cmp);
-        v[((v.len() as f64 - 1.0) * p).round() as usize]
-    };
-    let mut login_ms = Vec::new();
-    let mut me_ms = Vec::new();
-    for _ in 0..SAMPLES {
-        let started = std::time::Instant::now();
-        assert_eq!(login(&app, "timing@example.com", PASSWORD).await.0, 200);
-        login_ms.push(started.elapsed().as_secs_f64() * 1e3);
-        let started = std::time::Instant::now();
-        assert_eq!(me(&app, &session.access).await, 200);
-        me_ms.push(started.elapsed().as_secs_f64() * 1e3);
-    }
-    let native_ms: Vec<f64> = (0..SAMPLES)
-        .map(|i| {
-            let started = std::time::Instant::now();
-            urr_auth::password::hash_password(PASSWORD, &[i as u8; 16]).expect("hash");
-            started.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    println!(
-        "login (wasm, end to end) p50 {:.1} ms p95 {:.1} ms; me p50 {:.1} ms; argon2id native p50 {:.1} ms p95 {:.1} ms",
-        percentile(login_ms.clone(), 0.5),
-        percentile(login_ms, 0.95),
-        percentile(me_ms, 0.5),
-        percentile(native_ms.clone(), 0.5),
-        percentile(native_ms, 0.95),
-    );
-}
-
 /// `urr-edge seed` with URR_ADMIN_EMAIL / URR_ADMIN_PASSWORD: an admin who can log in, created
 /// once; a second run changes nothing; a new password or a demoted account is put right.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

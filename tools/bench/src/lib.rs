@@ -8,8 +8,10 @@
 //! - `baselines` — `redis-benchmark` and `pgbench`, when installed
 //! - `suite`     — the full comparison and its Markdown/JSON report
 //! - `stack`     — the whole application under benchmark: own database, keys, host; token minting
+//! - `auth`      — login (Argon2id in Wasm vs native) and refresh rotation chains
 //! - `catalog`   — the catalog reads through the host next to the same SQL run directly
 
+pub mod auth;
 pub mod baselines;
 pub mod catalog;
 pub mod load;

@@ -316,8 +316,23 @@ pub async fn run(
             max_in_flight,
         } => open_loop(config, scenario.clone(), per_sec, max_in_flight, started).await?,
     };
-    let elapsed = started.elapsed().as_secs_f64();
+    Ok(summarize(
+        label,
+        scenario.name(),
+        config.shape,
+        started.elapsed().as_secs_f64(),
+        stats,
+    ))
+}
 
+/// Merges the workers' counts into one result.
+fn summarize(
+    label: &str,
+    scenario: String,
+    load: LoadShape,
+    elapsed: f64,
+    stats: Vec<WorkerStats>,
+) -> RunResult {
     let mut latencies = Latencies::default();
     let mut ok = 0;
     let mut error_kinds: BTreeMap<String, u64> = BTreeMap::new();
@@ -328,14 +343,13 @@ pub async fn run(
             *error_kinds.entry(k).or_default() += n;
         }
     }
-    let errors = error_kinds.values().sum();
-    Ok(RunResult {
+    RunResult {
         label: label.to_string(),
-        scenario: scenario.name(),
-        load: config.shape,
+        scenario,
+        load,
         elapsed_s: elapsed,
         ok,
-        errors,
+        errors: error_kinds.values().sum(),
         error_kinds,
         throughput_rps: if elapsed > 0.0 {
             ok as f64 / elapsed
@@ -343,7 +357,7 @@ pub async fn run(
             0.0
         },
         latency: latencies.summary(),
-    })
+    }
 }
 
 async fn join_all(
@@ -477,4 +491,67 @@ mod tests {
         assert!(Target::parse_url("https://127.0.0.1/").is_err());
         Ok(())
     }
+}
+
+/// A closed loop over stateful workers, for load the request-level `run` cannot express: a
+/// flow whose next request depends on the last reply (a refresh chain), or a baseline that is
+/// not HTTP at all (the same SQL or script run directly). Each worker owns one `S`; every call
+/// of `step` is one measured operation: `Ok` records its latency, `Err(kind)` counts an error of
+/// that kind. Runs until `duration` has passed, then reports like [`run`] and hands the states
+/// back (a warm-up's chains go on into the measured run).
+pub async fn run_workers<S, F, Fut>(
+    label: &str,
+    states: Vec<S>,
+    duration: Duration,
+    step: F,
+) -> Result<(RunResult, Vec<S>)>
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = (S, Result<(), String>)> + Send,
+{
+    let concurrency = states.len();
+    if concurrency == 0 || concurrency > MAX_CONCURRENCY {
+        bail!("concurrency must be between 1 and {MAX_CONCURRENCY}");
+    }
+    let step = Arc::new(step);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let handles: Vec<_> = states
+        .into_iter()
+        .map(|mut state| {
+            let step = step.clone();
+            tokio::spawn(async move {
+                let mut stats = WorkerStats::default();
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let (next, outcome) = step(state).await;
+                    state = next;
+                    match outcome {
+                        Ok(()) => {
+                            stats.ok += 1;
+                            stats.latencies.record(sent.elapsed());
+                        }
+                        Err(kind) => stats.error(kind),
+                    }
+                }
+                (stats, state)
+            })
+        })
+        .collect();
+    let mut stats = Vec::with_capacity(concurrency);
+    let mut states = Vec::with_capacity(concurrency);
+    for handle in handles {
+        let (s, state) = handle.await.context("a load worker panicked")?;
+        stats.push(s);
+        states.push(state);
+    }
+    let result = summarize(
+        label,
+        label.to_string(),
+        LoadShape::Concurrency { concurrency },
+        started.elapsed().as_secs_f64(),
+        stats,
+    );
+    Ok((result, states))
 }

@@ -34,10 +34,14 @@ enum Command {
     /// The catalog reads (`/events`, `/events/{id}`, and their 304s) next to the same SQL run
     /// directly, in a database of its own (created, seeded and dropped by the run).
     Catalog(CatalogArgs),
+    /// Login (Argon2id inside Wasm) next to native Argon2id, `/auth/me`, the no-op, and refresh
+    /// rotation chains, in a database of its own.
+    Auth(AuthArgs),
 }
 
+/// What every benchmark of the whole application takes (see `urr_bench::stack`).
 #[derive(Args)]
-struct CatalogArgs {
+struct AppArgs {
     /// Repository root (spin.toml, migrations/).
     #[arg(long, default_value = ".")]
     repo: PathBuf,
@@ -55,9 +59,6 @@ struct CatalogArgs {
     /// Unmeasured warm-up before each cell.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     warmup: Duration,
-    /// Concurrencies to measure, comma-separated.
-    #[arg(long, default_value = "16,64", value_delimiter = ',')]
-    concurrency: Vec<usize>,
     /// Per-request timeout.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
@@ -67,6 +68,65 @@ struct CatalogArgs {
     /// Write the full JSON report here.
     #[arg(long)]
     json_out: Option<PathBuf>,
+}
+
+impl AppArgs {
+    fn repo(&self) -> Result<PathBuf> {
+        self.repo.canonicalize().context("the --repo folder")
+    }
+
+    fn host_bin(&self) -> Result<PathBuf> {
+        match &self.host_bin {
+            Some(path) => Ok(path.clone()),
+            None => Ok(sibling_binary("bench-host")?),
+        }
+    }
+
+    fn scratch(&self, name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("urr-bench-{name}-{}", std::process::id()))
+    }
+
+    /// Prints the Markdown and writes it and the JSON report where asked.
+    fn write_report(&self, markdown: &str, report: &impl serde::Serialize) -> Result<()> {
+        println!("{markdown}");
+        if let Some(out) = &self.out {
+            std::fs::write(out, markdown).with_context(|| format!("writing {}", out.display()))?;
+        }
+        if let Some(out) = &self.json_out {
+            std::fs::write(out, serde_json::to_string_pretty(report)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A binary built next to this one.
+fn sibling_binary(name: &str) -> Result<PathBuf> {
+    Ok(std::env::current_exe()?
+        .parent()
+        .context("no folder for this binary")?
+        .join(name))
+}
+
+#[derive(Args)]
+struct CatalogArgs {
+    #[command(flatten)]
+    app: AppArgs,
+    /// Concurrencies to measure, comma-separated.
+    #[arg(long, default_value = "16,64", value_delimiter = ',')]
+    concurrency: Vec<usize>,
+}
+
+#[derive(Args)]
+struct AuthArgs {
+    #[command(flatten)]
+    app: AppArgs,
+    /// Login concurrencies, comma-separated (each login takes a core for one Argon2id).
+    #[arg(long, default_value = "1,2", value_delimiter = ',')]
+    login_concurrency: Vec<usize>,
+    /// Concurrent refresh chains (also the concurrency of the `/auth/me` and no-op cells).
+    #[arg(long, default_value_t = 16)]
+    refresh_concurrency: usize,
 }
 
 #[derive(Args)]
@@ -171,6 +231,7 @@ fn main() -> Result<()> {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Suite(args) => runtime.block_on(run_suite(args)),
         Command::Catalog(args) => runtime.block_on(run_catalog(args)),
+        Command::Auth(args) => runtime.block_on(run_auth(args)),
     }
 }
 
@@ -308,30 +369,39 @@ async fn run_suite(args: SuiteArgs) -> Result<()> {
 }
 
 async fn run_catalog(args: CatalogArgs) -> Result<()> {
-    let here = std::env::current_exe()?
-        .parent()
-        .context("no folder for this binary")?
-        .to_path_buf();
+    let app = &args.app;
     let config = urr_bench::catalog::CatalogConfig {
-        repo: args.repo.canonicalize().context("the --repo folder")?,
-        host_bin: args.host_bin.unwrap_or_else(|| here.join("bench-host")),
-        pg_url: args.pg_url,
-        redis_url: args.redis_url,
-        duration: args.duration,
-        warmup: args.warmup,
+        repo: app.repo()?,
+        host_bin: app.host_bin()?,
+        pg_url: app.pg_url.clone(),
+        redis_url: app.redis_url.clone(),
+        duration: app.duration,
+        warmup: app.warmup,
         concurrency: args.concurrency,
-        timeout: args.timeout,
-        scratch: std::env::temp_dir().join(format!("urr-bench-catalog-{}", std::process::id())),
+        timeout: app.timeout,
+        scratch: app.scratch("catalog"),
     };
     let report = urr_bench::catalog::run(config).await?;
-    let md = urr_bench::catalog::render_markdown(&report);
-    println!("{md}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
+    app.write_report(&urr_bench::catalog::render_markdown(&report), &report)
+}
+
+async fn run_auth(args: AuthArgs) -> Result<()> {
+    let app = &args.app;
+    if args.login_concurrency.is_empty() || args.refresh_concurrency == 0 {
+        bail!("--login-concurrency and --refresh-concurrency must be at least 1");
     }
-    if let Some(out) = &args.json_out {
-        std::fs::write(out, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("writing {}", out.display()))?;
-    }
-    Ok(())
+    let config = urr_bench::auth::AuthConfig {
+        repo: app.repo()?,
+        host_bin: app.host_bin()?,
+        pg_url: app.pg_url.clone(),
+        redis_url: app.redis_url.clone(),
+        duration: app.duration,
+        warmup: app.warmup,
+        login_concurrency: args.login_concurrency,
+        refresh_concurrency: args.refresh_concurrency,
+        timeout: app.timeout,
+        scratch: app.scratch("auth"),
+    };
+    let report = urr_bench::auth::run(config).await?;
+    app.write_report(&urr_bench::auth::render_markdown(&report), &report)
 }

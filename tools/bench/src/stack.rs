@@ -132,6 +132,11 @@ impl BenchStack {
         if config.reuse_instances {
             command.arg("--reuse-instances");
         }
+        // URR_BENCH_GUEST_OUTPUT=1 keeps the guests' output in the host log (for debugging a
+        // benchmark whose requests fail; the measured runs discard it).
+        if std::env::var_os("URR_BENCH_GUEST_OUTPUT").is_some() {
+            command.arg("--guest-output");
+        }
         for (name, value) in &variables {
             if declared.contains_key(name) {
                 command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
@@ -211,7 +216,9 @@ async fn create_database(config: &StackConfig, database: &str) -> Result<String>
         )))
         .await?;
     admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+        .execute(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE \"{database}\""
+        )))
         .await?;
     database::bootstrap_roles(&mut admin, database, &|_| None).await?;
     let url = database::with_database(&config.pg_url, database);

@@ -1,7 +1,7 @@
 //! `bench-host`: our host (the `urr-edge` library) as a process of its own, configured for a
 //! benchmark: what `urr-edge up` runs, without its development conveniences (starting local
 //! stores, migrating a database). Variables come from `SPIN_VARIABLE_*` as with `up`; guest
-//! stdout/stderr are discarded; the per-request access log is off unless `URR_LOG` asks for it.
+//! stdout/stderr are discarded (`--guest-output` keeps them); the per-request access log is off unless `URR_LOG` asks for it.
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -26,6 +26,10 @@ struct Args {
     /// Reuse instances across requests (`HostConfig.reuse_instances`).
     #[arg(long)]
     reuse_instances: bool,
+    /// Pass the guests' stdout/stderr through to this process's (to find out why a benchmark's
+    /// requests fail); discarded otherwise, as the measured runs need.
+    #[arg(long)]
+    guest_output: bool,
 }
 
 fn main() -> Result<()> {
@@ -50,7 +54,11 @@ fn main() -> Result<()> {
     config.listen = args.listen;
     config.compile_cache = Some(args.compile_cache);
     config.reuse_instances = args.reuse_instances;
-    config.guest_output = GuestOutput::Discard;
+    config.guest_output = if args.guest_output {
+        GuestOutput::Inherit
+    } else {
+        GuestOutput::Discard
+    };
     config.variables = variables::overrides_from_env(std::env::vars());
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
