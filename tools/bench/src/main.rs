@@ -34,6 +34,9 @@ enum Command {
     /// The catalog reads (`/events`, `/events/{id}`, and their 304s) next to the same SQL run
     /// directly, in a database of its own (created, seeded and dropped by the run).
     Catalog(CatalogArgs),
+    /// The waiting room's queue-rush: joins/s next to the raw script and the no-op component,
+    /// a rush of users joining and polling, and status cost by line length.
+    QueueRush(urr_bench::queue_rush::QueueRushArgs),
 }
 
 #[derive(Args)]
@@ -171,6 +174,7 @@ fn main() -> Result<()> {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Suite(args) => runtime.block_on(run_suite(args)),
         Command::Catalog(args) => runtime.block_on(run_catalog(args)),
+        Command::QueueRush(args) => runtime.block_on(urr_bench::queue_rush::run_command(args)),
     }
 }
 
