@@ -10,12 +10,14 @@
 //! - `stack`     — the whole application under benchmark: own database, keys, host; token minting
 //! - `auth`      — login (Argon2id in Wasm vs native) and refresh rotation chains
 //! - `catalog`   — the catalog reads through the host next to the same SQL run directly
+//! - `queue_rush` — the waiting room's queue-rush: joins, status under a rush, status flatness
 
 pub mod auth;
 pub mod baselines;
 pub mod catalog;
 pub mod load;
 pub mod procs;
+pub mod queue_rush;
 pub mod scenario;
 pub mod stack;
 pub mod stats;

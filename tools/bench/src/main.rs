@@ -37,6 +37,9 @@ enum Command {
     /// Login (Argon2id inside Wasm) next to native Argon2id, `/auth/me`, the no-op, and refresh
     /// rotation chains, in a database of its own.
     Auth(AuthArgs),
+    /// The waiting room's queue-rush: joins/s next to the raw script and the no-op component,
+    /// a rush of users joining and polling, and status cost by line length.
+    QueueRush(urr_bench::queue_rush::QueueRushArgs),
 }
 
 /// What every benchmark of the whole application takes (see `urr_bench::stack`).
@@ -232,6 +235,7 @@ fn main() -> Result<()> {
         Command::Suite(args) => runtime.block_on(run_suite(args)),
         Command::Catalog(args) => runtime.block_on(run_catalog(args)),
         Command::Auth(args) => runtime.block_on(run_auth(args)),
+        Command::QueueRush(args) => runtime.block_on(urr_bench::queue_rush::run_command(args)),
     }
 }
 
