@@ -9,12 +9,14 @@
 //! - `suite`     — the full comparison and its Markdown/JSON report
 //! - `stack`     — the whole application under benchmark: own database, keys, host; token minting
 //! - `catalog`   — the catalog reads through the host next to the same SQL run directly
+//! - `seats`     — seat holds and reserves through the host next to raw EVALSHA and pgbench
 
 pub mod baselines;
 pub mod catalog;
 pub mod load;
 pub mod procs;
 pub mod scenario;
+pub mod seats;
 pub mod stack;
 pub mod stats;
 pub mod suite;
