@@ -11,6 +11,7 @@
 //! - `auth`      — login (Argon2id in Wasm vs native) and refresh rotation chains
 //! - `catalog`   — the catalog reads through the host next to the same SQL run directly
 //! - `queue_rush` — the waiting room's queue-rush: joins, status under a rush, status flatness
+//! - `seats`     — seat holds and reserves through the host next to raw EVALSHA and pgbench
 
 pub mod auth;
 pub mod baselines;
@@ -19,6 +20,7 @@ pub mod load;
 pub mod procs;
 pub mod queue_rush;
 pub mod scenario;
+pub mod seats;
 pub mod stack;
 pub mod stats;
 pub mod suite;

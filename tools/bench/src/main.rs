@@ -40,6 +40,51 @@ enum Command {
     /// The waiting room's queue-rush: joins/s next to the raw script and the no-op component,
     /// a rush of users joining and polling, and status cost by line length.
     QueueRush(urr_bench::queue_rush::QueueRushArgs),
+    /// Seat holds (hot set and uniform) and reserves through the host, next to the no-op, a
+    /// raw EVALSHA of the hold script and pgbench running the reserve function, in one run.
+    Seats(SeatsArgs),
+}
+
+#[derive(Args)]
+struct SeatsArgs {
+    /// Repository root (spin.toml, migrations/).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// The host under test [default: bench-host next to this binary].
+    #[arg(long)]
+    host_bin: Option<PathBuf>,
+    /// An admin URL of the Postgres server (the run creates and drops its own database).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    /// Measured time per cell.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unmeasured warm-up before each cell.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Concurrent clients (each its own user and connection).
+    #[arg(long, short = 'c', default_value_t = 64)]
+    concurrency: usize,
+    /// Seats of the hot set.
+    #[arg(long, default_value_t = 100)]
+    hot_seats: usize,
+    /// Serve with instance reuse instead of a fresh instance per request.
+    #[arg(long)]
+    reuse_instances: bool,
+    /// Run the raw reserve baseline with sqlx even when pgbench is installed.
+    #[arg(long)]
+    sqlx_baseline: bool,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Write the Markdown tables here (they are printed on stdout too).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the full JSON report here.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
 }
 
 /// What every benchmark of the whole application takes (see `urr_bench::stack`).
@@ -236,6 +281,7 @@ fn main() -> Result<()> {
         Command::Catalog(args) => runtime.block_on(run_catalog(args)),
         Command::Auth(args) => runtime.block_on(run_auth(args)),
         Command::QueueRush(args) => runtime.block_on(urr_bench::queue_rush::run_command(args)),
+        Command::Seats(args) => runtime.block_on(run_seats(args)),
     }
 }
 
@@ -408,4 +454,36 @@ async fn run_auth(args: AuthArgs) -> Result<()> {
     };
     let report = urr_bench::auth::run(config).await?;
     app.write_report(&urr_bench::auth::render_markdown(&report), &report)
+}
+
+async fn run_seats(args: SeatsArgs) -> Result<()> {
+    let here = std::env::current_exe()?
+        .parent()
+        .context("no folder for this binary")?
+        .to_path_buf();
+    let config = urr_bench::seats::SeatsConfig {
+        repo: args.repo.canonicalize().context("the --repo folder")?,
+        host_bin: args.host_bin.unwrap_or_else(|| here.join("bench-host")),
+        pg_url: args.pg_url,
+        redis_url: args.redis_url,
+        duration: args.duration,
+        warmup: args.warmup,
+        concurrency: args.concurrency,
+        hot_seats: args.hot_seats,
+        reuse_instances: args.reuse_instances,
+        sqlx_baseline: args.sqlx_baseline,
+        timeout: args.timeout,
+        scratch: std::env::temp_dir().join(format!("urr-bench-seats-{}", std::process::id())),
+    };
+    let report = urr_bench::seats::run(config).await?;
+    let md = urr_bench::seats::render_markdown(&report);
+    println!("{md}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(out) = &args.json_out {
+        std::fs::write(out, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
 }
