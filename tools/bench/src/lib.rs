@@ -9,8 +9,10 @@
 //! - `suite`     — the full comparison and its Markdown/JSON report
 //! - `stack`     — the whole application under benchmark: own database, keys, host; token minting
 //! - `catalog`   — the catalog reads through the host next to the same SQL run directly
+//! - `booking_flow` — simulated buyers walking queue → seat map → hold → reserve → pay → list
 
 pub mod baselines;
+pub mod booking_flow;
 pub mod catalog;
 pub mod load;
 pub mod procs;
