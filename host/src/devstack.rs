@@ -454,6 +454,121 @@ pub fn store_variables(
     vars
 }
 
+/// The development payment provider (`urr-mock-provider`, beside this binary) that `up` starts
+/// when the application would talk to the default provider URL and nothing answers there, so a
+/// fresh local system can pay. Dropping this stops it.
+pub struct PaymentMock {
+    child: Child,
+    pub address: std::net::SocketAddr,
+}
+
+impl Drop for PaymentMock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        tracing::info!("stopped the development payment provider");
+    }
+}
+
+/// Where `up` would start the payment mock: the loopback `http://` address of the manifest's
+/// default `provider_base_url`, unless the operator set `provider_base_url` (a real provider,
+/// or a mock of their own, wins).
+pub fn payment_mock_address(
+    variables: &BTreeMap<String, String>,
+    declared: &BTreeMap<String, crate::variables::VariableDecl>,
+) -> Option<std::net::SocketAddr> {
+    if variables.contains_key("provider_base_url") {
+        return None;
+    }
+    let url = declared.get("provider_base_url")?.default.as_deref()?;
+    let authority = url.strip_prefix("http://")?.trim_end_matches('/');
+    let addr: std::net::SocketAddr = authority.parse().ok()?;
+    addr.ip().is_loopback().then_some(addr)
+}
+
+/// Starts the payment mock for `up` when [`payment_mock_address`] names an address where nothing
+/// answers yet, with the keys the application will use and webhooks to the host on `listen`.
+/// Never fails `up`: without the binary it says how to build it (payments then answer 502
+/// `provider_unavailable`, as with any provider that is down).
+pub fn start_payment_mock(
+    variables: &BTreeMap<String, String>,
+    declared: &BTreeMap<String, crate::variables::VariableDecl>,
+    listen: &str,
+    state: &Path,
+) -> Option<PaymentMock> {
+    let address = payment_mock_address(variables, declared)?;
+    if std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_ok() {
+        tracing::info!("a payment provider already answers on {address}: using it");
+        return None;
+    }
+    let binary = std::env::current_exe()
+        .ok()?
+        .with_file_name("urr-mock-provider");
+    if !binary.exists() {
+        tracing::warn!(
+            "no payment provider on {address} and no {} (build it: cargo build --release -p \
+             urr-mock-provider; scripts/up does): payments will answer 502",
+            binary.display()
+        );
+        return None;
+    }
+    // The keys the application resolves: an operator override, else the manifest's default.
+    let value = |name: &str| {
+        variables
+            .get(name)
+            .cloned()
+            .or_else(|| declared.get(name)?.default.clone())
+    };
+    let mut command = Command::new(&binary);
+    command.arg("--listen").arg(address.to_string());
+    if let Some(port) = listen
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| *p != "0")
+    {
+        command
+            .arg("--webhook-url")
+            .arg(format!("http://127.0.0.1:{port}/api/v1/payments/webhook"));
+    }
+    if let Some(key) = value("provider_secret_key") {
+        command.env("URR_MOCK_PROVIDER_SECRET_KEY", key);
+    }
+    if let Some(secret) = value("provider_webhook_secret") {
+        command.env("URR_MOCK_PROVIDER_WEBHOOK_SECRET", secret);
+    }
+    let log = state.join("mock-provider.log");
+    let output = std::fs::File::create(&log).and_then(|f| Ok((f.try_clone()?, f)));
+    let Ok((stdout, stderr)) = output else {
+        tracing::warn!(
+            "cannot write {}: not starting the payment mock",
+            log.display()
+        );
+        return None;
+    };
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn();
+    let mut mock = match child {
+        Ok(child) => PaymentMock { child, address },
+        Err(e) => {
+            tracing::warn!("starting {}: {e}", binary.display());
+            return None;
+        }
+    };
+    if let Err(e) = wait_for_port(address.port(), "the payment mock") {
+        tracing::warn!("{e:#} (log: {})", log.display());
+        let _ = mock.child.kill();
+        return None;
+    }
+    tracing::info!(
+        "no payment provider on {address}: started the development mock (log {})",
+        log.display()
+    );
+    Some(mock)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,6 +611,45 @@ mod tests {
         assert!(
             !vars.contains_key("pg_address_admin"),
             "only declared variables are set"
+        );
+    }
+
+    fn declared_provider(url: &str) -> BTreeMap<String, crate::variables::VariableDecl> {
+        let decl = crate::variables::VariableDecl {
+            default: Some(url.to_string()),
+            required: false,
+            secret: false,
+        };
+        [("provider_base_url".to_string(), decl)].into()
+    }
+
+    #[test]
+    fn the_payment_mock_serves_only_the_default_loopback_provider() {
+        let declared = declared_provider("http://127.0.0.1:4010");
+        assert_eq!(
+            payment_mock_address(&BTreeMap::new(), &declared),
+            Some("127.0.0.1:4010".parse().expect("address"))
+        );
+        let overridden: BTreeMap<String, String> = [(
+            "provider_base_url".to_string(),
+            "https://api.provider.example".to_string(),
+        )]
+        .into();
+        assert_eq!(payment_mock_address(&overridden, &declared), None);
+        for url in [
+            "https://api.provider.example",
+            "http://10.0.0.5:4010",
+            "http://127.0.0.1",
+        ] {
+            assert_eq!(
+                payment_mock_address(&BTreeMap::new(), &declared_provider(url)),
+                None,
+                "{url}"
+            );
+        }
+        assert_eq!(
+            payment_mock_address(&BTreeMap::new(), &BTreeMap::new()),
+            None
         );
     }
 }

@@ -195,6 +195,14 @@ async fn up(
         .variables
         .extend(variables::overrides_from_env(std::env::vars()));
 
+    // A fresh local system pays through the development mock provider (stopped on exit).
+    let payment_mock = urr_edge::devstack::start_payment_mock(
+        &config.variables,
+        &manifest.variables,
+        &config.listen,
+        &state_dir,
+    );
+
     let host = urr_edge::start(config).await?;
     for (id, took, cached) in host.load_times() {
         tracing::info!(component = %id, took_ms = took.as_millis() as u64, from_cache = cached, "component ready");
@@ -207,6 +215,7 @@ async fn up(
     shutdown_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
     host.shutdown().await;
+    drop(payment_mock);
     drop(stack);
     tracing::info!("stopped");
     Ok(())

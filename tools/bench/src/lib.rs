@@ -12,9 +12,11 @@
 //! - `catalog`   — the catalog reads through the host next to the same SQL run directly
 //! - `queue_rush` — the waiting room's queue-rush: joins, status under a rush, status flatness
 //! - `seats`     — seat holds and reserves through the host next to raw EVALSHA and pgbench
+//! - `booking_flow` — simulated buyers walking queue → seat map → hold → reserve → pay → list
 
 pub mod auth;
 pub mod baselines;
+pub mod booking_flow;
 pub mod catalog;
 pub mod load;
 pub mod procs;

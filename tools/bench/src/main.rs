@@ -43,6 +43,52 @@ enum Command {
     /// Seat holds (hot set and uniform) and reserves through the host, next to the no-op, a
     /// raw EVALSHA of the hold script and pgbench running the reserve function, in one run.
     Seats(SeatsArgs),
+    /// Simulated buyers (one keep-alive connection each) walking join queue → status → seat map
+    /// → hold → reserve → pay → my reservations, with the mock payment provider; per-step
+    /// percentiles and completed bookings/s.
+    BookingFlow(BookingFlowArgs),
+}
+
+#[derive(Args)]
+struct BookingFlowArgs {
+    /// Repository root (spin.toml, migrations/).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// The host under test [default: bench-host next to this binary].
+    #[arg(long)]
+    host_bin: Option<PathBuf>,
+    /// The mock payment provider [default: urr-mock-provider next to this binary].
+    #[arg(long)]
+    provider_bin: Option<PathBuf>,
+    /// An admin URL of the Postgres server (the run creates and drops its own database).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+    /// Simulated users (concurrent flows).
+    #[arg(long, default_value_t = 100)]
+    users: usize,
+    /// Measured time.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unmeasured warm-up before it (the same flows, not counted).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Seats per booking (1..=4).
+    #[arg(long, default_value_t = 1)]
+    seats_per_booking: usize,
+    /// The waiting room's maximum active users; below --users, users poll until admitted.
+    #[arg(long, default_value_t = 1000)]
+    queue_threshold: u32,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Write the Markdown tables here (they are printed on stdout too).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the full JSON report here.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -282,6 +328,7 @@ fn main() -> Result<()> {
         Command::Auth(args) => runtime.block_on(run_auth(args)),
         Command::QueueRush(args) => runtime.block_on(urr_bench::queue_rush::run_command(args)),
         Command::Seats(args) => runtime.block_on(run_seats(args)),
+        Command::BookingFlow(args) => runtime.block_on(run_booking_flow(args)),
     }
 }
 
@@ -477,6 +524,40 @@ async fn run_seats(args: SeatsArgs) -> Result<()> {
     };
     let report = urr_bench::seats::run(config).await?;
     let md = urr_bench::seats::render_markdown(&report);
+    println!("{md}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(out) = &args.json_out {
+        std::fs::write(out, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
+}
+
+async fn run_booking_flow(args: BookingFlowArgs) -> Result<()> {
+    let here = std::env::current_exe()?
+        .parent()
+        .context("no folder for this binary")?
+        .to_path_buf();
+    let config = urr_bench::booking_flow::FlowConfig {
+        repo: args.repo.canonicalize().context("the --repo folder")?,
+        host_bin: args.host_bin.unwrap_or_else(|| here.join("bench-host")),
+        provider_bin: args
+            .provider_bin
+            .unwrap_or_else(|| here.join("urr-mock-provider")),
+        pg_url: args.pg_url,
+        redis_url: args.redis_url,
+        users: args.users,
+        duration: args.duration,
+        warmup: args.warmup,
+        seats_per_booking: args.seats_per_booking,
+        queue_threshold: args.queue_threshold,
+        timeout: args.timeout,
+        scratch: std::env::temp_dir().join(format!("urr-bench-flow-{}", std::process::id())),
+    };
+    let report = urr_bench::booking_flow::run(config).await?;
+    let md = urr_bench::booking_flow::render_markdown(&report);
     println!("{md}");
     if let Some(out) = &args.out {
         std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
