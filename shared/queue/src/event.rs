@@ -129,7 +129,8 @@ mod tests {
         }
         assert_eq!(CachedEvent::from_cache(b"{\"kind\":\"other\"}"), None);
         // An entry from before `opens_at_ms` existed still reads (no fair start for its 5 s).
-        let old = br#"{"kind":"found","status":"upcoming","opens_in_ms":5,"title":"t","artist":"a"}"#;
+        let old =
+            br#"{"kind":"found","status":"upcoming","opens_in_ms":5,"title":"t","artist":"a"}"#;
         let Some(CachedEvent::Found(e)) = CachedEvent::from_cache(old) else {
             panic!("old entry unreadable")
         };

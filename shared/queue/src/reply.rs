@@ -79,10 +79,9 @@ pub fn fair_start(visit: &Visit) -> Option<Value> {
 /// A pre-sale pool member before the opening: in line, but with no place yet (it is drawn at
 /// the opening), so the place fields are null; the wait is at least the time to the opening.
 fn pooled(visit: &Visit) -> Value {
-    let opens_in_secs = visit
-        .fair
-        .as_ref()
-        .map_or(0, |f| f.opens_at_ms.saturating_sub(visit.now_ms).div_ceil(1000));
+    let opens_in_secs = visit.fair.as_ref().map_or(0, |f| {
+        f.opens_at_ms.saturating_sub(visit.now_ms).div_ceil(1000)
+    });
     json!({
         "queued": true,
         "status": "queued",
@@ -284,7 +283,10 @@ mod tests {
         for field in ["position", "peopleAhead", "peopleBehind"] {
             assert!(body[field].is_null(), "{field}: no place before the draw");
         }
-        assert_eq!(body["estimatedWait"], 36, "35.5 s to the opening, rounded up");
+        assert_eq!(
+            body["estimatedWait"], 36,
+            "35.5 s to the opening, rounded up"
+        );
         assert_eq!(body["nextPoll"], 1);
         assert_eq!(body["fairStart"]["seedHash"], seed.hash_hex());
         assert!(body["fairStart"]["seed"].is_null(), "{body}");

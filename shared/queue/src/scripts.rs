@@ -71,12 +71,8 @@ pub fn visit_args(
         now_ms.unwrap_or(0).to_string(),
         facts.opens_at_ms.unwrap_or(0).to_string(),
         settings.presale_pool.to_string(),
-        facts
-            .draw
-            .map_or_else(String::new, |d| d.seed_hex.clone()),
-        facts
-            .draw
-            .map_or_else(String::new, |d| d.draw.to_string()),
+        facts.draw.map_or_else(String::new, |d| d.seed_hex.clone()),
+        facts.draw.map_or_else(String::new, |d| d.draw.to_string()),
     ]
 }
 
@@ -349,7 +345,11 @@ mod tests {
             &JoinFacts::default(),
             None,
         );
-        assert_eq!(&status[10..], ["0", "100000", "", ""], "status knows nothing");
+        assert_eq!(
+            &status[10..],
+            ["0", "100000", "", ""],
+            "status knows nothing"
+        );
         assert_eq!(
             SlotTouch::from_reply(&[1, 5]),
             Some(SlotTouch::Live { expires_at_ms: 5 })
