@@ -65,7 +65,12 @@ async fn heartbeat(req: &Request, id: &str) -> Result<Response> {
     let event = event_id(Some(id))?;
     let caller = caller(req).await?;
     let visit = caller
-        .visit(&event, &caller.member(), Mode::Status, &JoinFacts::default())
+        .visit(
+            &event,
+            &caller.member(),
+            Mode::Status,
+            &JoinFacts::default(),
+        )
         .await?;
     Ok(json(200, &heartbeat_body(&visit)))
 }
