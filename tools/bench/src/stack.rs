@@ -211,9 +211,7 @@ async fn create_database(config: &StackConfig, database: &str) -> Result<String>
         )))
         .await?;
     admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "CREATE DATABASE \"{database}\""
-        )))
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
         .await?;
     database::bootstrap_roles(&mut admin, database, &|_| None).await?;
     let url = database::with_database(&config.pg_url, database);
