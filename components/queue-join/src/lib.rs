@@ -2,8 +2,9 @@
 //! route the surge hits first, so it is its own component.
 //!
 //! Shape: event id → the caller (token, CSRF, queue rate limit) → the event gate (Redis cache,
-//! else one read as `urr_queue`) → ONE visit script (admit at once, enqueue, or report) → an
-//! entry token when active. Redis down: 503 (fail closed); Postgres down on a cache miss: 503.
+//! else one read as `urr_queue`) → before the opening, the fair-start draw (seed made once,
+//! HMAC here) → ONE visit script (admit at once, enqueue, pool, or report) → an entry token when
+//! active. Redis down: 503 (fail closed); Postgres down on a cache miss: 503.
 
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
@@ -12,7 +13,7 @@ use urr_component::{ApiError, Response, Result, api_path, json, method_not_allow
 use urr_queue::Uuid;
 use urr_queue::event::{CachedEvent, EventSnapshot, READ_EVENT};
 use urr_queue::reply::{slot_secs_left, visit_body};
-use urr_queue::scripts::{Mode, Placement};
+use urr_queue::scripts::{JoinFacts, Mode, Placement};
 use urr_queue::settings::EVENT_CACHE_MS;
 use urr_queue_glue::{Caller, caller, entry_token, event_id, redis_down};
 
@@ -39,9 +40,19 @@ async fn check(req: Request) -> Result<Response> {
         .map_err(ApiError::from)?;
     let info = snapshot.info_json();
     let member = caller.member();
-    let visit = caller
-        .visit(&event, &member, Mode::Join, Some(&info))
-        .await?;
+    // Fair start: a join before the opening brings its draw; the script (on Redis' clock) pools
+    // the user only if the sale has indeed not opened and the pool has room.
+    let draw = if snapshot.before_opening() && caller.queue.presale_pool > 0 {
+        Some(caller.presale_draw(&event, &member).await?)
+    } else {
+        None
+    };
+    let facts = JoinFacts {
+        event_info: Some(&info),
+        opens_at_ms: snapshot.opens_at_ms(),
+        draw: draw.as_ref(),
+    };
+    let visit = caller.visit(&event, &member, Mode::Join, &facts).await?;
     let token = match visit.placement {
         Placement::Active { .. } => {
             Some(entry_token(&member, &event, slot_secs_left(&visit)).await?)
@@ -67,6 +78,9 @@ async fn event_gate(caller: &Caller, event: &Uuid) -> Result<CachedEvent> {
             status: text(row, "status")?,
             opens_in_ms: row
                 .get::<i64>("opens_in_ms")
+                .ok_or_else(ApiError::internal)?,
+            opens_at_ms: row
+                .get::<i64>("opens_at_ms")
                 .ok_or_else(ApiError::internal)?,
             title: text(row, "title")?,
             artist: text(row, "artist_name")?,

@@ -15,7 +15,7 @@ use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use urr_component::{ApiError, Response, Result, api_path, json, method_not_allowed, respond};
 use urr_queue::reply::{admin_body, heartbeat_body, slot_secs_left, visit_body};
-use urr_queue::scripts::{Mode, Placement};
+use urr_queue::scripts::{JoinFacts, Mode, Placement};
 use urr_queue::settings::parse_threshold;
 use urr_queue::{LEAVE_SCRIPT, LEAVE_SCRIPT_SHA1};
 use urr_queue_glue::{caller, entry_token, event_id, redis_down, require_admin, run_script};
@@ -48,7 +48,9 @@ async fn status(req: &Request, id: &str) -> Result<Response> {
     let event = event_id(Some(id))?;
     let caller = caller(req).await?;
     let member = caller.member();
-    let visit = caller.visit(&event, &member, Mode::Status, None).await?;
+    let visit = caller
+        .visit(&event, &member, Mode::Status, &JoinFacts::default())
+        .await?;
     let token = match visit.placement {
         Placement::Active { .. } => {
             Some(entry_token(&member, &event, slot_secs_left(&visit)).await?)
@@ -63,7 +65,12 @@ async fn heartbeat(req: &Request, id: &str) -> Result<Response> {
     let event = event_id(Some(id))?;
     let caller = caller(req).await?;
     let visit = caller
-        .visit(&event, &caller.member(), Mode::Status, None)
+        .visit(
+            &event,
+            &caller.member(),
+            Mode::Status,
+            &JoinFacts::default(),
+        )
         .await?;
     Ok(json(200, &heartbeat_body(&visit)))
 }
@@ -89,7 +96,9 @@ async fn admin(req: &Request, id: &str) -> Result<Response> {
     let caller = caller(req).await?;
     require_admin(&caller)?;
     // A visit by nobody: the counts after expiry, stale drop and lazy admission.
-    let visit = caller.visit(&event, "", Mode::Status, None).await?;
+    let visit = caller
+        .visit(&event, "", Mode::Status, &JoinFacts::default())
+        .await?;
     Ok(json(200, &admin_body(event.as_str(), &visit)))
 }
 

@@ -8,11 +8,13 @@ use crate::QueueError;
 use serde::{Deserialize, Serialize};
 
 /// The event's status by Postgres' own rule and clock (`event_status(..., now())`), title and
-/// artist, and how long until its sale opens (negative once open), for event `$1`.
+/// artist, how long until its sale opens (negative once open), and when it opens (epoch ms, for
+/// the fair start, which the visit script compares with Redis' clock), for event `$1`.
 pub const READ_EVENT: &str = "\
     SELECT title, artist_name, \
            event_status(cancelled, sale_start_date, sale_end_date, now()) AS status, \
-           floor(extract(epoch FROM sale_start_date - now()) * 1000)::int8 AS opens_in_ms \
+           floor(extract(epoch FROM sale_start_date - now()) * 1000)::int8 AS opens_in_ms, \
+           floor(extract(epoch FROM sale_start_date) * 1000)::int8 AS opens_at_ms \
     FROM events WHERE id = $1::uuid";
 
 /// One event as the gate sees it.
@@ -22,6 +24,9 @@ pub struct EventSnapshot {
     pub status: String,
     /// Milliseconds until the sale opens when it was read (negative once open).
     pub opens_in_ms: i64,
+    /// When the sale opens, epoch ms (0 in cache entries written before this field existed).
+    #[serde(default)]
+    pub opens_at_ms: i64,
     pub title: String,
     pub artist: String,
 }
@@ -60,6 +65,18 @@ impl CachedEvent {
 }
 
 impl EventSnapshot {
+    /// Whether a join now comes before the sale opens (by the gate's reading, at most
+    /// [`crate::settings::EVENT_CACHE_MS`] old): such a join gets a fair-start draw, and the
+    /// visit script, on Redis' clock, decides whether it still goes to the pre-sale pool.
+    pub fn before_opening(&self) -> bool {
+        self.status == "upcoming" && self.opens_at_ms > 0
+    }
+
+    /// When the sale opens, for the visit script (`None`: not known).
+    pub fn opens_at_ms(&self) -> Option<u64> {
+        u64::try_from(self.opens_at_ms).ok().filter(|ms| *ms > 0)
+    }
+
     /// The contract's `eventInfo`, as the visit script stores it for the status route.
     pub fn info_json(&self) -> String {
         serde_json::json!({"title": self.title, "artist": self.artist}).to_string()
@@ -74,6 +91,7 @@ mod tests {
         CachedEvent::Found(EventSnapshot {
             status: status.into(),
             opens_in_ms,
+            opens_at_ms: 1_900_000_000_000 + opens_in_ms,
             title: "Concert".into(),
             artist: "IU".into(),
         })
@@ -110,6 +128,26 @@ mod tests {
             );
         }
         assert_eq!(CachedEvent::from_cache(b"{\"kind\":\"other\"}"), None);
+        // An entry from before `opens_at_ms` existed still reads (no fair start for its 5 s).
+        let old =
+            br#"{"kind":"found","status":"upcoming","opens_in_ms":5,"title":"t","artist":"a"}"#;
+        let Some(CachedEvent::Found(e)) = CachedEvent::from_cache(old) else {
+            panic!("old entry unreadable")
+        };
+        assert_eq!((e.opens_at_ms(), e.before_opening()), (None, false));
+    }
+
+    #[test]
+    fn only_joins_before_the_opening_get_a_draw() {
+        let CachedEvent::Found(up) = event("upcoming", 60_000) else {
+            unreachable!()
+        };
+        assert!(up.before_opening());
+        assert_eq!(up.opens_at_ms(), Some(1_900_000_060_000));
+        let CachedEvent::Found(open) = event("on_sale", -5) else {
+            unreachable!()
+        };
+        assert!(!open.before_opening());
     }
 
     #[test]

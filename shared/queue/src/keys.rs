@@ -9,7 +9,9 @@
 //!   a slot's total lifetime ([`crate::SLOT_TOUCH_SCRIPT`] takes it as KEYS[2]).
 //! - `:waiting` (ZSET, score = arrival sequence), `:seen` (ZSET, last seen ms), `:state` (HASH:
 //!   sequence, admission bookkeeping, measured rate, counters, event info), `:threshold` (admin
-//!   override of the maximum active count), `:event` (the event gate's short cache).
+//!   override of the maximum active count), `:event` (the event gate's short cache),
+//!   `:presale` (ZSET, the fair start's pool: user id → draw), `:fair` (HASH: the fair start's
+//!   `seed` and when the sale `opens_ms`; kept by a clear so the published seed hash stays).
 
 /// Every key of one event's waiting room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub struct EventKeys {
     pub state: String,
     pub threshold: String,
     pub event: String,
+    pub presale: String,
+    pub fair: String,
 }
 
 /// `<prefix>:queue:{evt:<event id>}:active`, for components that only check slots.
@@ -40,6 +44,8 @@ impl EventKeys {
             state: key("state"),
             threshold: key("threshold"),
             event: key("event"),
+            presale: key("presale"),
+            fair: key("fair"),
         }
     }
 
@@ -52,12 +58,16 @@ impl EventKeys {
             self.slots.clone(),
             self.state.clone(),
             self.threshold.clone(),
+            self.presale.clone(),
+            self.fair.clone(),
         ]
     }
 
     /// KEYS of the leave script, in its order.
     pub fn leave(&self) -> Vec<String> {
-        self.visit()[..5].to_vec()
+        let mut keys = self.visit()[..5].to_vec();
+        keys.push(self.presale.clone());
+        keys
     }
 
     /// KEYS of the slot-touch script, in its order.
@@ -65,8 +75,9 @@ impl EventKeys {
         vec![self.active.clone(), self.slots.clone()]
     }
 
-    /// What an admin's clear deletes: everyone in line and every slot, with the bookkeeping.
-    /// The threshold (configuration) stays.
+    /// What an admin's clear deletes: everyone in line (the pool too) and every slot, with the
+    /// bookkeeping. The threshold (configuration) and the fair start's seed stay: its hash may
+    /// already be published, and people who join again draw the same numbers.
     pub fn cleared(&self) -> Vec<String> {
         let mut keys = self.leave();
         keys.push(self.event.clone());
@@ -98,11 +109,14 @@ mod tests {
         for key in keys.visit().iter().chain(keys.cleared().iter()) {
             assert!(key.starts_with("p:queue:{evt:e1}:"), "{key}");
         }
-        assert_eq!(keys.leave().len(), 5);
+        assert_eq!(keys.leave().len(), 6);
+        assert_eq!(keys.visit().len(), 8);
+        assert!(keys.cleared().contains(&keys.presale));
         assert_eq!(
             keys.slot_touch(),
             vec![keys.active.clone(), keys.slots.clone()]
         );
         assert!(!keys.cleared().contains(&keys.threshold));
+        assert!(!keys.cleared().contains(&keys.fair));
     }
 }

@@ -6,11 +6,13 @@
 //! - `settings` — the `queue_settings` variable: threshold, admission rate, slot lifetimes
 //! - `event`    — whether an event takes joins now (the gate at the surge), its SQL and cache
 //! - `reply`    — a visit's outcome in, the contract's JSON out (positions, ETA, next poll)
+//! - `fair`     — fair start: the pre-sale pool's seed, its published hash and each user's draw
 //! - `error`    — bad input and refusals, each with a stable `code`
 //! - `id`       — UUID path parameters
 
 pub mod error;
 pub mod event;
+pub mod fair;
 pub mod id;
 pub mod keys;
 pub mod reply;

@@ -1,6 +1,7 @@
 //! A visit's outcome in, the contract's JSON out: positions, the ETA from the measured admission
 //! rate, and when the client should poll next.
 
+use crate::fair::Seed;
 use crate::scripts::{Placement, Visit};
 use serde_json::{Value, json};
 
@@ -56,6 +57,48 @@ fn event_info(visit: &Visit) -> Value {
         .unwrap_or_else(|| json!({"title": null, "artist": null}))
 }
 
+/// The fair start as published: `{seedHash, seed, opensAt, poolSize, inPool}` once the event has
+/// a seed. `seed` stays null until the sale has opened by Redis' clock (the script's `now`):
+/// before that only its SHA-256 is known, so nobody can compute a draw.
+pub fn fair_start(visit: &Visit) -> Option<Value> {
+    let fair = visit.fair.as_ref()?;
+    let Some(seed) = Seed::from_hex(&fair.seed_hex) else {
+        eprintln!("the stored fair-start seed is not 64 hex digits");
+        return None;
+    };
+    let opened = fair.opens_at_ms > 0 && visit.now_ms >= fair.opens_at_ms;
+    Some(json!({
+        "seedHash": seed.hash_hex(),
+        "seed": opened.then(|| seed.to_hex()),
+        "opensAt": (fair.opens_at_ms > 0).then_some(fair.opens_at_ms),
+        "poolSize": visit.pool,
+        "inPool": visit.in_pool,
+    }))
+}
+
+/// A pre-sale pool member before the opening: in line, but with no place yet (it is drawn at
+/// the opening), so the place fields are null; the wait is at least the time to the opening.
+fn pooled(visit: &Visit) -> Value {
+    let opens_in_secs = visit.fair.as_ref().map_or(0, |f| {
+        f.opens_at_ms.saturating_sub(visit.now_ms).div_ceil(1000)
+    });
+    json!({
+        "queued": true,
+        "status": "queued",
+        "message": "In the pre-sale pool: your place is drawn when the sale opens",
+        "position": null,
+        "peopleAhead": null,
+        "peopleBehind": null,
+        "queueSize": visit.waiting,
+        "estimatedWait": opens_in_secs,
+        // Poll by the pool's size, but be back by the opening.
+        "nextPoll": next_poll_secs(visit.pool).min(opens_in_secs.max(1)),
+        "threshold": visit.threshold,
+        "currentUsers": visit.active,
+        "eventInfo": event_info(visit),
+    })
+}
+
 fn queued(visit: &Visit, position: u64, configured_rate: u32) -> Value {
     let ahead = position.saturating_sub(1);
     json!({
@@ -76,7 +119,7 @@ fn queued(visit: &Visit, position: u64, configured_rate: u32) -> Value {
 /// The reply to `POST /queue/check/{eventId}` and `GET /queue/status/{eventId}`. `entry_token`
 /// is the freshly minted token when the user is active.
 pub fn visit_body(visit: &Visit, configured_rate: u32, entry_token: Option<&str>) -> Value {
-    match visit.placement {
+    let mut body = match visit.placement {
         Placement::Active { expires_at_ms } => json!({
             "queued": false,
             "status": "active",
@@ -89,20 +132,25 @@ pub fn visit_body(visit: &Visit, configured_rate: u32, entry_token: Option<&str>
             "expiresAt": expires_at_ms,
         }),
         Placement::Waiting { position } => queued(visit, position, configured_rate),
+        Placement::Pool => pooled(visit),
         Placement::NotInQueue => json!({
             "queued": false,
             "status": "not_in_queue",
             "currentUsers": visit.active,
             "nextPoll": NOT_IN_QUEUE_POLL_SECS,
         }),
+    };
+    if let Some(fair) = fair_start(visit) {
+        body["fairStart"] = fair;
     }
+    body
 }
 
 /// The reply to `POST /queue/heartbeat/{eventId}`.
 pub fn heartbeat_body(visit: &Visit) -> Value {
     let (status, queued) = match visit.placement {
         Placement::Active { .. } => ("active", false),
-        Placement::Waiting { .. } => ("queued", true),
+        Placement::Waiting { .. } | Placement::Pool => ("queued", true),
         Placement::NotInQueue => ("not_in_queue", false),
     };
     json!({"status": status, "queued": queued})
@@ -110,19 +158,25 @@ pub fn heartbeat_body(visit: &Visit) -> Value {
 
 /// The reply to `GET /queue/admin/{eventId}`.
 pub fn admin_body(event_id: &str, visit: &Visit) -> Value {
-    json!({
+    let mut body = json!({
         "eventId": event_id,
         "queueSize": visit.waiting,
+        "presalePool": visit.pool,
         "currentUsers": visit.active,
         "threshold": visit.threshold,
         "available": visit.threshold.saturating_sub(visit.active),
         "measuredRate": visit.measured_rate_milli as f64 / 1000.0,
-    })
+    });
+    if let Some(fair) = fair_start(visit) {
+        body["fairStart"] = fair;
+    }
+    body
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scripts::FairState;
 
     fn visit(placement: Placement) -> Visit {
         Visit {
@@ -133,6 +187,9 @@ mod tests {
             now_ms: 10_000,
             measured_rate_milli: 0,
             event_info: Some(r#"{"title":"Concert","artist":"IU"}"#.into()),
+            pool: 0,
+            in_pool: false,
+            fair: None,
         }
     }
 
@@ -208,5 +265,63 @@ mod tests {
         assert_eq!(body["status"], "not_in_queue");
         assert_eq!(body["queued"], false);
         assert_eq!(admin_body("e", &v)["available"], 0);
+    }
+
+    #[test]
+    fn the_seed_is_hidden_before_the_opening_and_revealed_after_it() {
+        let seed = Seed::from_bytes([7; 32]);
+        let mut v = visit(Placement::Pool);
+        v.pool = 300;
+        v.in_pool = true;
+        v.fair = Some(FairState {
+            seed_hex: seed.to_hex(),
+            opens_at_ms: 45_500,
+        });
+        let body = visit_body(&v, 100, None);
+        assert_eq!(body["status"], "queued");
+        assert_eq!(body["queued"], true);
+        for field in ["position", "peopleAhead", "peopleBehind"] {
+            assert!(body[field].is_null(), "{field}: no place before the draw");
+        }
+        assert_eq!(
+            body["estimatedWait"], 36,
+            "35.5 s to the opening, rounded up"
+        );
+        assert_eq!(body["nextPoll"], 1);
+        assert_eq!(body["fairStart"]["seedHash"], seed.hash_hex());
+        assert!(body["fairStart"]["seed"].is_null(), "{body}");
+        assert_eq!(body["fairStart"]["opensAt"], 45_500);
+        assert_eq!(body["fairStart"]["poolSize"], 300);
+        assert_eq!(body["fairStart"]["inPool"], true);
+        assert_eq!(
+            heartbeat_body(&v),
+            json!({"status": "queued", "queued": true})
+        );
+        // Far from the opening, a small pool polls every second but never past the opening.
+        v.now_ms = 45_499;
+        assert_eq!(visit_body(&v, 100, None)["nextPoll"], 1);
+        v.pool = 50_000;
+        v.now_ms = 0;
+        assert_eq!(visit_body(&v, 100, None)["nextPoll"], 30);
+
+        // At the opening (by the script's clock) the seed is out, for everyone.
+        v.now_ms = 45_500;
+        v.placement = Placement::Waiting { position: 2 };
+        let body = visit_body(&v, 100, None);
+        assert_eq!(body["fairStart"]["seed"], seed.to_hex());
+        assert_eq!(body["position"], 2);
+        v.placement = Placement::NotInQueue;
+        v.in_pool = false;
+        assert_eq!(
+            visit_body(&v, 100, None)["fairStart"]["seed"],
+            seed.to_hex()
+        );
+        assert_eq!(admin_body("e", &v)["fairStart"]["seed"], seed.to_hex());
+        // A corrupt stored seed publishes nothing rather than a wrong hash.
+        v.fair = Some(FairState {
+            seed_hex: "nope".into(),
+            opens_at_ms: 1,
+        });
+        assert!(visit_body(&v, 100, None).get("fairStart").is_none());
     }
 }

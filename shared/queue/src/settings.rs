@@ -1,5 +1,6 @@
 //! The `queue_settings` variable: `threshold=1000,rate=100,slot_secs=600,slot_max_secs=1800,
-//! waiter_timeout_secs=60,open_lead_secs=600` (any subset; the rest keep their defaults).
+//! waiter_timeout_secs=60,open_lead_secs=600,presale_pool=100000` (any subset; the rest keep
+//! their defaults).
 
 /// Largest maximum-active count accepted (configuration or admin): each admission is a few
 /// Redis writes inside one script, and the sweep bounds assume slots in this range.
@@ -11,6 +12,9 @@ pub const MAX_DURATION_SECS: u32 = 24 * 60 * 60;
 /// Every waiting-room key but the threshold expires after this long without a visit: longer
 /// than any slot can live, so an idle event's room cleans itself up.
 pub const STATE_TTL_MS: u64 = 2 * MAX_DURATION_SECS as u64 * 1000;
+/// Largest pre-sale pool accepted: each member is one ZSET entry (plus its last-seen time), and
+/// the opening admits the pool in chunks, so the cap bounds memory, not the work at the peak.
+pub const MAX_PRESALE_POOL: u32 = 1_000_000;
 /// How long the event gate trusts a cached event status (the surge reads Redis, not Postgres).
 pub const EVENT_CACHE_MS: u64 = 5_000;
 
@@ -28,6 +32,10 @@ pub struct QueueSettings {
     pub waiter_timeout_secs: u32,
     /// Joins open this long before the sale starts (default 10 minutes).
     pub open_lead_secs: u32,
+    /// Fair start: at most this many pre-sale joiners are pooled and admitted in drawn order at
+    /// the opening (default 100,000); later pre-sale joiners queue first come, first served
+    /// behind the pool. 0 turns fair start off (pre-sale joins are FIFO like later ones).
+    pub presale_pool: u32,
 }
 
 impl Default for QueueSettings {
@@ -39,6 +47,7 @@ impl Default for QueueSettings {
             slot_max_secs: 1_800,
             waiter_timeout_secs: 60,
             open_lead_secs: 600,
+            presale_pool: 100_000,
         }
     }
 }
@@ -74,10 +83,12 @@ impl QueueSettings {
                 "slot_max_secs" => (&mut settings.slot_max_secs, MAX_DURATION_SECS),
                 "waiter_timeout_secs" => (&mut settings.waiter_timeout_secs, MAX_DURATION_SECS),
                 "open_lead_secs" => (&mut settings.open_lead_secs, MAX_DURATION_SECS),
+                "presale_pool" => (&mut settings.presale_pool, MAX_PRESALE_POOL),
                 _ => return Err(SettingsError::Unknown(name.to_string())),
             };
-            // A zero lead time is meaningful (joins only once the sale is open); nothing else is.
-            if value > max || (value == 0 && name != "open_lead_secs") {
+            // A zero lead time (joins only once the sale is open) and a zero pool (no fair start)
+            // are meaningful; nothing else may be zero.
+            if value > max || (value == 0 && !matches!(name, "open_lead_secs" | "presale_pool")) {
                 return Err(SettingsError::OutOfRange(name.to_string()));
             }
             *slot = value;
@@ -133,13 +144,17 @@ mod tests {
 
     #[test]
     fn a_subset_overrides_and_nonsense_is_refused() {
-        let s = QueueSettings::parse(" threshold=100, rate=5 ,open_lead_secs=0").expect("valid");
+        let s = QueueSettings::parse(" threshold=100, rate=5 ,open_lead_secs=0,presale_pool=0")
+            .expect("valid");
         assert_eq!((s.threshold, s.rate_per_sec, s.open_lead_secs), (100, 5, 0));
+        assert_eq!(s.presale_pool, 0, "fair start off");
+        assert_eq!(QueueSettings::default().presale_pool, 100_000);
         for bad in [
             "rate",
             "rate=-1",
             "rate=0",
             "threshold=1000001",
+            "presale_pool=1000001",
             "speed=3",
             "slot_secs=x",
         ] {

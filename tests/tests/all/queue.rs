@@ -424,3 +424,100 @@ async fn with_redis_killed_join_and_status_fail_closed_with_503() {
         assert_eq!(body["code"], "redis_unavailable", "{body}");
     }
 }
+
+/// HMAC-SHA256 from its definition over `sha2`: the recipe docs/queue.md gives users.
+fn published_draw(seed: &[u8], user: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut key = [0u8; 64];
+    key[..seed.len()].copy_from_slice(seed);
+    let inner = Sha256::new()
+        .chain_update(key.map(|b| b ^ 0x36))
+        .chain_update(user.as_bytes())
+        .finalize();
+    let mac = Sha256::new()
+        .chain_update(key.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize();
+    mac[..6].iter().fold(0, |acc, b| (acc << 8) | u64::from(*b))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fair_start_order_is_reproducible_from_the_revealed_seed() {
+    use sha2::Digest;
+    let app = app("threshold=2,rate=1000,open_lead_secs=600").await;
+    // The sale opens in 4 seconds.
+    let event = insert_event(&app, -4.0, 3_600.0, false).await;
+    let fans: Vec<User> = (0..6).map(|_| user(false)).collect();
+    let mut seed_hash = Value::Null;
+    for fan in &fans {
+        let (code, body) = join(&app, &event, fan).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "queued", "{body}");
+        assert!(
+            body["position"].is_null(),
+            "no place before the draw: {body}"
+        );
+        assert!(body["fairStart"]["seed"].is_null(), "seed secret: {body}");
+        assert_eq!(body["fairStart"]["inPool"], true);
+        if seed_hash.is_null() {
+            seed_hash = body["fairStart"]["seedHash"].clone();
+        }
+        assert_eq!(
+            body["fairStart"]["seedHash"], seed_hash,
+            "one seed per event"
+        );
+    }
+    // Anyone signed in sees the hash before the opening.
+    let outsider = user(false);
+    let (_, body) = status(&app, &event, &outsider).await;
+    assert_eq!(body["status"], "not_in_queue");
+    assert_eq!(body["fairStart"]["seedHash"], seed_hash, "{body}");
+    assert!(body["fairStart"]["seed"].is_null());
+
+    // After the opening: the seed is revealed and matches the hash published before.
+    let opens_at = body["fairStart"]["opensAt"].as_u64().expect("opensAt");
+    let mut revealed = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (_, body) = status(&app, &event, &outsider).await;
+        if !body["fairStart"]["seed"].is_null() {
+            revealed = body["fairStart"]["seed"].clone();
+            break;
+        }
+    }
+    let seed_hex = revealed.as_str().expect("seed revealed after the opening");
+    let seed: Vec<u8> = (0..64)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&seed_hex[i..i + 2], 16).expect("hex"))
+        .collect();
+    let hash: String = sha2::Sha256::digest(&seed)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(Value::String(hash), seed_hash);
+    assert!(opens_at > 0);
+
+    // The order the seed gives: the first two (threshold 2) are in, the rest wait in that order.
+    let mut expected: Vec<&User> = fans.iter().collect();
+    expected.sort_by_key(|u| (published_draw(&seed, &u.id), u.id.clone()));
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen.clear();
+        for fan in &expected {
+            let (_, body) = status(&app, &event, fan).await;
+            seen.push(body);
+        }
+        if seen.iter().filter(|b| b["status"] == "active").count() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for (rank, body) in seen.iter().enumerate() {
+        if rank < 2 {
+            assert_eq!(body["status"], "active", "rank {rank}: {body}");
+        } else {
+            assert_eq!(body["position"], (rank - 1) as u64, "rank {rank}: {body}");
+        }
+        assert_eq!(body["fairStart"]["seed"], revealed);
+    }
+}

@@ -2,7 +2,8 @@
 //! override) so admission rates, slot lifetimes and stale drops are exact, not timed.
 
 use redis::aio::MultiplexedConnection;
-use urr_queue::scripts::{Mode, Placement, ReplyValue, slot_touch_args, visit_args};
+use urr_queue::fair::{Draw, Seed};
+use urr_queue::scripts::{JoinFacts, Mode, Placement, ReplyValue, slot_touch_args, visit_args};
 use urr_queue::{
     EventKeys, LEAVE_SCRIPT, QueueSettings, SLOT_TOUCH_SCRIPT, SlotTouch, VISIT_SCRIPT, Visit,
 };
@@ -60,7 +61,12 @@ impl Room {
     }
 
     async fn visit(&self, user: &str, mode: Mode, now: u64) -> Visit {
-        let args = visit_args(&self.settings, user, mode, None, Some(now));
+        self.visit_with(user, mode, &JoinFacts::default(), now)
+            .await
+    }
+
+    async fn visit_with(&self, user: &str, mode: Mode, facts: &JoinFacts<'_>, now: u64) -> Visit {
+        let args = visit_args(&self.settings, user, mode, facts, Some(now));
         let reply = self.eval(VISIT_SCRIPT, &self.keys.visit(), &args).await;
         Visit::from_reply(&reply).unwrap_or_else(|| panic!("unreadable reply {reply:?}"))
     }
@@ -331,5 +337,169 @@ async fn leaving_is_idempotent_and_frees_the_slot() {
     assert_eq!(
         room.visit(&user(1), Mode::Status, T0 + 10).await.placement,
         Placement::NotInQueue
+    );
+}
+
+/// What the join component does before the opening: the stored seed (made once), the draw.
+async fn presale_join(room: &Room, user: &str, opens_at: u64, now: u64) -> Visit {
+    let mut conn = room.conn.clone();
+    let offer = Seed::from_bytes(rand_bytes()).to_hex();
+    let _: bool = redis::AsyncCommands::hset_nx(&mut conn, &room.keys.fair, "seed", &offer)
+        .await
+        .expect("hsetnx");
+    let stored: String = redis::AsyncCommands::hget(&mut conn, &room.keys.fair, "seed")
+        .await
+        .expect("hget");
+    let draw = Draw::new(&Seed::from_hex(&stored).expect("seed"), user);
+    let facts = JoinFacts {
+        event_info: None,
+        opens_at_ms: Some(opens_at),
+        draw: Some(&draw),
+    };
+    room.visit_with(user, Mode::Join, &facts, now).await
+}
+
+fn rand_bytes() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for chunk in b.chunks_mut(16) {
+        chunk.copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    }
+    b
+}
+
+/// HMAC-SHA256 written out from its definition (RFC 2104) over `sha2`, so the order is checked
+/// against the published recipe, not against the code that made it.
+fn published_draw(seed: &[u8], user: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut key = [0u8; 64];
+    key[..seed.len()].copy_from_slice(seed);
+    let inner = Sha256::new()
+        .chain_update(key.map(|b| b ^ 0x36))
+        .chain_update(user.as_bytes())
+        .finalize();
+    let mac = Sha256::new()
+        .chain_update(key.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize();
+    mac[..6].iter().fold(0, |acc, b| (acc << 8) | u64::from(*b))
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fair_start_admits_the_pool_in_the_order_the_revealed_seed_gives_then_fifo() {
+    let room = Room::new("threshold=5,rate=1000,waiter_timeout_secs=80000,presale_pool=50").await;
+    let opens = T0 + 60_000;
+    let pool: Vec<String> = (0..40).map(user).collect();
+    for (i, u) in pool.iter().enumerate() {
+        let v = presale_join(&room, u, opens, T0 + i as u64).await;
+        assert_eq!(v.placement, Placement::Pool, "no place before the draw");
+        assert_eq!(v.active, 0, "nobody is admitted before the opening");
+        assert!(v.in_pool);
+    }
+    // Before the opening the seed stays inside (the reply builder shows only its hash).
+    let before = room.look(opens - 1).await;
+    assert_eq!((before.active, before.pool), (0, 40));
+    let fair = before.fair.clone().expect("a seed exists");
+    let body = urr_queue::reply::visit_body(&before, 1000, None);
+    assert!(body["fairStart"]["seed"].is_null(), "{body}");
+    let seed_hash = body["fairStart"]["seedHash"].clone();
+
+    // A joiner after the opening queues FIFO, behind the whole pool.
+    let late = user(999);
+    let v = presale_join(&room, &late, opens, opens).await;
+    assert_eq!(v.placement, Placement::Waiting { position: 41 });
+
+    // After the opening: the seed is revealed and matches the published hash...
+    let after = room.look(opens + 1).await;
+    let body = urr_queue::reply::visit_body(&after, 1000, None);
+    let seed_hex = body["fairStart"]["seed"]
+        .as_str()
+        .expect("revealed")
+        .to_string();
+    assert_eq!(seed_hex, fair.seed_hex);
+    {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(hex_bytes(&seed_hex));
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(serde_json::Value::String(hex), seed_hash);
+    }
+    // ...and recomputes the order: ascending draw, ties by user id.
+    let seed = hex_bytes(&seed_hex);
+    let mut expected = pool.clone();
+    expected.sort_by_key(|u| (published_draw(&seed, u), u.clone()));
+    // Admission: 5 at a time as slots end; record who gets in, in order.
+    let mut order: Vec<String> = Vec::new();
+    let mut now = opens + 1;
+    while order.len() < pool.len() + 1 {
+        now += 1_000;
+        room.look(now).await;
+        let mut conn = room.conn.clone();
+        let mut batch: Vec<String> =
+            redis::AsyncCommands::zrange(&mut conn, &room.keys.active, 0, -1)
+                .await
+                .expect("zrange");
+        batch.retain(|u| !order.contains(u));
+        batch.sort_by_key(|u| expected.iter().position(|e| e == u).unwrap_or(usize::MAX));
+        assert!(batch.len() <= 5, "threshold");
+        // Everyone still in the pool sees their rank in the drawn order.
+        let left = expected
+            .iter()
+            .filter(|u| !order.contains(u) && !batch.contains(u));
+        for (rank, u) in left.enumerate() {
+            let v = room.visit(u, Mode::Status, now).await;
+            assert_eq!(
+                v.placement,
+                Placement::Waiting {
+                    position: rank as u64 + 1
+                },
+                "{u}"
+            );
+        }
+        order.extend(batch.iter().cloned());
+        for u in &batch {
+            room.leave(u).await;
+        }
+        assert!(now < opens + 200_000, "the line stalled at {}", order.len());
+    }
+    let mut wanted = expected.clone();
+    wanted.push(late.clone());
+    assert_eq!(order, wanted, "pool in drawn order, then FIFO");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_opening_admits_the_pool_in_bounded_chunks_and_the_cap_sends_the_rest_to_fifo() {
+    let room =
+        Room::new("threshold=5000,rate=100000,waiter_timeout_secs=80000,presale_pool=1100").await;
+    let opens = T0 + 60_000;
+    for i in 0..1_100 {
+        presale_join(&room, &user(i), opens, T0).await;
+    }
+    // The pool is full: the next pre-sale joiner queues first come, first served behind it, and
+    // from then on the pool takes nobody (it never grows in front of a FIFO user).
+    let over = presale_join(&room, &user(5_000), opens, T0 + 1).await;
+    assert_eq!(over.placement, Placement::Waiting { position: 1_101 });
+    room.leave(&user(0)).await;
+    let after_leave = presale_join(&room, &user(5_001), opens, T0 + 2).await;
+    assert_eq!(
+        after_leave.placement,
+        Placement::Waiting { position: 1_101 }
+    );
+    assert_eq!(after_leave.pool, 1_099);
+
+    // Ten seconds after the opening the credit is 1,000,000 users, but one call admits at most
+    // the chunk (1,000), and the next call the rest.
+    let first = room.look(opens + 10_000).await;
+    assert_eq!((first.active, first.pool), (1_000, 99));
+    let second = room.look(opens + 10_001).await;
+    assert_eq!(second.pool, 0);
+    assert_eq!(
+        second.active, 1_101,
+        "the rest of the pool and both FIFO users"
     );
 }

@@ -13,7 +13,8 @@ use urr_auth_session::request::check_origin;
 use urr_auth_session::store::{RedisDown, open_redis};
 use urr_auth_session::user::{Access, require_user};
 use urr_component::{ApiError, Result, variable};
-use urr_queue::scripts::{Mode, ReplyValue, visit_args};
+use urr_queue::fair::{Draw, SEED_BYTES, Seed};
+use urr_queue::scripts::{JoinFacts, Mode, ReplyValue, visit_args};
 use urr_queue::{EventKeys, QueueSettings, Uuid, VISIT_SCRIPT, VISIT_SCRIPT_SHA1, Visit};
 use urr_ratelimit::{Category, Decision, Identity};
 use urr_tokens::{AccessUser, CredentialSource, Role, SigningKey};
@@ -86,15 +87,16 @@ impl Caller {
         self.user.user_id.to_ascii_lowercase()
     }
 
-    /// One visit: expiry, stale drop, lazy admission, then `member` (empty: nobody).
+    /// One visit: expiry, stale drop, lazy admission, then `member` (empty: nobody). Status
+    /// visits pass `JoinFacts::default()`.
     pub async fn visit(
         &self,
         event: &Uuid,
         member: &str,
         mode: Mode,
-        event_info: Option<&str>,
+        facts: &JoinFacts<'_>,
     ) -> Result<Visit> {
-        let args = visit_args(&self.queue, member, mode, event_info, None);
+        let args = visit_args(&self.queue, member, mode, facts, None);
         let reply = run_script(
             &self.redis,
             VISIT_SCRIPT,
@@ -108,6 +110,56 @@ impl Caller {
             ApiError::internal()
         })
     }
+}
+
+impl Caller {
+    /// A pre-sale joiner's fair-start draw: HMAC(seed, user id) with the event's seed, made now
+    /// if the event has none yet. Several first joins at once each offer a fresh random seed;
+    /// `HSETNX` keeps exactly one and everybody reads that one back. The seed never leaves the
+    /// component before the opening (the reply shows only its hash).
+    pub async fn presale_draw(&self, event: &Uuid, member: &str) -> Result<Draw> {
+        let key = self.keys(event).fair;
+        let stored = match hget(&self.redis, &key, "seed").await? {
+            Some(seed) => seed,
+            None => {
+                let mut bytes = [0u8; SEED_BYTES];
+                getrandom::fill(&mut bytes).map_err(|e| {
+                    eprintln!("no randomness for the fair-start seed: {e}");
+                    ApiError::internal()
+                })?;
+                let offer = Seed::from_bytes(bytes).to_hex();
+                self.redis
+                    .execute("HSETNX", vec![bin(&key), bin("seed"), bin(&offer)])
+                    .await
+                    .map_err(redis_down)?;
+                hget(&self.redis, &key, "seed")
+                    .await?
+                    .ok_or_else(|| redis_down("the fair-start seed vanished"))?
+            }
+        };
+        let seed = Seed::from_hex(&stored).ok_or_else(|| {
+            eprintln!("the stored fair-start seed of event {event} is not 64 hex digits");
+            ApiError::internal()
+        })?;
+        Ok(Draw::new(&seed, member))
+    }
+}
+
+fn bin(text: &str) -> RedisParameter {
+    RedisParameter::Binary(text.as_bytes().to_vec())
+}
+
+/// `HGET key field` as text (`None`: no such field).
+async fn hget(conn: &Connection, key: &str, field: &str) -> Result<Option<String>> {
+    let reply = conn
+        .execute("HGET", vec![bin(key), bin(field)])
+        .await
+        .map_err(redis_down)?;
+    Ok(match reply.into_iter().next() {
+        Some(RedisResult::Binary(b)) => Some(String::from_utf8_lossy(&b).into_owned()),
+        Some(RedisResult::Status(s)) => Some(s),
+        _ => None,
+    })
 }
 
 /// A script failure: Redis unreachable is a 503; the script's own invariant check failing is a
