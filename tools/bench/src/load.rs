@@ -470,29 +470,6 @@ async fn open_loop(
     Ok(stats)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_loopback_targets() -> Result<()> {
-        let (t, path) = Target::parse_url("http://127.0.0.1:3001/health?x=1")?;
-        assert_eq!(t.addr, "127.0.0.1:3001".parse()?);
-        assert_eq!(path, "/health?x=1");
-        let (t, path) = Target::parse_url("http://localhost:8080")?;
-        assert_eq!(t.addr.port(), 8080);
-        assert_eq!(t.authority, "localhost:8080");
-        assert_eq!(path, "/");
-        assert!(Target::parse_url("http://[::1]:9/").is_ok());
-        assert!(Target::parse_url("http://127.8.9.10:9/").is_ok());
-        assert!(Target::parse_url("http://10.0.0.1:80/").is_err());
-        assert!(Target::parse_url("http://192.168.1.1/").is_err());
-        assert!(Target::parse_url("http://example.com/").is_err());
-        assert!(Target::parse_url("https://127.0.0.1/").is_err());
-        Ok(())
-    }
-}
-
 /// A closed loop over stateful workers, for load the request-level `run` cannot express: a
 /// flow whose next request depends on the last reply (a refresh chain), or a baseline that is
 /// not HTTP at all (the same SQL or script run directly). Each worker owns one `S`; every call
@@ -554,4 +531,27 @@ where
         stats,
     );
     Ok((result, states))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_targets() -> Result<()> {
+        let (t, path) = Target::parse_url("http://127.0.0.1:3001/health?x=1")?;
+        assert_eq!(t.addr, "127.0.0.1:3001".parse()?);
+        assert_eq!(path, "/health?x=1");
+        let (t, path) = Target::parse_url("http://localhost:8080")?;
+        assert_eq!(t.addr.port(), 8080);
+        assert_eq!(t.authority, "localhost:8080");
+        assert_eq!(path, "/");
+        assert!(Target::parse_url("http://[::1]:9/").is_ok());
+        assert!(Target::parse_url("http://127.8.9.10:9/").is_ok());
+        assert!(Target::parse_url("http://10.0.0.1:80/").is_err());
+        assert!(Target::parse_url("http://192.168.1.1/").is_err());
+        assert!(Target::parse_url("http://example.com/").is_err());
+        assert!(Target::parse_url("https://127.0.0.1/").is_err());
+        Ok(())
+    }
 }

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
-use urr_queue::scripts::{Mode, ReplyValue, visit_args};
+use urr_queue::scripts::{JoinFacts, Mode, ReplyValue, visit_args};
 use urr_queue::{EventKeys, QueueSettings, VISIT_SCRIPT, VISIT_SCRIPT_SHA1, Visit};
 
 /// The rush's event: the seeded stadium concert, on sale.
@@ -361,6 +361,7 @@ fn event_info(event: &str) -> String {
     urr_queue::event::EventSnapshot {
         status: "on_sale".into(),
         opens_in_ms: -1,
+        opens_at_ms: 0,
         title: seeded.map_or("", |e| e.title).to_string(),
         artist: seeded.map_or("", |e| e.artist_name).to_string(),
     }
@@ -469,10 +470,19 @@ impl RawVisit {
                 &self.settings,
                 &uuid::Uuid::new_v4().to_string(),
                 Mode::Join,
-                Some(&self.info),
+                &JoinFacts {
+                    event_info: Some(&self.info),
+                    ..JoinFacts::default()
+                },
                 None,
             ),
-            Some(user) => visit_args(&self.settings, user, Mode::Status, None, None),
+            Some(user) => visit_args(
+                &self.settings,
+                user,
+                Mode::Status,
+                &JoinFacts::default(),
+                None,
+            ),
         };
         let mut cmd = redis::cmd("EVALSHA");
         cmd.arg(VISIT_SCRIPT_SHA1)
@@ -850,7 +860,16 @@ async fn fill(
                 .arg(VISIT_SCRIPT_SHA1)
                 .arg(key_list.len())
                 .arg(&key_list)
-                .arg(visit_args(settings, &user, Mode::Join, Some(info), None))
+                .arg(visit_args(
+                    settings,
+                    &user,
+                    Mode::Join,
+                    &JoinFacts {
+                        event_info: Some(info),
+                        ..JoinFacts::default()
+                    },
+                    None,
+                ))
                 .ignore();
         }
         let _: () = pipe.query_async(redis).await?;
