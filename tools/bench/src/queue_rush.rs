@@ -1276,6 +1276,11 @@ mod tests {
             redis::Value::Int(1),
             redis::Value::Int(0),
             redis::Value::BulkString(b"{}".to_vec()),
+            // Fair start: no seed, no opening, an empty pool, not in it.
+            redis::Value::Nil,
+            redis::Value::Int(0),
+            redis::Value::Int(0),
+            redis::Value::Int(0),
         ]);
         let visit = Visit::from_reply(&reply_values(reply).expect("an array")).expect("a visit");
         assert_eq!(visit.placement, Placement::Waiting { position: 7 });
