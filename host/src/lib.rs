@@ -21,6 +21,7 @@
 //! - `keys`       — development session keys for `urr-edge up` (`.urr/keys/`)
 //! - `seed`       — the demo catalog behind `urr-edge seed` (and `up`)
 
+pub mod app_settings;
 pub mod build;
 pub mod config;
 pub mod database;

@@ -182,6 +182,7 @@ impl Runtime {
         let engine = build_engine(config)?;
         let linker = build_linker(&engine)?;
         let app_vars = variables::resolve_application(&manifest.variables, &config.variables)?;
+        crate::app_settings::check(&app_vars)?;
 
         let mut components = Vec::new();
         let mut index = HashMap::new();
