@@ -64,7 +64,9 @@ pub fn check(app_vars: &HashMap<String, String>) -> Result<()> {
         .iter()
         .filter_map(|(name, check)| {
             let value = app_vars.get(*name)?;
-            check(value).err().map(|e| format!("variable `{name}`: {e}"))
+            check(value)
+                .err()
+                .map(|e| format!("variable `{name}`: {e}"))
         })
         .collect();
     if !problems.is_empty() {
@@ -109,7 +111,7 @@ mod tests {
             ("jwt_public_keys", "k1:not-base64"),
             ("unrelated", "anything"),
         ]))
-        .unwrap_err()
+        .expect_err("invalid settings")
         .to_string();
         for name in [
             "rate_limits",
@@ -117,7 +119,10 @@ mod tests {
             "hold_ttl_secs",
             "jwt_public_keys",
         ] {
-            assert!(err.contains(&format!("`{name}`")), "{name} missing in: {err}");
+            assert!(
+                err.contains(&format!("`{name}`")),
+                "{name} missing in: {err}"
+            );
         }
         assert!(!err.contains("unrelated"), "{err}");
     }
@@ -129,7 +134,8 @@ mod tests {
 
     #[test]
     fn a_limit_above_the_maximum_is_refused() {
-        let err = check(&vars(&[("rate_limits", "default=100000000")])).unwrap_err();
+        let err =
+            check(&vars(&[("rate_limits", "default=100000000")])).expect_err("above the maximum");
         assert!(err.to_string().contains("rate_limits"), "{err}");
     }
 }

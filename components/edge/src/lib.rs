@@ -1,5 +1,6 @@
 //! The spin-sdk glue every URR Edge component shares, so each handler stays thin: the edge
-//! wrapper every entry point goes through (CORS, security headers, request id), JSON responses in
+//! wrapper every entry point goes through (CORS, security headers, request id, trace context),
+//! JSON responses in
 //! the contract's shape, variables, and store connections whose failures become clear 503s.
 //! Domain decisions live in the pure `shared/` crates, never here.
 
@@ -9,6 +10,7 @@ pub mod store;
 use spin_sdk::http::Request;
 pub use urr_api::ApiError;
 use urr_api::edge::{self as policy, AllowedOrigins, Preflight};
+use urr_api::trace::TraceParent;
 
 pub type Response = http::Response<String>;
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -133,6 +135,8 @@ where
             .map(str::to_owned)
     };
     let origin = header("origin");
+    let trace = TraceParent::continue_or_start(header("traceparent").as_deref(), random_24());
+    CURRENT_TRACE.with(|t| t.set(Some(trace)));
     let request_id = header("x-request-id")
         .filter(|id| policy::request_id_is_valid(id))
         .unwrap_or_else(fresh_request_id);
@@ -179,7 +183,29 @@ where
     if let Ok(value) = http::HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", value);
     }
+    // W3C Trace Context Level 2: tells the caller which span answered, in which trace.
+    if let Ok(value) = http::HeaderValue::from_str(&trace.header_value()) {
+        headers.insert("traceresponse", value);
+    }
     response
+}
+
+thread_local! {
+    /// This request's span (an instance serves one request at a time, reused or not).
+    static CURRENT_TRACE: std::cell::Cell<Option<TraceParent>> = const { std::cell::Cell::new(None) };
+}
+
+/// The `traceparent` value for a call this request makes (the provider), naming this request's
+/// span as the parent; `None` outside [`edge`].
+pub fn outgoing_traceparent() -> Option<String> {
+    CURRENT_TRACE.with(|t| t.get()).map(|t| t.header_value())
+}
+
+fn random_24() -> [u8; 24] {
+    let mut bytes = [0u8; 24];
+    // Without randomness the ids are still valid (never all zero), only not unique.
+    let _ = getrandom::fill(&mut bytes);
+    bytes
 }
 
 /// The configured web origins; a missing variable allows none (and says so in the log).

@@ -2,10 +2,12 @@
 //! contract, the edge policy (CORS, security headers, request ids), the health report, and the
 //! clock reply. No spin-sdk, no I/O: it tests natively.
 
+pub mod body;
 pub mod edge;
 pub mod error;
 pub mod health;
 pub mod time;
+pub mod trace;
 
 pub use error::{ApiError, ErrorBody};
 pub use health::{Dependency, DependencyStatus, Readiness};

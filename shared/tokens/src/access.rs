@@ -119,33 +119,17 @@ pub fn mint_access(
         .map_err(|e| TokenError::Signing(e.to_string()))
 }
 
-fn verification_options(kid: &str) -> VerificationOptions {
-    VerificationOptions {
-        allowed_issuers: Some(HashSet::from_strings(&[ISSUER])),
-        allowed_audiences: Some(HashSet::from_strings(&[AUDIENCE])),
-        time_tolerance: Some(Duration::from_secs(ACCESS_LEEWAY_SECS)),
-        max_token_length: Some(MAX_TOKEN_BYTES),
-        required_key_id: Some(kid.to_string()),
-        ..Default::default()
-    }
-}
-
-/// Verifies an access token against the public key set: size first, then the header's `alg` and
-/// `kid` (before any key is touched), then signature, `iss`, `aud`, `exp`/`nbf`/`iat` with the
-/// leeway, then the claims this platform requires.
+/// Verifies an access token against the public key set (the steps are in `jws`), then the claims
+/// this platform requires.
 pub fn verify_access(keys: &KeySet, token: &str) -> Result<AccessUser, TokenError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(TokenError::TooLarge);
-    }
-    let metadata = Token::decode_metadata(token).map_err(|_| TokenError::Malformed)?;
-    if metadata.algorithm() != ALGORITHM {
-        return Err(TokenError::Algorithm);
-    }
-    let kid = metadata.key_id().ok_or(TokenError::UnknownKey)?;
-    let key = keys.get(kid).ok_or(TokenError::UnknownKey)?;
-    let claims = key
-        .verify_token::<AccessClaims>(token, Some(verification_options(kid)))
-        .map_err(|e| TokenError::Rejected(e.to_string()))?;
+    let claims: JWTClaims<AccessClaims> = crate::jws::verify(
+        keys,
+        token,
+        crate::jws::Rules {
+            audience: AUDIENCE,
+            leeway_secs: ACCESS_LEEWAY_SECS,
+        },
+    )?;
     // jwt-simple treats `exp` and `iat` as optional; a token without them would never expire.
     claims.expires_at.ok_or(TokenError::Claims("exp"))?;
     let issued_at = claims.issued_at.ok_or(TokenError::Claims("iat"))?;

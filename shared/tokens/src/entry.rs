@@ -9,7 +9,7 @@
 //! `iat`, `exp` (10 minutes). The token is reusable until it expires; whether the user's active
 //! slot still exists is a Redis question the verifying component asks separately.
 
-use crate::access::{ALGORITHM, ISSUER, MAX_TOKEN_BYTES, TokenError};
+use crate::access::{ISSUER, TokenError};
 use crate::keys::{KeySet, SigningKey};
 use jwt_simple::prelude::*;
 
@@ -99,28 +99,46 @@ pub fn mint_entry_for(
 }
 
 /// Verifies an entry token against the queue's public key set, with the same pinned checks as
-/// access tokens (size, `alg`, `kid` before any key is touched, then signature and claims).
+/// access tokens (size, `alg`, `kid` before any key is touched, then claims and signature).
 pub fn verify_entry(keys: &KeySet, token: &str) -> Result<Entry, TokenError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(TokenError::TooLarge);
+    inspect_entry(keys, token)?.verify_signature()
+}
+
+/// An entry token that passed every check but the signature. The seat routes need either a live
+/// active slot in Redis (the queue's own record of the admission, authoritative and stronger
+/// than the token) or, when Redis cannot answer, the verified signature: they inspect first and
+/// verify only on that fallback, saving an Ed25519 verification on every seat request.
+pub struct InspectedEntry<'a> {
+    entry: Entry,
+    inspected: crate::jws::Inspected<'a, EntryClaims>,
+}
+
+impl InspectedEntry<'_> {
+    /// What the token claims (not yet proven by its signature).
+    pub fn claimed(&self) -> &Entry {
+        &self.entry
     }
-    let metadata = Token::decode_metadata(token).map_err(|_| TokenError::Malformed)?;
-    if metadata.algorithm() != ALGORITHM {
-        return Err(TokenError::Algorithm);
+
+    pub fn verify_signature(self) -> Result<Entry, TokenError> {
+        self.inspected.verify_signature()?;
+        Ok(self.entry)
     }
-    let kid = metadata.key_id().ok_or(TokenError::UnknownKey)?;
-    let key = keys.get(kid).ok_or(TokenError::UnknownKey)?;
-    let options = VerificationOptions {
-        allowed_issuers: Some(HashSet::from_strings(&[ISSUER])),
-        allowed_audiences: Some(HashSet::from_strings(&[ENTRY_AUDIENCE])),
-        time_tolerance: Some(Duration::from_secs(ENTRY_LEEWAY_SECS)),
-        max_token_length: Some(MAX_TOKEN_BYTES),
-        required_key_id: Some(kid.to_string()),
-        ..Default::default()
-    };
-    let claims = key
-        .verify_token::<EntryClaims>(token, Some(options))
-        .map_err(|e| TokenError::Rejected(e.to_string()))?;
+}
+
+/// Every check of [`verify_entry`] except the signature (see [`InspectedEntry`]).
+pub fn inspect_entry<'a>(
+    keys: &'a KeySet,
+    token: &'a str,
+) -> Result<InspectedEntry<'a>, TokenError> {
+    let inspected = crate::jws::inspect::<EntryClaims>(
+        keys,
+        token,
+        crate::jws::Rules {
+            audience: ENTRY_AUDIENCE,
+            leeway_secs: ENTRY_LEEWAY_SECS,
+        },
+    )?;
+    let claims = &inspected.claims;
     let expires_at = claims.expires_at.ok_or(TokenError::Claims("exp"))?;
     claims.issued_at.ok_or(TokenError::Claims("iat"))?;
     if claims.custom.typ != ENTRY_TYPE {
@@ -131,18 +149,21 @@ pub fn verify_entry(keys: &KeySet, token: &str) -> Result<Entry, TokenError> {
     }
     let user_id = claims
         .subject
+        .clone()
         .filter(|s| !s.is_empty())
         .ok_or(TokenError::Claims("sub"))?;
     let token_id = claims
         .jwt_id
+        .clone()
         .filter(|s| !s.is_empty())
         .ok_or(TokenError::Claims("jti"))?;
-    Ok(Entry {
+    let entry = Entry {
         user_id,
-        event_id: claims.custom.evt,
+        event_id: claims.custom.evt.clone(),
         token_id,
         expires_at_secs: expires_at.as_secs(),
-    })
+    };
+    Ok(InspectedEntry { entry, inspected })
 }
 
 #[cfg(test)]
@@ -188,6 +209,11 @@ mod tests {
         let forged = mint_entry(&other, "u1", EVENT).expect("token");
         assert!(verify_entry(&set, &forged).is_err());
         assert!(verify_entry(&set, "not.a.token").is_err());
+        // Inspection reads the claims of a well-formed forgery; only the signature refuses it.
+        let inspected = inspect_entry(&set, &forged).expect("well-formed");
+        assert_eq!(inspected.claimed().user_id, "u1");
+        assert!(inspected.verify_signature().is_err());
+        assert!(inspect_entry(&set, "not.a.token").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //!   first, then the previous one while tokens signed by it may still be alive.
 //! - `jwt_signing_key`: the Ed25519 private key as PEM PKCS#8 (`openssl genpkey -algorithm ed25519`).
 
+use ed25519_dalek::VerifyingKey;
 use jwt_simple::prelude::*;
 
 /// At most this many keys verify at once: the current and the previous one, with room for an
@@ -44,10 +45,10 @@ fn check_kid(kid: &str) -> Result<(), KeyError> {
     }
 }
 
-/// The public keys tokens are verified with, by key id.
+/// The public keys tokens are verified with, by key id (as ed25519-dalek keys: see `jws`).
 #[derive(Clone)]
 pub struct KeySet {
-    keys: Vec<(String, Ed25519PublicKey)>,
+    keys: Vec<(String, VerifyingKey)>,
 }
 
 impl std::fmt::Debug for KeySet {
@@ -60,7 +61,7 @@ impl std::fmt::Debug for KeySet {
 
 impl KeySet {
     pub fn parse(text: &str) -> Result<Self, KeyError> {
-        let mut keys: Vec<(String, Ed25519PublicKey)> = Vec::new();
+        let mut keys: Vec<(String, VerifyingKey)> = Vec::new();
         for (index, entry) in text
             .split(',')
             .map(str::trim)
@@ -77,12 +78,11 @@ impl KeySet {
             }
             let raw = Base64::decode_to_vec(encoded.trim(), None)
                 .map_err(|_| KeyError::MalformedPublicKey(index))?;
-            if raw.len() != 32 {
-                return Err(KeyError::MalformedPublicKey(index));
-            }
-            let key = Ed25519PublicKey::from_bytes(&raw)
-                .map_err(|_| KeyError::MalformedPublicKey(index))?
-                .with_key_id(kid);
+            let raw: [u8; 32] = raw
+                .try_into()
+                .map_err(|_| KeyError::MalformedPublicKey(index))?;
+            let key =
+                VerifyingKey::from_bytes(&raw).map_err(|_| KeyError::MalformedPublicKey(index))?;
             keys.push((kid.to_string(), key));
             if keys.len() > MAX_PUBLIC_KEYS {
                 return Err(KeyError::TooManyKeys);
@@ -102,7 +102,7 @@ impl KeySet {
         )
     }
 
-    pub fn get(&self, kid: &str) -> Option<&Ed25519PublicKey> {
+    pub fn verifier(&self, kid: &str) -> Option<&VerifyingKey> {
         self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
     }
 
@@ -197,8 +197,8 @@ mod tests {
         let set = KeySet::parse(&format!("{}, {}", a.public_entry(), b.public_entry()))
             .expect("valid set");
         assert_eq!(set.kids().collect::<Vec<_>>(), vec!["k2", "k1"]);
-        assert!(set.get("k1").is_some());
-        assert!(set.get("k3").is_none());
+        assert!(set.verifier("k1").is_some());
+        assert!(set.verifier("k3").is_none());
     }
 
     #[test]

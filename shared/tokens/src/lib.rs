@@ -14,6 +14,7 @@ pub use jwt_simple;
 
 pub mod access;
 pub mod entry;
+mod jws;
 pub mod keys;
 pub mod session;
 
@@ -22,8 +23,8 @@ pub use access::{
     MAX_TOKEN_BYTES, Role, TokenError, mint_access, verify_access,
 };
 pub use entry::{
-    ENTRY_TOKEN_HEADER, ENTRY_TTL_SECS, Entry, EntryMismatch, mint_entry, mint_entry_for,
-    verify_entry,
+    ENTRY_TOKEN_HEADER, ENTRY_TTL_SECS, Entry, EntryMismatch, InspectedEntry, inspect_entry,
+    mint_entry, mint_entry_for, verify_entry,
 };
 pub use keys::{KeyError, KeySet, SigningKey};
 pub use session::{

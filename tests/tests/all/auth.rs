@@ -759,6 +759,16 @@ async fn bad_input_is_a_4xx_with_a_code_and_stores_nothing() {
             400,
         ),
         ("over 64 KiB", big.into_bytes(), 413),
+        (
+            "nested deeper than the limit",
+            format!(
+                r#"{{"email":"a@b.co","password":"12345678","name":"n","x":{}{}}}"#,
+                "[".repeat(urr_api::body::MAX_JSON_DEPTH),
+                "]".repeat(urr_api::body::MAX_JSON_DEPTH)
+            )
+            .into_bytes(),
+            400,
+        ),
     ];
     for (name, body, expected) in cases {
         let (status, reply) = send_json(

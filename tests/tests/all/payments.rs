@@ -351,6 +351,58 @@ async fn with_redis_down_a_buyer_can_still_pay() {
     assert_ledger_balances(&world).await;
 }
 
+/// W3C trace context: the caller's trace reaches the provider with our span as the parent, and
+/// the response says which span answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_trace_reaches_the_provider() {
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let incoming = format!("00-{TRACE}-00f067aa0ba902b7-01");
+    let world = world().await;
+    let buyer = user(false);
+    let reservation = reserve(&world.pool, &buyer, 1, 300).await;
+    let response = world
+        .app
+        .post("/api/v1/payments/process")
+        .bearer_auth(&buyer.token)
+        .header("traceparent", &incoming)
+        .json(&json!({"reservationId": reservation.id, "paymentMethod": "card"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let answered = response
+        .headers()
+        .get("traceresponse")
+        .and_then(|v| v.to_str().ok())
+        .expect("traceresponse")
+        .to_string();
+    let ours: Vec<&str> = answered.split('-').collect();
+    assert_eq!(
+        (ours[0], ours[1], ours[3]),
+        ("00", TRACE, "01"),
+        "{answered}"
+    );
+    assert_ne!(ours[2], "00f067aa0ba902b7", "a span of our own");
+    let seen = world.mock.traceparents();
+    assert!(!seen.is_empty(), "the charge carried no traceparent");
+    assert!(
+        seen.iter().all(|t| t == &answered),
+        "the provider saw {seen:?}, our span is {answered}"
+    );
+
+    // Without a (valid) traceparent a new trace starts, still propagated.
+    let again = send(
+        world
+            .app
+            .get("/api/v1/payments/user/me")
+            .bearer_auth(&buyer.token)
+            .header("traceparent", "garbage"),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_ledger_balances(&world).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_payment_leaves_the_reservation_payable() {
     let world = world().await;

@@ -113,6 +113,8 @@ struct Book {
     charge_answers: HashMap<String, (u16, String)>,
     refund_answers: HashMap<String, (u16, String)>,
     counts: Counts,
+    /// `traceparent` of every authorised API call, in arrival order (trace propagation tests).
+    traceparents: Vec<String>,
 }
 
 struct Shared {
@@ -205,6 +207,11 @@ impl MockProvider {
 
     pub fn set_amount_scenario(&self, amount: i32, scenario: Scenario) {
         self.shared.book().by_amount.insert(amount, scenario);
+    }
+
+    /// The `traceparent` headers of the API calls received so far.
+    pub fn traceparents(&self) -> Vec<String> {
+        self.shared.book().traceparents.clone()
     }
 
     pub fn counts(&self) -> Counts {
@@ -324,6 +331,13 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Reply, Dr
         .is_some_and(|v| v == format!("Bearer {}", config.secret_key));
     if !authorized {
         return Ok(error(401, "UNAUTHORIZED_KEY", "unknown secret key"));
+    }
+    if let Some(traceparent) = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+    {
+        shared.book().traceparents.push(traceparent.to_string());
     }
     let key = req
         .headers()

@@ -4,6 +4,7 @@
 use crate::Settings;
 use spin_sdk::http::Request;
 use spin_sdk::http::body::IncomingBodyExt as _;
+use urr_api::body::{MAX_JSON_DEPTH, json_too_deep};
 use urr_auth::AuthError;
 use urr_auth::input::MAX_BODY_BYTES;
 use urr_component::{ApiError, Result};
@@ -53,7 +54,8 @@ pub fn wants_tokens_in_body(req: &Request) -> bool {
     header(req, "x-token-delivery").is_some_and(|v| v.trim().eq_ignore_ascii_case("body"))
 }
 
-/// The body, refused with 413 past the auth limit (declared length first, then what arrived).
+/// The body, refused with 413 past the size limit (declared length first, then what arrived) and
+/// with 400 `json_too_deep` past the nesting limit. Every component reads bodies here.
 pub async fn body(req: Request) -> Result<Vec<u8>> {
     let declared = header(&req, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
@@ -65,6 +67,12 @@ pub async fn body(req: Request) -> Result<Vec<u8>> {
     })?;
     if bytes.len() > MAX_BODY_BYTES {
         return Err(AuthError::TooLarge.into());
+    }
+    if json_too_deep(&bytes, MAX_JSON_DEPTH) {
+        return Err(ApiError::bad_request(
+            "json_too_deep",
+            format!("JSON nests deeper than {MAX_JSON_DEPTH} levels"),
+        ));
     }
     Ok(bytes.to_vec())
 }

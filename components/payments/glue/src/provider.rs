@@ -55,6 +55,9 @@ async fn exchange(request: &OutboundRequest) -> Result<(u16, Vec<u8>), Transport
     for (name, value) in &request.headers {
         builder = builder.header(*name, value.as_str());
     }
+    if let Some(traceparent) = urr_component::outgoing_traceparent() {
+        builder = builder.header("traceparent", traceparent);
+    }
     let response = match &request.body {
         Some(body) => {
             let built = builder
