@@ -241,7 +241,7 @@ mod tests {
             ("four parts", format!("{good}.x")),
             (
                 "two parts",
-                good.rsplitn(2, '.').nth(1).expect("prefix").to_string(),
+                good.rsplit_once('.').expect("three parts").0.to_string(),
             ),
             ("short signature", format!("{}A", &good[..good.len() - 3])),
             ("padded signature", format!("{good}=")),
