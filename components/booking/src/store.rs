@@ -96,13 +96,17 @@ pub async fn query(statement: &str, params: Vec<ParameterValue>) -> Result<Vec<R
     result.collect().await.map_err(|e| store_error(&e))
 }
 
-/// The JSON text column `body` of the first row; `None` when it is NULL or there is no row.
-pub fn json_body(rows: &[Row]) -> Result<Option<serde_json::Value>, Refusal> {
-    let Some(text) = rows
-        .first()
+/// The JSON text column `body` of the first row, as Postgres wrote it; `None` when it is NULL
+/// or there is no row.
+pub fn json_text(rows: &[Row]) -> Option<String> {
+    rows.first()
         .and_then(|r| r.get::<Option<String>>("body"))
         .flatten()
-    else {
+}
+
+/// [`json_text`], parsed (for callers that read fields of it).
+pub fn json_body(rows: &[Row]) -> Result<Option<serde_json::Value>, Refusal> {
+    let Some(text) = json_text(rows) else {
         return Ok(None);
     };
     serde_json::from_str(&text).map(Some).map_err(|e| {

@@ -68,8 +68,9 @@ async fn serve(req: Request, read: Read) -> Handled {
         false,
     )
     .await?;
+    // Each reply is built whole by its SQL function: passed through as text, never re-parsed.
     let body = match read {
-        Read::Mine => store::json_body(
+        Read::Mine => store::json_text(
             &store::query(
                 sql::MY_RESERVATIONS,
                 vec![
@@ -78,20 +79,20 @@ async fn serve(req: Request, read: Read) -> Handled {
                 ],
             )
             .await?,
-        )?
+        )
         .ok_or_else(ApiError::internal)?,
         Read::Reservation(id) => {
             let id = EntityId::parse(&id, "id")?;
-            let reservation = store::json_body(
+            let reservation = store::json_text(
                 &store::query(sql::RESERVATION, vec![text(user_id), text(id.as_str())]).await?,
-            )?
+            )
             .ok_or_else(ApiError::not_found)?;
-            serde_json::json!({ "reservation": reservation })
+            format!(r#"{{"reservation":{reservation}}}"#)
         }
         Read::SeatMap(id) => {
             let event = EntityId::parse(&id, "eventId")?;
             require_entry(req.headers(), &settings, user_id, &event, redis.as_ref()).await?;
-            store::json_body(
+            store::json_text(
                 &store::query(
                     sql::SEAT_MAP,
                     vec![
@@ -100,9 +101,9 @@ async fn serve(req: Request, read: Read) -> Handled {
                     ],
                 )
                 .await?,
-            )?
+            )
             .ok_or_else(ApiError::not_found)?
         }
     };
-    Ok(no_store(urr_component::json(200, &body)))
+    Ok(no_store(urr_component::json_text(200, body)))
 }
