@@ -5,6 +5,7 @@ mod admin_booking;
 mod auth;
 mod booking;
 mod booking_support;
+mod capabilities;
 mod catalog;
 mod catalog_boundaries;
 mod devstack;
