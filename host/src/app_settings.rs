@@ -54,7 +54,7 @@ fn ttl(name: &'static str, value: &str) -> Result<(), String> {
 
 fn key_set(value: &str) -> Result<(), String> {
     urr_tokens::keys::KeySet::parse(value)
-        .map(drop)
+        .and_then(|set| set.check_points())
         .map_err(|e| e.to_string())
 }
 

@@ -70,7 +70,7 @@ pub(crate) struct Inspected<'a, C> {
     pub claims: JWTClaims<C>,
     signed: &'a str,
     signature: [u8; 64],
-    key: &'a ed25519_dalek::VerifyingKey,
+    key: ed25519_dalek::VerifyingKey,
 }
 
 impl<C> Inspected<'_, C> {

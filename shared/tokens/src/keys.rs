@@ -45,10 +45,12 @@ fn check_kid(kid: &str) -> Result<(), KeyError> {
     }
 }
 
-/// The public keys tokens are verified with, by key id (as ed25519-dalek keys: see `jws`).
+/// The public keys tokens are verified with, by key id. Kept as raw bytes: components parse the
+/// set on every request, and a key is decompressed into a curve point (a field exponentiation,
+/// about a tenth of a verification) only when a token names it (see `jws`).
 #[derive(Clone)]
 pub struct KeySet {
-    keys: Vec<(String, VerifyingKey)>,
+    keys: Vec<(String, [u8; 32])>,
 }
 
 impl std::fmt::Debug for KeySet {
@@ -61,7 +63,7 @@ impl std::fmt::Debug for KeySet {
 
 impl KeySet {
     pub fn parse(text: &str) -> Result<Self, KeyError> {
-        let mut keys: Vec<(String, VerifyingKey)> = Vec::new();
+        let mut keys: Vec<(String, [u8; 32])> = Vec::new();
         for (index, entry) in text
             .split(',')
             .map(str::trim)
@@ -81,9 +83,7 @@ impl KeySet {
             let raw: [u8; 32] = raw
                 .try_into()
                 .map_err(|_| KeyError::MalformedPublicKey(index))?;
-            let key =
-                VerifyingKey::from_bytes(&raw).map_err(|_| KeyError::MalformedPublicKey(index))?;
-            keys.push((kid.to_string(), key));
+            keys.push((kid.to_string(), raw));
             if keys.len() > MAX_PUBLIC_KEYS {
                 return Err(KeyError::TooManyKeys);
             }
@@ -102,8 +102,21 @@ impl KeySet {
         )
     }
 
-    pub fn verifier(&self, kid: &str) -> Option<&VerifyingKey> {
-        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    /// The key `kid` names, as a curve point; `None` for an unknown id or bytes that are not a
+    /// valid point (boot checks refuse such a set with [`KeySet::check_points`]).
+    pub fn verifier(&self, kid: &str) -> Option<VerifyingKey> {
+        self.keys
+            .iter()
+            .find(|(k, _)| k == kid)
+            .and_then(|(_, raw)| VerifyingKey::from_bytes(raw).ok())
+    }
+
+    /// Every key decompresses to a valid curve point (the host checks this once at boot).
+    pub fn check_points(&self) -> Result<(), KeyError> {
+        for (index, (_, raw)) in self.keys.iter().enumerate() {
+            VerifyingKey::from_bytes(raw).map_err(|_| KeyError::MalformedPublicKey(index))?;
+        }
+        Ok(())
     }
 
     pub fn kids(&self) -> impl Iterator<Item = &str> {
@@ -221,6 +234,22 @@ mod tests {
             KeySet::parse(&a.public_entry().replacen('k', "bad kid", 1)),
             Err(KeyError::BadKid(_))
         ));
+    }
+
+    #[test]
+    fn bytes_that_are_no_curve_point_fail_the_point_check() {
+        // Some 32-byte strings decode to no point on the curve; find one (about half do).
+        let raw = (0u8..=255)
+            .map(|b| [b; 32])
+            .find(|raw| VerifyingKey::from_bytes(raw).is_err())
+            .expect("an invalid encoding");
+        let set = KeySet::parse(&KeySet::format_entry("k", &raw)).expect("well-formed");
+        assert!(set.verifier("k").is_none());
+        assert_eq!(set.check_points(), Err(KeyError::MalformedPublicKey(0)));
+        let good = SigningKey::generate("g").expect("key");
+        let set = KeySet::parse(&good.public_entry()).expect("set");
+        assert_eq!(set.check_points(), Ok(()));
+        assert!(set.verifier("g").is_some());
     }
 
     #[test]
