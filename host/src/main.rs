@@ -207,9 +207,11 @@ async fn up(
     for (id, took, cached) in host.load_times() {
         tracing::info!(component = %id, took_ms = took.as_millis() as u64, from_cache = cached, "component ready");
     }
+    // Browsers treat `localhost` and `127.0.0.1` as different sites for cookies, and the web
+    // app's CSP and the contract speak of `localhost`: print the URL to open.
     tracing::info!(
         "URR Edge is serving on {} (booted in {:?})",
-        host.url(),
+        host.url().replace("://127.0.0.1:", "://localhost:"),
         started.elapsed()
     );
     shutdown_signal().await;

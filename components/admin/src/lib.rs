@@ -87,7 +87,7 @@ async fn admin(req: Request) -> Result<Response> {
     };
     let query = req.uri().query().unwrap_or("").to_string();
     match route {
-        Route::Dashboard => reads::dashboard().await,
+        Route::Dashboard => reads::dashboard(redis.as_ref(), &settings.key_prefix).await,
         Route::SeatLayouts => reads::seat_layouts().await,
         Route::AuditLog => reads::audit_log(&query).await,
         Route::ListReservations => reservations::list(&query).await,

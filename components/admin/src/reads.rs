@@ -1,6 +1,8 @@
 //! The admin screens' reads: the dashboard's counts, the seat layouts, the audit log.
 
 use spin_sdk::pg::ParameterValue;
+use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
+use urr_admin_domain::live::{self, LiveCounters};
 use urr_admin_domain::query::AuditQuery;
 use urr_admin_domain::reply::{AuditEntry, AuditList};
 use urr_admin_domain::sql;
@@ -13,16 +15,74 @@ use crate::store::{column, optional_text, query, reply};
 const MAX_LAYOUTS: i64 = 100;
 
 /// `{events:{total, upcoming, on_sale, ended, cancelled}, reservations:{total, pending, confirmed,
-/// cancelled, expired}, revenue, seatsSold, standingTicketsSold, pendingRefunds:{count, amount}}`.
-pub async fn dashboard() -> Result<Response> {
+/// cancelled, expired}, revenue, seatsSold, standingTicketsSold, pendingRefunds:{count, amount},
+/// live}`: the table counts from `admin_dashboard()`, and `live` (`urr_admin_domain::live`) the
+/// waiting room's and the seat holds' counters from Redis, or `null` when Redis cannot answer.
+pub async fn dashboard(redis: Option<&Connection>, key_prefix: &str) -> Result<Response> {
     let rows = query(sql::DASHBOARD, Vec::new()).await?;
     let row = rows.first().ok_or_else(ApiError::internal)?;
     let text: String = column(row, "dashboard")?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         eprintln!("admin: the dashboard is not JSON: {e}");
         ApiError::internal()
     })?;
+    let live = match redis {
+        Some(conn) => live_counters(conn, key_prefix).await?,
+        None => None,
+    };
+    value["live"] = serde_json::to_value(live).map_err(|_| ApiError::internal())?;
     reply(200, &value)
+}
+
+/// Sums the per-event counters; `None` when Redis fails part-way (a partial sum would mislead).
+async fn live_counters(conn: &Connection, key_prefix: &str) -> Result<Option<LiveCounters>> {
+    let rows = query(
+        sql::LIVE_EVENTS,
+        vec![ParameterValue::Int64(live::MAX_LIVE_EVENTS)],
+    )
+    .await?;
+    let mut live = LiveCounters::default();
+    for row in &rows {
+        let id: String = column(row, "id")?;
+        let (queue_key, hold_key) = live::event_keys(key_prefix, &id).map_err(|e| {
+            eprintln!("admin: event id {id}: {e}");
+            ApiError::internal()
+        })?;
+        let (Some(queue), Some(holds)) = (
+            hmget(conn, &queue_key, &live::QUEUE_FIELDS).await,
+            hmget(conn, &hold_key, &live::HOLD_FIELDS).await,
+        ) else {
+            return Ok(None);
+        };
+        live.add_event(&queue, &holds);
+    }
+    Ok(Some(live))
+}
+
+async fn hmget(conn: &Connection, key: &str, fields: &[&str]) -> Option<Vec<Option<String>>> {
+    let mut args = vec![RedisParameter::Binary(key.as_bytes().to_vec())];
+    args.extend(
+        fields
+            .iter()
+            .map(|f| RedisParameter::Binary(f.as_bytes().to_vec())),
+    );
+    match conn.execute("HMGET", args).await {
+        Ok(values) => Some(
+            values
+                .into_iter()
+                .map(|v| match v {
+                    RedisResult::Binary(b) => String::from_utf8(b).ok(),
+                    RedisResult::Status(s) => Some(s),
+                    RedisResult::Int64(n) => Some(n.to_string()),
+                    RedisResult::Nil => None,
+                })
+                .collect(),
+        ),
+        Err(e) => {
+            eprintln!("admin: live counters unavailable, redis: {e:?}");
+            None
+        }
+    }
 }
 
 pub async fn seat_layouts() -> Result<Response> {

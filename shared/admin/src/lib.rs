@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod input;
+pub mod live;
 pub mod outcome;
 pub mod query;
 pub mod reply;

@@ -74,6 +74,13 @@ pub const SET_RESERVATION_STATUS: &str = "\
 /// The dashboard's counts as one JSON document (text).
 pub const DASHBOARD: &str = "SELECT admin_dashboard()::text AS dashboard";
 
+/// The events that may still have live Redis state (not cancelled, sale ended less than a day
+/// ago — the queue's keys expire with the event's activity), soonest first: `$1` the limit.
+pub const LIVE_EVENTS: &str = "\
+    SELECT id::text AS id FROM events \
+    WHERE NOT cancelled AND sale_end_date > now() - interval '1 day' \
+    ORDER BY sale_start_date, id LIMIT $1::int8";
+
 /// One page of reservations, newest first, plus the total that match, in one round trip: `$1`
 /// effective status or NULL, `$2` limit, `$3` offset. Exactly one row has `id` NULL when the
 /// page is empty (it still carries `total`).

@@ -13,6 +13,12 @@ pub fn hold_key(prefix: &str, event: &EntityId, seat: &EntityId) -> String {
     format!("{}:{seat}", seat_base(prefix, event))
 }
 
+/// The event's hold counters (HASH: granted, seats_granted, refused_taken, refused_rate,
+/// refused_cap), written by the hold script itself.
+pub fn hold_stats_key(prefix: &str, event: &EntityId) -> String {
+    format!("{}:stats", seat_base(prefix, event))
+}
+
 /// The event's fencing-token counter.
 pub fn fence_key(prefix: &str, event: &EntityId) -> String {
     format!("{}:fence", seat_base(prefix, event))
@@ -52,6 +58,7 @@ mod tests {
             fence_key("urr", &event),
             user_holds_key("urr", &event, "u1"),
             user_rate_key("urr", &event, "u1"),
+            hold_stats_key("urr", &event),
             queue_active_key("urr", &event),
         ];
         for key in &keys {

@@ -7,7 +7,7 @@ use crate::input::{EntityId, SeatSet};
 use crate::keys;
 
 pub const HOLD_SCRIPT: &str = include_str!("hold.lua");
-pub const HOLD_SCRIPT_SHA1: &str = "9a88c4a7ac67bb3dc8711cefd131d7bc87262ec4";
+pub const HOLD_SCRIPT_SHA1: &str = "01d1d2c2b8dae6557fee849d729442a74f728316";
 pub const RELEASE_SCRIPT: &str = include_str!("release.lua");
 pub const RELEASE_SCRIPT_SHA1: &str = "85ea5d7289ceebb56529c3b12664fbfa0e05b8ac";
 pub const ALIGN_SCRIPT: &str = include_str!("align.lua");
@@ -66,6 +66,7 @@ pub fn hold(
         keys::fence_key(prefix, event),
         keys::user_holds_key(prefix, event, user_id),
         keys::user_rate_key(prefix, event, user_id),
+        keys::hold_stats_key(prefix, event),
     ];
     keys.extend(seat_keys(prefix, event, seats));
     let mut args = vec![
@@ -227,8 +228,9 @@ mod tests {
             token_floor: 0,
         };
         let call = hold("p", &event, "u1", &seats(), terms);
-        assert_eq!(call.keys.len(), 5);
-        assert!(call.keys[3].ends_with("11111111-1111-4111-8111-111111111111"));
+        assert_eq!(call.keys.len(), 6);
+        assert!(call.keys[3].ends_with(":stats"));
+        assert!(call.keys[4].ends_with("11111111-1111-4111-8111-111111111111"));
         assert_eq!(
             call.args[5],
             Arg::Text("11111111-1111-4111-8111-111111111111".into())

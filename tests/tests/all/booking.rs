@@ -672,3 +672,58 @@ async fn without_redis_holds_fail_closed_and_reserve_and_reads_go_on_postgres_al
     assert_eq!(status, StatusCode::OK);
     assert_eq!(map["seats"][0]["status"], "locked");
 }
+
+/// Business counters: the scripts count what they did, the admin dashboard sums them (`live`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_what_the_queue_and_hold_scripts_counted() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let admin_id = uuid::Uuid::new_v4().to_string();
+    let admin = Buyer {
+        access: urr_tests::mint_access_token(&admin_id, "admin@example.com", true, "fam"),
+        entry: String::new(),
+        user_id: admin_id,
+    };
+    let dashboard = || async {
+        let (status, body) = show.get(&admin, "/api/v1/admin/dashboard").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["live"].clone()
+    };
+    let before = dashboard().await;
+    assert!(
+        before.is_object(),
+        "live counters while Redis answers: {before}"
+    );
+
+    // One newcomer joins through the real route (admitted at once: room for 1,000).
+    let newcomer = uuid::Uuid::new_v4().to_string();
+    let (status, body) = send(
+        show.app
+            .post(&format!("/api/v1/queue/check/{}", show.event_id))
+            .bearer_auth(urr_tests::mint_access_token(
+                &newcomer,
+                "new@example.com",
+                false,
+                "fam",
+            )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // One hold of two seats granted, one refused because a seat is taken.
+    let (a, b) = (buyer(&show).await, buyer(&show).await);
+    let seats = [show.seats[0].as_str(), show.seats[1].as_str()];
+    assert_eq!(show.hold(&a, &seats).await.0, StatusCode::OK);
+    assert_eq!(show.hold(&b, &seats[1..]).await.0, StatusCode::CONFLICT);
+
+    let after = dashboard().await;
+    let grew = |path: &str| {
+        let read = |v: &Value| v.pointer(path).and_then(Value::as_i64).unwrap_or(-1);
+        read(&after) - read(&before)
+    };
+    println!("live before {before}\nlive after  {after}");
+    assert_eq!(grew("/queue/joined"), 1);
+    assert_eq!(grew("/queue/admitted"), 1);
+    assert_eq!(grew("/holds/granted"), 1);
+    assert_eq!(grew("/holds/seatsGranted"), 2);
+    assert_eq!(grew("/holds/refusedTaken"), 1);
+    assert_eq!(grew("/holds/refusedCap"), 0);
+}
