@@ -959,3 +959,101 @@ async fn with_postgres_down_pay_is_503_and_nothing_is_captured() {
     assert!(answer.retry_after.is_some());
     assert!(world.mock.counts().charge_requests.is_empty());
 }
+
+/// OWASP API authorization (C17) over every route that names a reservation or a payment: another
+/// user's object is refused (never 2xx), the refusal leaks none of its identifiers, and nothing
+/// changes; the intruder's own lists stay empty; the admin-only payment route refuses a user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_users_reservation_and_payment_are_refused_on_every_route() {
+    let world = world().await;
+    let (owner, intruder) = (user(false), user(false));
+    let reservation = reserve(&world.pool, &owner, 1, 300).await;
+    let paid = process(&world.app, &owner, &reservation).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    let order_id = paid.body["payment"]["orderId"]
+        .as_str()
+        .expect("order")
+        .to_string();
+    let payment_key = paid.body["payment"]["paymentKey"]
+        .as_str()
+        .expect("payment key")
+        .to_string();
+    let id = &reservation.id;
+    let attempts: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/api/v1/reservations/{id}"), None),
+        ("GET", format!("/api/v1/seats/reservation/{id}"), None),
+        ("POST", format!("/api/v1/reservations/{id}/cancel"), None),
+        ("GET", format!("/api/v1/payments/order/{order_id}"), None),
+        (
+            "POST",
+            format!("/api/v1/payments/{payment_key}/cancel"),
+            Some(json!({"cancelReason": "mine now"})),
+        ),
+        (
+            "POST",
+            "/api/v1/payments/prepare".into(),
+            Some(json!({"reservationId": id, "amount": reservation.amount})),
+        ),
+        (
+            "POST",
+            "/api/v1/payments/process".into(),
+            Some(json!({"reservationId": id, "paymentMethod": "card"})),
+        ),
+        (
+            "POST",
+            "/api/v1/payments/confirm".into(),
+            Some(
+                json!({"paymentKey": payment_key, "orderId": order_id, "amount": reservation.amount}),
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/payments/outbox/deliver".into(),
+            Some(json!({})),
+        ),
+    ];
+    for (method, path, body) in &attempts {
+        let request = match *method {
+            "GET" => world.app.get(path),
+            _ => world.app.post(path),
+        }
+        .bearer_auth(&intruder.token);
+        let request = match body {
+            Some(body) => request.json(body),
+            None => request,
+        };
+        let answer = send(request).await;
+        let text = answer.body.to_string();
+        println!("{method} {path} as another user: {} {text}", answer.status);
+        // Another user's object answers exactly like a missing one; the admin route, 403.
+        let expected = if path.ends_with("/outbox/deliver") {
+            403
+        } else {
+            404
+        };
+        assert_eq!(answer.status, expected, "{method} {path}: {text}");
+        for secret in [order_id.as_str(), payment_key.as_str(), &format!("R-{id}")] {
+            assert!(
+                !text.contains(secret),
+                "{method} {path} leaks {secret}: {text}"
+            );
+        }
+    }
+    // Nothing changed: still confirmed and paid once, nothing refunded.
+    let (status, payment_status, payments) = statuses(&world.pool, &reservation).await;
+    assert_eq!(
+        (
+            status.as_str(),
+            payment_status.as_str(),
+            payments.as_slice()
+        ),
+        ("confirmed", "completed", &["confirmed".to_string()][..])
+    );
+    assert_eq!(world.mock.counts().total_refunds(), 0);
+    // The intruder's own lists hold nothing of the owner's.
+    let mine = get(&world.app, "/api/v1/reservations/my", &intruder).await;
+    assert_eq!(mine.body["reservations"], json!([]), "{}", mine.body);
+    let payments = get(&world.app, "/api/v1/payments/user/me", &intruder).await;
+    assert_eq!(payments.body["payments"], json!([]), "{}", payments.body);
+    assert_ledger_balances(&world).await;
+}
