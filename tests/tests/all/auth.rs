@@ -854,3 +854,40 @@ async fn seeding_the_admin_creates_it_once_and_it_logs_in_as_admin() {
         .expect("count");
     assert_eq!(admins, 1, "exactly one admin account");
 }
+
+/// OWASP C17, property level: fields a client must not write are ignored at registration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_ignores_fields_a_client_must_not_set() {
+    let app = app().await;
+    let chosen_id = uuid::Uuid::new_v4().to_string();
+    let (status, body) = send_json(
+        app.post("/api/v1/auth/register")
+            .header("x-token-delivery", "body")
+            .json(&json!({
+                "email": "mass@example.com", "password": PASSWORD, "name": "Kim",
+                "role": "admin", "id": chosen_id, "userId": chosen_id,
+                "createdAt": "2000-01-01T00:00:00Z",
+            })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["user"]["role"], "user", "{body}");
+    assert_ne!(body["user"]["id"], chosen_id, "{body}");
+    let session = session_from(&body);
+    let (status, me) = send_json(app.get("/api/v1/auth/me").bearer_auth(&session.access)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["user"]["role"], "user");
+    assert!(
+        !me["user"]["createdAt"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2000")),
+        "{me}"
+    );
+    // And the admin routes say so.
+    let (status, _) = send_json(
+        app.get("/api/v1/admin/dashboard")
+            .bearer_auth(&session.access),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -727,3 +727,38 @@ async fn the_dashboard_shows_what_the_queue_and_hold_scripts_counted() {
     assert_eq!(grew("/holds/refusedTaken"), 1);
     assert_eq!(grew("/holds/refusedCap"), 0);
 }
+
+/// OWASP C17, property level: a reserve body cannot set its price, status, owner or token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reserve_ignores_fields_a_client_must_not_set() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let me = buyer(&show).await;
+    let someone = uuid::Uuid::new_v4().to_string();
+    let seat = show.seats[0].as_str();
+    assert_eq!(show.hold(&me, &[seat]).await.0, StatusCode::OK);
+    let (status, body) = send(show.with(
+        &me,
+        show.app.post("/api/v1/seats/reserve").json(&json!({
+            "eventId": show.event_id, "seatIds": [seat],
+            "totalAmount": 1, "total_amount": 1, "status": "confirmed",
+            "paymentStatus": "completed", "userId": someone, "fencingToken": 1,
+        })),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let reservation = &body["reservation"];
+    assert_eq!(reservation["totalAmount"], 50_000, "{body}");
+    assert_eq!(reservation["status"], "pending");
+    assert!(
+        reservation["fencingToken"].as_i64().unwrap_or(0) > 1,
+        "{body}"
+    );
+    let id = reservation["id"].as_str().expect("id");
+    let (status, mine) = show.get(&me, &format!("/api/v1/reservations/{id}")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the buyer, not `userId`, owns it: {mine}"
+    );
+    assert_eq!(mine["reservation"]["payment_status"], "pending");
+}
