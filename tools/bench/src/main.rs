@@ -93,23 +93,8 @@ struct BookingFlowArgs {
 
 #[derive(Args)]
 struct SeatsArgs {
-    /// Repository root (spin.toml, migrations/).
-    #[arg(long, default_value = ".")]
-    repo: PathBuf,
-    /// The host under test [default: bench-host next to this binary].
-    #[arg(long)]
-    host_bin: Option<PathBuf>,
-    /// An admin URL of the Postgres server (the run creates and drops its own database).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    pg_url: String,
-    #[arg(long, default_value = "redis://127.0.0.1:6379")]
-    redis_url: String,
-    /// Measured time per cell.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    duration: Duration,
-    /// Unmeasured warm-up before each cell.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    warmup: Duration,
+    #[command(flatten)]
+    app: AppArgs,
     /// Concurrent clients (each its own user and connection).
     #[arg(long, short = 'c', default_value_t = 64)]
     concurrency: usize,
@@ -122,15 +107,6 @@ struct SeatsArgs {
     /// Run the raw reserve baseline with sqlx even when pgbench is installed.
     #[arg(long)]
     sqlx_baseline: bool,
-    /// Per-request timeout.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    timeout: Duration,
-    /// Write the Markdown tables here (they are printed on stdout too).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Write the full JSON report here.
-    #[arg(long)]
-    json_out: Option<PathBuf>,
 }
 
 /// What every benchmark of the whole application takes (see `urr_bench::stack`).
@@ -182,16 +158,31 @@ impl AppArgs {
 
     /// Prints the Markdown and writes it and the JSON report where asked.
     fn write_report(&self, markdown: &str, report: &impl serde::Serialize) -> Result<()> {
-        println!("{markdown}");
-        if let Some(out) = &self.out {
-            std::fs::write(out, markdown).with_context(|| format!("writing {}", out.display()))?;
-        }
-        if let Some(out) = &self.json_out {
-            std::fs::write(out, serde_json::to_string_pretty(report)?)
-                .with_context(|| format!("writing {}", out.display()))?;
-        }
-        Ok(())
+        write_report(
+            self.out.as_deref(),
+            self.json_out.as_deref(),
+            markdown,
+            report,
+        )
     }
+}
+
+/// Prints the Markdown and writes it to `out` and the JSON report to `json_out`, where given.
+fn write_report(
+    out: Option<&std::path::Path>,
+    json_out: Option<&std::path::Path>,
+    markdown: &str,
+    report: &impl serde::Serialize,
+) -> Result<()> {
+    println!("{markdown}");
+    if let Some(out) = out {
+        std::fs::write(out, markdown).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(out) = json_out {
+        std::fs::write(out, serde_json::to_string_pretty(report)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(())
 }
 
 /// A binary built next to this one.
@@ -504,48 +495,36 @@ async fn run_auth(args: AuthArgs) -> Result<()> {
 }
 
 async fn run_seats(args: SeatsArgs) -> Result<()> {
-    let here = std::env::current_exe()?
-        .parent()
-        .context("no folder for this binary")?
-        .to_path_buf();
+    let app = &args.app;
     let config = urr_bench::seats::SeatsConfig {
-        repo: args.repo.canonicalize().context("the --repo folder")?,
-        host_bin: args.host_bin.unwrap_or_else(|| here.join("bench-host")),
-        pg_url: args.pg_url,
-        redis_url: args.redis_url,
-        duration: args.duration,
-        warmup: args.warmup,
+        repo: app.repo()?,
+        host_bin: app.host_bin()?,
+        pg_url: app.pg_url.clone(),
+        redis_url: app.redis_url.clone(),
+        duration: app.duration,
+        warmup: app.warmup,
         concurrency: args.concurrency,
         hot_seats: args.hot_seats,
         reuse_instances: args.reuse_instances,
         sqlx_baseline: args.sqlx_baseline,
-        timeout: args.timeout,
-        scratch: std::env::temp_dir().join(format!("urr-bench-seats-{}", std::process::id())),
+        timeout: app.timeout,
+        scratch: app.scratch("seats"),
     };
     let report = urr_bench::seats::run(config).await?;
-    let md = urr_bench::seats::render_markdown(&report);
-    println!("{md}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
-    }
-    if let Some(out) = &args.json_out {
-        std::fs::write(out, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("writing {}", out.display()))?;
-    }
-    Ok(())
+    app.write_report(&urr_bench::seats::render_markdown(&report), &report)
 }
 
 async fn run_booking_flow(args: BookingFlowArgs) -> Result<()> {
-    let here = std::env::current_exe()?
-        .parent()
-        .context("no folder for this binary")?
-        .to_path_buf();
     let config = urr_bench::booking_flow::FlowConfig {
         repo: args.repo.canonicalize().context("the --repo folder")?,
-        host_bin: args.host_bin.unwrap_or_else(|| here.join("bench-host")),
-        provider_bin: args
-            .provider_bin
-            .unwrap_or_else(|| here.join("urr-mock-provider")),
+        host_bin: match args.host_bin {
+            Some(path) => path,
+            None => sibling_binary("bench-host")?,
+        },
+        provider_bin: match args.provider_bin {
+            Some(path) => path,
+            None => sibling_binary("urr-mock-provider")?,
+        },
         pg_url: args.pg_url,
         redis_url: args.redis_url,
         users: args.users,
@@ -557,14 +536,10 @@ async fn run_booking_flow(args: BookingFlowArgs) -> Result<()> {
         scratch: std::env::temp_dir().join(format!("urr-bench-flow-{}", std::process::id())),
     };
     let report = urr_bench::booking_flow::run(config).await?;
-    let md = urr_bench::booking_flow::render_markdown(&report);
-    println!("{md}");
-    if let Some(out) = &args.out {
-        std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
-    }
-    if let Some(out) = &args.json_out {
-        std::fs::write(out, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("writing {}", out.display()))?;
-    }
-    Ok(())
+    write_report(
+        args.out.as_deref(),
+        args.json_out.as_deref(),
+        &urr_bench::booking_flow::render_markdown(&report),
+        &report,
+    )
 }
