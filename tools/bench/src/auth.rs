@@ -10,10 +10,10 @@
 //!   it in a chain, presenting the token the last rotation returned (every call is a rotation:
 //!   one SQL function under a row lock, plus the deny-list check in Redis).
 
-use crate::load::{self, FlowClient, LoadConfig, Reply, Target};
+use crate::load::{self, FlowClient, Reply, Target};
 use crate::scenario::{RequestSpec, Scenario};
 use crate::stack::{BenchStack, StackConfig};
-use crate::stats::{LoadShape, RunResult, format_ratio, format_us, ratio};
+use crate::stats::{RunResult, format_ratio, format_us, ratio};
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
@@ -228,19 +228,8 @@ async fn http_cell(
     scenario: Arc<dyn Scenario>,
     concurrency: usize,
 ) -> Result<RunResult> {
-    let label = scenario.name();
-    let mut load_config = LoadConfig {
-        target: target.clone(),
-        shape: LoadShape::Concurrency { concurrency },
-        duration: config.warmup,
-        max_requests: load::MAX_REQUESTS_CAP,
-        timeout: config.timeout,
-    };
-    if !config.warmup.is_zero() {
-        load::run(&load_config, scenario.clone(), &label).await?;
-    }
-    load_config.duration = config.duration;
-    let result = load::run(&load_config, scenario, &label).await?;
+    let phases = (config.warmup, config.duration, config.timeout);
+    let result = load::closed_cell(target, scenario, concurrency, phases).await?;
     report_line(&result);
     Ok(result)
 }

@@ -7,7 +7,7 @@
 //! (the same connection budget) and run exactly the statements the component runs: one for the
 //! list, two (event, then its ticket types) for the detail.
 
-use crate::load::{self, LoadConfig, Target};
+use crate::load::{self, Target};
 use crate::scenario::{RequestSpec, Scenario};
 use crate::stack::{BenchStack, StackConfig};
 use crate::stats::{Latencies, LoadShape, RunResult};
@@ -126,22 +126,11 @@ async fn http_cell(
     scenario: Arc<dyn Scenario>,
     concurrency: usize,
 ) -> Result<RunResult> {
-    let label = scenario.name();
-    let mut load_config = LoadConfig {
-        target: target.clone(),
-        shape: LoadShape::Concurrency { concurrency },
-        duration: config.warmup,
-        max_requests: crate::load::MAX_REQUESTS_CAP,
-        timeout: config.timeout,
-    };
-    if !config.warmup.is_zero() {
-        load::run(&load_config, scenario.clone(), &label).await?;
-    }
-    load_config.duration = config.duration;
-    let result = load::run(&load_config, scenario, &label).await?;
+    let phases = (config.warmup, config.duration, config.timeout);
+    let result = load::closed_cell(target, scenario, concurrency, phases).await?;
     eprintln!(
-        "{label} c={concurrency}: {:.0} req/s, p99 {:.0} us, {} errors",
-        result.throughput_rps, result.latency.p99_us, result.errors
+        "{} c={concurrency}: {:.0} req/s, p99 {:.0} us, {} errors",
+        result.label, result.throughput_rps, result.latency.p99_us, result.errors
     );
     Ok(result)
 }

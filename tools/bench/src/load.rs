@@ -289,6 +289,41 @@ fn record(stats: &mut WorkerStats, scenario: &dyn Scenario, outcome: Outcome, la
     }
 }
 
+/// [`run`] after an unmeasured warm-up of `warmup` (none when zero) with the same settings.
+pub async fn run_warmed(
+    config: &LoadConfig,
+    warmup: Duration,
+    scenario: Arc<dyn Scenario>,
+    label: &str,
+) -> Result<RunResult> {
+    if !warmup.is_zero() {
+        let warm = LoadConfig {
+            duration: warmup,
+            ..config.clone()
+        };
+        run(&warm, scenario.clone(), label).await?;
+    }
+    run(config, scenario, label).await
+}
+
+/// One closed-loop cell at `concurrency`: warm-up, then the measured `duration`.
+pub async fn closed_cell(
+    target: &Target,
+    scenario: Arc<dyn Scenario>,
+    concurrency: usize,
+    (warmup, duration, timeout): (Duration, Duration, Duration),
+) -> Result<RunResult> {
+    let label = scenario.name();
+    let config = LoadConfig {
+        target: target.clone(),
+        shape: LoadShape::Concurrency { concurrency },
+        duration,
+        max_requests: MAX_REQUESTS_CAP,
+        timeout,
+    };
+    run_warmed(&config, warmup, scenario, &label).await
+}
+
 /// Runs the load and measures it. `label` names the run in reports.
 pub async fn run(
     config: &LoadConfig,

@@ -376,19 +376,15 @@ async fn run(args: RunArgs) -> Result<()> {
             concurrency: args.concurrency,
         },
     };
-    let mut config = LoadConfig {
+    let config = LoadConfig {
         target,
         shape,
-        duration: args.warmup,
+        duration: args.duration,
         max_requests: args.max_requests,
         timeout: args.timeout,
     };
     let label = scenario.name();
-    if !args.warmup.is_zero() {
-        load::run(&config, scenario.clone(), &label).await?;
-    }
-    config.duration = args.duration;
-    let result = load::run(&config, scenario, &label).await?;
+    let result = load::run_warmed(&config, args.warmup, scenario, &label).await?;
     print_table(std::slice::from_ref(&result), args.json);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);

@@ -11,7 +11,7 @@
 //! 3. **Status flatness**: the waiting set filled to each size directly with pipelined EVALSHA
 //!    joins, then status for the waiter in the middle, through the host and directly.
 
-use crate::load::{self, FlowClient, LoadConfig, Target};
+use crate::load::{self, FlowClient, Target};
 use crate::scenario::{Fixed, RequestSpec, Scenario};
 use crate::stack::{BenchStack, StackConfig};
 use crate::stats::{
@@ -377,21 +377,11 @@ async fn http_cell(
     scenario: Arc<dyn Scenario>,
     concurrency: usize,
 ) -> Result<RunResult> {
-    let label = scenario.name();
-    let mut config = LoadConfig {
-        target: target.clone(),
-        shape: LoadShape::Concurrency { concurrency },
-        duration: args.warmup,
-        max_requests: load::MAX_REQUESTS_CAP,
-        timeout: args.timeout,
-    };
-    if !args.warmup.is_zero() {
-        load::run(&config, scenario.clone(), &label).await?;
-    }
-    config.duration = args.duration;
-    let result = load::run(&config, scenario, &label).await?;
+    let phases = (args.warmup, args.duration, args.timeout);
+    let result = load::closed_cell(target, scenario, concurrency, phases).await?;
     eprintln!(
-        "{label} c={concurrency}: {:.0} req/s, p99 {:.0} us, {}",
+        "{} c={concurrency}: {:.0} req/s, p99 {:.0} us, {}",
+        result.label,
         result.throughput_rps,
         result.latency.p99_us,
         result.error_summary()

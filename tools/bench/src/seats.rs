@@ -1019,20 +1019,16 @@ async fn noop_cell(config: &SeatsConfig, stack: &BenchStack) -> Result<Cell> {
     let scenario: Arc<dyn Scenario> = Arc::new(Fixed {
         spec: RequestSpec::get(NOOP_PATH),
     });
-    let mut load_config = LoadConfig {
+    let load_config = LoadConfig {
         target: stack.target.clone(),
         shape: LoadShape::Concurrency {
             concurrency: config.concurrency,
         },
-        duration: config.warmup,
+        duration: config.duration,
         max_requests: load::MAX_REQUESTS_CAP,
         timeout: config.timeout,
     };
-    if !config.warmup.is_zero() {
-        load::run(&load_config, scenario.clone(), "warm-up").await?;
-    }
-    load_config.duration = config.duration;
-    let r = load::run(&load_config, scenario, "no-op").await?;
+    let r = load::run_warmed(&load_config, config.warmup, scenario, "no-op").await?;
     let tally = Tally {
         attempts: r.ok,
         granted: r.ok,
