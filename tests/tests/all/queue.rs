@@ -425,22 +425,6 @@ async fn with_redis_killed_join_and_status_fail_closed_with_503() {
     }
 }
 
-/// HMAC-SHA256 from its definition over `sha2`: the recipe docs/queue.md gives users.
-fn published_draw(seed: &[u8], user: &str) -> u64 {
-    use sha2::{Digest, Sha256};
-    let mut key = [0u8; 64];
-    key[..seed.len()].copy_from_slice(seed);
-    let inner = Sha256::new()
-        .chain_update(key.map(|b| b ^ 0x36))
-        .chain_update(user.as_bytes())
-        .finalize();
-    let mac = Sha256::new()
-        .chain_update(key.map(|b| b ^ 0x5c))
-        .chain_update(inner)
-        .finalize();
-    mac[..6].iter().fold(0, |acc, b| (acc << 8) | u64::from(*b))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fair_start_order_is_reproducible_from_the_revealed_seed() {
     use sha2::Digest;
@@ -486,10 +470,7 @@ async fn fair_start_order_is_reproducible_from_the_revealed_seed() {
         }
     }
     let seed_hex = revealed.as_str().expect("seed revealed after the opening");
-    let seed: Vec<u8> = (0..64)
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&seed_hex[i..i + 2], 16).expect("hex"))
-        .collect();
+    let seed = crate::queue_store::hex_bytes(seed_hex);
     let hash: String = sha2::Sha256::digest(&seed)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -499,7 +480,12 @@ async fn fair_start_order_is_reproducible_from_the_revealed_seed() {
 
     // The order the seed gives: the first two (threshold 2) are in, the rest wait in that order.
     let mut expected: Vec<&User> = fans.iter().collect();
-    expected.sort_by_key(|u| (published_draw(&seed, &u.id), u.id.clone()));
+    expected.sort_by_key(|u| {
+        (
+            crate::queue_store::published_draw(&seed, &u.id),
+            u.id.clone(),
+        )
+    });
     let mut seen = Vec::new();
     for _ in 0..100 {
         seen.clear();

@@ -368,8 +368,9 @@ fn rand_bytes() -> [u8; 32] {
 }
 
 /// HMAC-SHA256 written out from its definition (RFC 2104) over `sha2`, so the order is checked
-/// against the published recipe, not against the code that made it.
-fn published_draw(seed: &[u8], user: &str) -> u64 {
+/// against the published recipe, not against the code that made it (the end-to-end fair-start
+/// test in `queue` uses it too).
+pub(crate) fn published_draw(seed: &[u8], user: &str) -> u64 {
     use sha2::{Digest, Sha256};
     let mut key = [0u8; 64];
     key[..seed.len()].copy_from_slice(seed);
@@ -384,7 +385,7 @@ fn published_draw(seed: &[u8], user: &str) -> u64 {
     mac[..6].iter().fold(0, |acc, b| (acc << 8) | u64::from(*b))
 }
 
-fn hex_bytes(hex: &str) -> Vec<u8> {
+pub(crate) fn hex_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
