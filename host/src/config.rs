@@ -109,6 +109,28 @@ impl Default for HttpSettings {
     }
 }
 
+/// One answer as the client received it: what a [`ResponseTap`] is shown.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: String,
+    /// The request path, without the query.
+    pub path: String,
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+/// Sees every answer the host gives, body and all (the test harness checks each one against the
+/// OpenAPI description). Off by default: it buffers every response body.
+#[derive(Clone)]
+pub struct ResponseTap(pub Arc<dyn Fn(Exchange) + Send + Sync>);
+
+impl std::fmt::Debug for ResponseTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseTap")
+    }
+}
+
 /// Everything the host needs to serve an application.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -127,6 +149,8 @@ pub struct HostConfig {
     /// Reuse one instance for many requests instead of a fresh one per request (off by default:
     /// Spin gives each request a fresh instance, and components must not rely on reuse).
     pub reuse_instances: bool,
+    /// Shown every answer (tests); `None` streams answers untouched.
+    pub response_tap: Option<ResponseTap>,
 }
 
 impl HostConfig {
@@ -142,6 +166,7 @@ impl HostConfig {
             compile_cache: None,
             guest_output: GuestOutput::Inherit,
             reuse_instances: false,
+            response_tap: None,
         }
     }
 

@@ -41,5 +41,5 @@ pub mod state;
 pub mod stores;
 pub mod variables;
 
-pub use config::{GuestOutput, HostConfig};
+pub use config::{Exchange, GuestOutput, HostConfig, ResponseTap};
 pub use server::{RunningHost, start};

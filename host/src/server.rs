@@ -339,7 +339,38 @@ async fn handle(
         status,
         duration_us = elapsed.as_micros() as u64,
     );
-    response
+    match &app.config.response_tap {
+        None => response,
+        Some(tap) => show(tap, method.as_str(), path, response).await,
+    }
+}
+
+/// Buffers an answer to show it to the tap, then sends the same bytes on.
+async fn show(
+    tap: &crate::config::ResponseTap,
+    method: &str,
+    path: String,
+    response: Response<ResponseBody>,
+) -> Response<ResponseBody> {
+    let (mut parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_else(|e| {
+            // The client would have seen a cut-off body: the tap sees a failure it cannot miss.
+            tracing::warn!("a response body failed while the tap read it: {e}");
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+            Bytes::new()
+        });
+    (tap.0)(crate::config::Exchange {
+        method: method.to_string(),
+        path,
+        status: parts.status.as_u16(),
+        headers: parts.headers.clone(),
+        body: body.clone(),
+    });
+    Response::from_parts(parts, full(body))
 }
 
 async fn run_component(

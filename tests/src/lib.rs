@@ -227,6 +227,8 @@ pub struct AppOptions {
     /// Connect the components as this database role instead of the superuser.
     pub pg_role: Option<String>,
     pub configure: Option<Configure>,
+    /// Why this test's answers are not held to the OpenAPI description (`None`: they are).
+    pub off_spec: Option<&'static str>,
 }
 
 impl AppOptions {
@@ -248,7 +250,15 @@ impl AppOptions {
             redis_url: None,
             pg_role: None,
             configure: None,
+            off_spec: None,
         }
+    }
+
+    /// Do not check this test's answers against the OpenAPI description, and say why (a test
+    /// that installs a deliberately broken function answers what no spec describes).
+    pub fn off_spec(mut self, why: &'static str) -> Self {
+        self.off_spec = Some(why);
+        self
     }
 
     pub fn variable(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -291,6 +301,9 @@ pub struct TestApp {
     pub output: Arc<Mutex<Vec<u8>>>,
     redis_url: String,
     host: Option<RunningHost>,
+    /// Every answer the application gave this test, checked against the OpenAPI description
+    /// when the test ends (`None`: another manifest, which the spec does not describe).
+    answers: Option<Arc<Mutex<Vec<urr_edge::Exchange>>>>,
 }
 
 impl TestApp {
@@ -336,6 +349,26 @@ impl TestApp {
     }
 }
 
+/// Answers that are not what `docs/openapi.yaml` says, one line each (empty: all conform).
+fn nonconforming(answers: &[urr_edge::Exchange]) -> Vec<String> {
+    let spec = openapi::spec();
+    answers
+        .iter()
+        .filter_map(|a| {
+            spec.check_exchange(&a.method, &a.path, a.status, &a.headers, &a.body)
+                .err()
+                .map(|why| {
+                    let body = String::from_utf8_lossy(&a.body);
+                    let body: String = body.chars().take(300).collect();
+                    format!(
+                        "{} {} → {}: {why}\n    body: {body}",
+                        a.method, a.path, a.status
+                    )
+                })
+        })
+        .collect()
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -354,6 +387,21 @@ impl Drop for TestApp {
             }
         })
         .join();
+        // Last, so the keys are gone even when this fails the test.
+        if let Some(answers) = self.answers.take()
+            && !std::thread::panicking()
+        {
+            let answers = answers.lock().map(|a| a.clone()).unwrap_or_default();
+            let wrong = nonconforming(&answers);
+            assert!(
+                wrong.is_empty(),
+                "{} of this test's {} answers do not conform to {}:\n{}",
+                wrong.len(),
+                answers.len(),
+                openapi::SPEC_PATH,
+                wrong.join("\n")
+            );
+        }
     }
 }
 
@@ -376,6 +424,17 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
     let output = Arc::new(Mutex::new(Vec::new()));
 
     let mut config = HostConfig::new(&options.manifest);
+    let described = options.manifest == repo_root().join("spin.toml") && options.off_spec.is_none();
+    let answers = described.then(|| {
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let seen = answers.clone();
+        config.response_tap = Some(urr_edge::ResponseTap(Arc::new(move |answer| {
+            if let Ok(mut seen) = seen.lock() {
+                seen.push(answer);
+            }
+        })));
+        answers
+    });
     config.listen = "127.0.0.1:0".into();
     config.stores.pg_pool_max = TEST_PG_POOL_MAX;
     config.guest_output = GuestOutput::Capture(output.clone());
@@ -454,6 +513,7 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
         output,
         redis_url,
         host: Some(host),
+        answers,
     })
 }
 

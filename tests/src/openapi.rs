@@ -13,7 +13,9 @@
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// The spec's location in the repository.
 pub const SPEC_PATH: &str = "docs/openapi.yaml";
@@ -30,6 +32,9 @@ pub const METHODS: [&str; 8] = [
 #[derive(Debug, Clone)]
 pub struct OpenApi {
     doc: Value,
+    /// Compiled validators by schema text: every answer of every end-to-end test is checked, and
+    /// compiling the spec's components for each would cost more than the tests themselves.
+    validators: Arc<Mutex<HashMap<String, Arc<jsonschema::Validator>>>>,
 }
 
 /// The repository's spec, parsed once per test binary.
@@ -59,7 +64,10 @@ impl OpenApi {
     pub fn parse(text: &str) -> Result<Self> {
         let doc: Value = serde_yaml_ng::from_str(text).context("the spec is not valid YAML")?;
         ensure!(doc.is_object(), "the spec is not a mapping");
-        Ok(Self { doc })
+        Ok(Self {
+            doc,
+            validators: Arc::default(),
+        })
     }
 
     pub fn document(&self) -> &Value {
@@ -175,17 +183,22 @@ impl OpenApi {
     /// Validates `body` against the schema of `schema_value`, with the spec's components in
     /// scope for its `$ref`s. Returns every violation, one per line.
     pub fn validate(&self, schema: &Value, body: &Value) -> Result<(), String> {
-        let mut root = Map::new();
-        root.insert("$schema".into(), json!(DIALECT));
-        root.insert(
-            "components".into(),
-            self.doc.get("components").cloned().unwrap_or(Value::Null),
-        );
-        root.insert("allOf".into(), json!([schema]));
-        let validator = jsonschema::draft202012::options()
-            .should_validate_formats(true)
-            .build(&Value::Object(root))
-            .map_err(|e| format!("the schema does not compile: {e}"))?;
+        let key = schema.to_string();
+        let cached = self
+            .validators
+            .lock()
+            .ok()
+            .and_then(|v| v.get(&key).cloned());
+        let validator = match cached {
+            Some(validator) => validator,
+            None => {
+                let validator = Arc::new(self.compile(schema)?);
+                if let Ok(mut validators) = self.validators.lock() {
+                    validators.insert(key, validator.clone());
+                }
+                validator
+            }
+        };
         let errors: Vec<String> = validator
             .iter_errors(body)
             .map(|e| format!("  at `{}`: {e}", e.instance_path()))
@@ -195,6 +208,21 @@ impl OpenApi {
         } else {
             Err(errors.join("\n"))
         }
+    }
+
+    /// A schema of this document as a validator, with the spec's components in scope.
+    fn compile(&self, schema: &Value) -> Result<jsonschema::Validator, String> {
+        let mut root = Map::new();
+        root.insert("$schema".into(), json!(DIALECT));
+        root.insert(
+            "components".into(),
+            self.doc.get("components").cloned().unwrap_or(Value::Null),
+        );
+        root.insert("allOf".into(), json!([schema]));
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&Value::Object(root))
+            .map_err(|e| format!("the schema does not compile: {e}"))
     }
 
     /// Whether a real answer matches the spec: the status is documented for the operation, and
@@ -239,6 +267,102 @@ impl OpenApi {
                 have == wanted || (wildcard && have.starts_with(&format!("{wanted}/")))
             })
             .collect())
+    }
+
+    /// The template a concrete request path was served as: `/api/...` paths are read as their
+    /// `/api/v1/...` twins; a `{param}` matches one non-empty segment, and where several
+    /// templates match, the one with the most literal segments wins (`/reservations/my` over
+    /// `/reservations/{id}`), as the router decides. `None`: the spec describes no such path.
+    pub fn template_for_path(&self, path: &str) -> Option<&str> {
+        let path = match path.strip_prefix("/api/") {
+            Some(rest) if !path.starts_with("/api/v1/") => format!("/api/v1/{rest}"),
+            _ => path.to_string(),
+        };
+        let segments: Vec<&str> = path.split('/').collect();
+        self.paths()
+            .ok()?
+            .into_iter()
+            .filter_map(|(template, _)| {
+                let parts: Vec<&str> = template.split('/').collect();
+                if parts.len() != segments.len() {
+                    return None;
+                }
+                let mut literal = 0;
+                for (part, segment) in parts.iter().zip(&segments) {
+                    if part.starts_with('{') && part.ends_with('}') {
+                        if segment.is_empty() {
+                            return None;
+                        }
+                    } else if part == segment {
+                        literal += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                Some((literal, template))
+            })
+            .max_by_key(|(literal, _)| *literal)
+            .map(|(_, template)| template)
+    }
+
+    /// Whether one answer the host gave is what the spec says for it: the status is documented,
+    /// the body matches its schema and the required headers are there. A 405 must be the error
+    /// body with `Allow`. `Ok(false)`: the spec does not describe the request (a path it does
+    /// not have, a preflight), so there is nothing to hold it to.
+    pub fn check_exchange(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Result<bool, String> {
+        let Some(template) = self.template_for_path(path) else {
+            return Ok(false);
+        };
+        let json = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = if body.is_empty() {
+            Value::Null
+        } else if json {
+            serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))?
+        } else {
+            Value::String(String::from_utf8_lossy(body).into_owned())
+        };
+        if status == 405 {
+            if !headers.contains_key(reqwest::header::ALLOW) {
+                return Err("a 405 without `Allow`".into());
+            }
+            return self
+                .validate(&json!({"$ref": "#/components/schemas/Error"}), &body)
+                .map(|()| true);
+        }
+        if self.operation(method, template).is_err() {
+            // A method the path does not have is refused with 405 (checked above); a preflight
+            // (OPTIONS) is the edge's, described by the CORS tests, not by the spec.
+            return if method == "OPTIONS" {
+                Ok(false)
+            } else {
+                Err(format!(
+                    "{method} {template} is not in the spec, yet answered {status}"
+                ))
+            };
+        }
+        self.check(method, template, status, &body)?;
+        let required = self
+            .required_headers(method, template, status)
+            .map_err(|e| format!("{e:#}"))?;
+        let missing: Vec<&String> = required
+            .iter()
+            .filter(|name| !headers.contains_key(name.as_str()))
+            .collect();
+        if missing.is_empty() {
+            Ok(true)
+        } else {
+            Err(format!("lacks the required headers {missing:?}"))
+        }
     }
 
     /// The path template the spec uses for a template a test names (`/api/time` is described

@@ -230,6 +230,89 @@ fn the_conformance_check_refuses_what_the_spec_does_not_say() {
     );
 }
 
+/// The check every end-to-end test's answers go through when its app is dropped.
+#[test]
+fn every_answer_is_matched_to_its_operation_and_checked() {
+    let spec = spec();
+    for (path, template) in [
+        ("/api/v1/reservations/my", Some("/api/v1/reservations/my")),
+        ("/api/reservations/my", Some("/api/v1/reservations/my")),
+        (
+            "/api/v1/reservations/abc",
+            Some("/api/v1/reservations/{id}"),
+        ),
+        (
+            "/api/v1/reservations/abc/cancel",
+            Some("/api/v1/reservations/{id}/cancel"),
+        ),
+        ("/api/v1/reservations//cancel", None),
+        ("/health", Some("/health")),
+        ("/api/v1/nowhere", None),
+        ("/metrics", None),
+    ] {
+        assert_eq!(spec.template_for_path(path), template, "{path}");
+    }
+
+    let json_headers = |extra: &[(&'static str, &str)]| {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            "application/json".parse().expect("header"),
+        );
+        for (name, value) in extra {
+            headers.insert(*name, value.parse().expect("header"));
+        }
+        headers
+    };
+    let limited = br#"{"error":"x","message":"x","code":"rate_limited","retryAfter":2}"#;
+    let with_ids = json_headers(&[("x-request-id", "r1")]);
+    let complete = json_headers(&[("retry-after", "2"), ("x-request-id", "r1")]);
+    let check = |method, path, status, headers: &reqwest::header::HeaderMap, body: &[u8]| {
+        spec.check_exchange(method, path, status, headers, body)
+    };
+    assert_eq!(
+        check("POST", "/api/v1/queue/check/e1", 429, &complete, limited),
+        Ok(true)
+    );
+    for (verdict, why) in [
+        (
+            check("POST", "/api/v1/queue/check/e1", 429, &with_ids, limited),
+            "no Retry-After",
+        ),
+        (
+            check("POST", "/api/v1/queue/check/e1", 429, &complete, b"{"),
+            "not JSON",
+        ),
+        (
+            check("POST", "/api/v1/queue/check/e1", 418, &complete, limited),
+            "undocumented",
+        ),
+        (
+            check("PUT", "/api/v1/events", 200, &complete, b"{}"),
+            "an answer to a method not in the spec",
+        ),
+        (
+            check("GET", "/api/v1/events", 405, &complete, limited),
+            "a 405 without Allow",
+        ),
+    ] {
+        println!("{why}: {verdict:?}");
+        assert!(verdict.is_err(), "{why} must not conform");
+    }
+    let allow = json_headers(&[("allow", "GET")]);
+    let not_allowed = br#"{"error":"x","message":"x","code":"method_not_allowed"}"#;
+    assert_eq!(
+        check("PUT", "/api/v1/events", 405, &allow, not_allowed),
+        Ok(true)
+    );
+    assert_eq!(
+        check("OPTIONS", "/api/v1/events", 204, &allow, b""),
+        Ok(false),
+        "preflights are the CORS tests' to check"
+    );
+    assert_eq!(check("GET", "/nowhere", 404, &with_ids, limited), Ok(false));
+}
+
 #[test]
 fn every_route_in_spin_toml_is_in_the_spec() {
     let spec = spec();

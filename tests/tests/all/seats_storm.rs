@@ -286,7 +286,8 @@ $$;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_storm_against_a_reserve_without_its_guards_is_caught_double_selling() {
-    let show = Arc::new(show(storm_options(), 10, 10).await);
+    let options = storm_options().off_spec("the broken function answers a reduced body");
+    let show = Arc::new(show(options, 10, 10).await);
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(&show.app.database.url)
