@@ -15,6 +15,7 @@
 //! - `outbound_http` — guest HTTP client with the allow-list and timeouts
 //! - `stores`     — shared Redis connections and Postgres pools
 //! - `metrics`    — Prometheus text at `/metrics`
+//! - `business`   — the business counters on `/metrics`, read from Redis
 //! - `build`      — `urr-edge build`, like `spin build`
 //! - `database`   — component roles, database creation, migrations
 //! - `devstack`   — the local Redis/PostgreSQL behind `urr-edge up`
@@ -23,6 +24,7 @@
 
 pub mod app_settings;
 pub mod build;
+pub mod business;
 pub mod config;
 pub mod database;
 pub mod devstack;

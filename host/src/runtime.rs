@@ -47,6 +47,8 @@ pub struct Runtime {
     pub index: HashMap<String, usize>,
     /// How long compiling/loading took, per component (for the boot log and benchmarks).
     pub load_times: Vec<(String, Duration, bool)>,
+    /// The application's variables, resolved (the host reads its business counters with them).
+    pub app_vars: HashMap<String, String>,
 }
 
 pub fn build_engine(config: &HostConfig) -> Result<Engine> {
@@ -244,6 +246,7 @@ impl Runtime {
             components,
             index,
             load_times,
+            app_vars,
         })
     }
 }

@@ -292,7 +292,11 @@ async fn handle(
     let path = req.uri().path().to_string();
 
     let (component, mut response) = if path == "/metrics" && method == http::Method::GET {
-        let mut r = Response::new(full(app.metrics.render(&app.stores.pg_pool_stats())));
+        let mut text = app.metrics.render(&app.stores.pg_pool_stats());
+        if let Some(source) = crate::business::Source::of(&app.runtime.app_vars) {
+            text.push_str(&crate::business::render(&app.stores, &source).await);
+        }
+        let mut r = Response::new(full(text));
         r.headers_mut().insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),

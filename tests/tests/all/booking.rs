@@ -726,6 +726,43 @@ async fn the_dashboard_shows_what_the_queue_and_hold_scripts_counted() {
     assert_eq!(grew("/holds/seatsGranted"), 2);
     assert_eq!(grew("/holds/refusedTaken"), 1);
     assert_eq!(grew("/holds/refusedCap"), 0);
+
+    // The host's /metrics reads the same hashes: the same numbers, all events of this test's
+    // prefix (only this one).
+    let metrics = show
+        .app
+        .get("/metrics")
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let gauge = |name: &str| -> i64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} is not on /metrics:\n{metrics}"))
+    };
+    assert_eq!(gauge("urr_business_up"), 1);
+    assert_eq!(gauge("urr_business_scan_truncated"), 0);
+    for (name, path) in [
+        ("urr_business_events", "/events"),
+        ("urr_queue_joined", "/queue/joined"),
+        ("urr_queue_admitted", "/queue/admitted"),
+        ("urr_holds_granted", "/holds/granted"),
+        ("urr_holds_seats_granted", "/holds/seatsGranted"),
+        ("urr_holds_refused_taken", "/holds/refusedTaken"),
+    ] {
+        let on_dashboard = after.pointer(path).and_then(Value::as_i64);
+        assert_eq!(
+            Some(gauge(name)),
+            on_dashboard,
+            "{name} vs the dashboard's {path}"
+        );
+    }
+    assert!(gauge("urr_holds_granted") >= 1 && gauge("urr_queue_joined") >= 1);
 }
 
 /// OWASP C17, property level: a reserve body cannot set its price, status, owner or token.

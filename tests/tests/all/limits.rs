@@ -101,4 +101,10 @@ async fn public_reads_pass_when_redis_is_down_and_logins_do_not() {
         .expect("login");
     assert_eq!(login.status().as_u16(), 503);
     assert!(login.headers().get("retry-after").is_some());
+    // /metrics still answers, and says the business counters could not be read.
+    let metrics = app.get("/metrics").send().await.expect("metrics");
+    assert_eq!(metrics.status().as_u16(), 200);
+    let text = metrics.text().await.expect("metrics text");
+    assert!(text.contains("\nurr_business_up 0\n"), "{text}");
+    assert!(text.contains("urr_requests_total"), "{text}");
 }
