@@ -855,3 +855,97 @@ async fn limits_and_outages_answer_as_the_spec_says() {
     )
     .await;
 }
+
+/// OWASP C17, function level, generated from the spec: every operation tagged `admin`, called by
+/// a signed-in user who is not an admin, is a 403 before anything is looked up or changed
+/// (a real event id in the path must not change the answer), and 401 without a session. Every
+/// path under an `/admin/` segment must carry the tag, so a new admin route cannot slip by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_admin_operation_refuses_a_user_and_changes_nothing() {
+    let spec = spec();
+    let app = spawn_app_with(AppOptions::application()).await;
+    seed(&app.database.url).await.expect("seeding");
+    let event = EVENTS[0].id;
+    let user = mint_access_token(&uuid_v4(), "user@example.com", false, "fam");
+    let state = || async {
+        let mut db = sqlx::PgPool::connect(&app.database.url)
+            .await
+            .expect("database")
+            .acquire()
+            .await
+            .expect("connection")
+            .detach();
+        let mut counts = Vec::new();
+        for table in [
+            "events",
+            "ticket_types",
+            "seats",
+            "reservations",
+            "admin_audit_log",
+            "payment_outbox",
+        ] {
+            let sql = format!("SELECT count(*) FROM {table}");
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&mut db)
+                .await
+                .expect("count");
+            counts.push((table, n));
+        }
+        let cancelled: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE cancelled")
+            .fetch_one(&mut db)
+            .await
+            .expect("count");
+        counts.push(("cancelled events", cancelled));
+        counts
+    };
+    let before = state().await;
+
+    let mut refused = 0;
+    for (template, method, operation) in spec.operations().expect("operations") {
+        let admin = operation["tags"]
+            .as_array()
+            .is_some_and(|tags| tags.iter().any(|t| t == "admin"));
+        assert!(
+            admin || !template.split('/').any(|s| s == "admin"),
+            "{method} {template} is an admin path without the `admin` tag"
+        );
+        if !admin {
+            continue;
+        }
+        let path: String = template
+            .split('/')
+            .map(|s| if s.starts_with('{') { event } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let body = json!({"threshold": 1, "status": "cancelled", "title": "Taken over"});
+        let request = |token: Option<&str>| {
+            let mut request = app.client.request(
+                method.to_uppercase().parse().expect("method"),
+                format!("{}{path}", app.url),
+            );
+            if method != "get" && method != "delete" {
+                request = request.json(&body);
+            }
+            match token {
+                Some(token) => request.bearer_auth(token),
+                None => request,
+            }
+        };
+        for (token, status) in [(Some(user.as_str()), 403), (None, 401)] {
+            let response = request(token).send().await.expect("request");
+            let (got, _, answer) = conforming(spec, method, template, response).await;
+            assert_eq!(got, status, "{method} {path} as {token:?}: {answer}");
+            assert!(
+                answer.get("event").is_none() && answer.get("reservations").is_none(),
+                "{method} {path}: a refusal leaks nothing: {answer}"
+            );
+        }
+        refused += 1;
+    }
+    println!("{refused} admin operations refused a user");
+    assert!(
+        refused >= 15,
+        "the spec tags its admin operations: {refused}"
+    );
+    assert_eq!(state().await, before, "a refused call changed something");
+}
