@@ -36,6 +36,22 @@ pub const SHED_RETRY_AFTER_SECS: u32 = 1;
 /// Longest accepted `X-Request-Id`; longer ones are replaced, not echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// A refused body up to this size is read and dropped before the 413 goes out: a client still
+/// sending when the connection closes sees a reset instead of the answer. Larger ones are not
+/// worth reading; their clients get the reset.
+const DRAIN_MAX_BYTES: u64 = 1 << 20;
+/// How long a refused body is drained, at most.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Reads and drops a refused request body (bounded in size by the caller, in time here).
+async fn drain(mut body: hyper::body::Incoming, deadline: tokio::time::Instant) {
+    let until = deadline.min(tokio::time::Instant::now() + DRAIN_TIMEOUT);
+    let _ = tokio::time::timeout_at(until, async {
+        while let Some(Ok(_)) = body.frame().await {}
+    })
+    .await;
+}
+
 /// Bounded concurrency for one component: a fixed number of running requests and a short, bounded
 /// wait queue. Beyond that, requests are shed with 503 instead of piling up in memory.
 struct Gate {
@@ -418,7 +434,10 @@ async fn run_component(
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+    if let Some(declared) = declared.filter(|n| *n > limits.max_body_bytes as u64) {
+        if declared <= DRAIN_MAX_BYTES {
+            drain(body, deadline).await;
+        }
         return too_large();
     }
     let body = match tokio::time::timeout_at(
