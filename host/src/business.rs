@@ -9,10 +9,10 @@
 //! their tables (Postgres is their source of truth); the host holds no database role to read them.
 
 use crate::stores::Stores;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::time::Duration;
-use urr_admin_domain::live::{HOLD_FIELDS, LiveCounters, QUEUE_FIELDS};
+use urr_admin_domain::live::{HOLD_FIELDS, LiveCounters, QUEUE_FIELDS, event_keys};
 
 /// Keys the scrape looks at, at most: it walks the keyspace with SCAN, and a scrape must stay
 /// cheap on a Redis that also holds every rate-limit and hold key.
@@ -47,50 +47,53 @@ struct Scrape {
 async fn scrape(stores: &Stores, source: &Source<'_>) -> anyhow::Result<Scrape> {
     let mut conn = stores.redis(source.redis_address).await?;
     let prefix = source.key_prefix;
-    // One pattern per hash kind; `{` and `}` are literal in Redis globs.
-    let queue_states = format!("{prefix}:queue:{{evt:*}}:state");
-    let hold_stats = format!("{prefix}:seat:{{evt:*}}:stats");
-    let mut live = LiveCounters::default();
+    // Every per-event key carries the event's hash tag `{evt:<id>}` (`{` and `}` are literal in
+    // Redis globs): SCAN finds the events, and the dashboard's `event_keys` names the two hashes
+    // to read for each, so the key formats live in one place.
+    let pattern = format!("{prefix}:*{{evt:*}}*");
+    let mut events: BTreeSet<String> = BTreeSet::new();
     let mut scanned = 0;
     let mut cursor: u64 = 0;
-    let mut events: HashMap<String, [Vec<Option<String>>; 2]> = HashMap::new();
     loop {
         let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
             .arg(cursor)
             .arg("MATCH")
-            .arg(format!("{prefix}:*:{{evt:*}}:*"))
+            .arg(&pattern)
             .arg("COUNT")
             .arg(SCAN_COUNT)
             .query_async(&mut conn)
             .await?;
         scanned += SCAN_COUNT;
-        for key in keys {
-            let event = key
-                .split_once("{evt:")
-                .and_then(|(_, rest)| rest.split_once('}'))
-                .map(|(event, _)| event.to_string());
-            let Some(event) = event else { continue };
-            let (slot, fields) = if glob_matches(&queue_states, &key) {
-                (0, &QUEUE_FIELDS[..])
-            } else if glob_matches(&hold_stats, &key) {
-                (1, &HOLD_FIELDS[..])
-            } else {
-                continue;
-            };
-            let values: Vec<Option<String>> = redis::cmd("HMGET")
-                .arg(&key)
-                .arg(fields)
-                .query_async(&mut conn)
-                .await?;
-            events.entry(event).or_default()[slot] = values;
-        }
+        events.extend(
+            keys.iter()
+                .filter_map(|key| event_of(key))
+                .map(str::to_string),
+        );
         cursor = next;
         if cursor == 0 || scanned >= MAX_SCANNED_KEYS {
             break;
         }
     }
-    for [queue, holds] in events.values() {
-        live.add_event(queue, holds);
+    let mut live = LiveCounters::default();
+    for event in &events {
+        // Not an event id (some other tagged key): nothing of ours to read.
+        let Ok((queue_state, hold_stats)) = event_keys(prefix, event) else {
+            continue;
+        };
+        let queue: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(&queue_state)
+            .arg(&QUEUE_FIELDS[..])
+            .query_async(&mut conn)
+            .await?;
+        let holds: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(&hold_stats)
+            .arg(&HOLD_FIELDS[..])
+            .query_async(&mut conn)
+            .await?;
+        // An event with keys but no counters yet (its hashes expired) is not counted.
+        if queue.iter().chain(&holds).any(Option::is_some) {
+            live.add_event(&queue, &holds);
+        }
     }
     Ok(Scrape {
         live,
@@ -98,17 +101,11 @@ async fn scrape(stores: &Stores, source: &Source<'_>) -> anyhow::Result<Scrape> 
     })
 }
 
-/// `<prefix>:queue:{evt:*}:state` style: one `*` standing for the event id.
-fn glob_matches(pattern: &str, key: &str) -> bool {
-    match pattern.split_once('*') {
-        Some((head, tail)) => {
-            key.len() >= head.len() + tail.len()
-                && key.starts_with(head)
-                && key.ends_with(tail)
-                && !key[head.len()..key.len() - tail.len()].contains('}')
-        }
-        None => pattern == key,
-    }
+/// The event id in a key's `{evt:<id>}` hash tag.
+fn event_of(key: &str) -> Option<&str> {
+    let (_, rest) = key.split_once("{evt:")?;
+    let (event, _) = rest.split_once('}')?;
+    Some(event)
 }
 
 /// The Prometheus text of the business counters (`urr_business_up 0` alone when Redis cannot
@@ -196,16 +193,13 @@ pub async fn render(stores: &Stores, source: &Source<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::glob_matches;
+    use super::event_of;
 
     #[test]
-    fn the_patterns_take_one_event_id_and_nothing_else() {
-        let state = "urr:queue:{evt:*}:state";
-        assert!(glob_matches(state, "urr:queue:{evt:e1}:state"));
-        assert!(!glob_matches(state, "urr:queue:{evt:e1}:active"));
-        assert!(!glob_matches(state, "urr:seat:{evt:e1}:state"));
-        assert!(!glob_matches(state, "urr:queue:{evt:e1}:x}:state"));
-        assert!(!glob_matches(state, "urr:queue:{evt:"));
-        assert!(glob_matches("a", "a") && !glob_matches("a", "b"));
+    fn the_event_is_read_from_the_hash_tag() {
+        assert_eq!(event_of("urr:queue:{evt:e1}:state"), Some("e1"));
+        assert_eq!(event_of("urr:seat:{evt:e1}:s9"), Some("e1"));
+        assert_eq!(event_of("urr:queue:{evt:"), None);
+        assert_eq!(event_of("urr:rl:u1"), None);
     }
 }

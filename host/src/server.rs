@@ -115,7 +115,8 @@ impl RunningHost {
         format!("http://{}", self.addr)
     }
 
-    /// Metrics text, as `GET /metrics` serves it.
+    /// The host's own metrics text: `GET /metrics` without the business counters it adds from
+    /// Redis.
     pub fn metrics_text(&self) -> String {
         self.app.metrics.render(&self.app.stores.pg_pool_stats())
     }

@@ -130,11 +130,9 @@ impl OpenApi {
         if known(template) {
             return Ok(template.to_string());
         }
-        if let Some(rest) = template.strip_prefix("/api/")
-            && !template.starts_with("/api/v1/")
-            && known(&format!("/api/v1/{rest}"))
-        {
-            return Ok(format!("/api/v1/{rest}"));
+        let twin = v1_twin(template);
+        if known(&twin) {
+            return Ok(twin);
         }
         bail!("the spec has no path `{template}`")
     }
@@ -249,10 +247,7 @@ impl OpenApi {
     /// its `/api/v1/...` twin; `:name` matches any `{param}`; a trailing `/...` wildcard matches
     /// every template at or below its prefix. Empty: the spec does not describe the route.
     pub fn paths_for_route(&self, route: &str) -> Result<Vec<&str>> {
-        let route = match route.strip_prefix("/api/") {
-            Some(rest) if !route.starts_with("/api/v1/") => format!("/api/v1/{rest}"),
-            _ => route.to_string(),
-        };
+        let route = v1_twin(route);
         let (prefix, wildcard) = match route.strip_suffix("/...") {
             Some(prefix) => (prefix, true),
             None => (route.as_str(), false),
@@ -274,10 +269,7 @@ impl OpenApi {
     /// templates match, the one with the most literal segments wins (`/reservations/my` over
     /// `/reservations/{id}`), as the router decides. `None`: the spec describes no such path.
     pub fn template_for_path(&self, path: &str) -> Option<&str> {
-        let path = match path.strip_prefix("/api/") {
-            Some(rest) if !path.starts_with("/api/v1/") => format!("/api/v1/{rest}"),
-            _ => path.to_string(),
-        };
+        let path = v1_twin(path);
         let segments: Vec<&str> = path.split('/').collect();
         self.paths()
             .ok()?
@@ -320,24 +312,9 @@ impl OpenApi {
         let Some(template) = self.template_for_path(path) else {
             return Ok(false);
         };
-        let json = headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        let body = if body.is_empty() {
-            Value::Null
-        } else if json {
-            serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))?
-        } else {
-            Value::String(String::from_utf8_lossy(body).into_owned())
-        };
+        let body = body_value(headers, body)?;
         if status == 405 {
-            if !headers.contains_key(reqwest::header::ALLOW) {
-                return Err("a 405 without `Allow`".into());
-            }
-            return self
-                .validate(&json!({"$ref": "#/components/schemas/Error"}), &body)
-                .map(|()| true);
+            return self.check_not_allowed(headers, &body).map(|()| true);
         }
         if self.operation(method, template).is_err() {
             // A method the path does not have is refused with 405 (checked above); a preflight
@@ -351,13 +328,9 @@ impl OpenApi {
             };
         }
         self.check(method, template, status, &body)?;
-        let required = self
-            .required_headers(method, template, status)
+        let missing = self
+            .missing_headers(method, template, status, headers)
             .map_err(|e| format!("{e:#}"))?;
-        let missing: Vec<&String> = required
-            .iter()
-            .filter(|name| !headers.contains_key(name.as_str()))
-            .collect();
         if missing.is_empty() {
             Ok(true)
         } else {
@@ -369,6 +342,33 @@ impl OpenApi {
     /// as `/api/v1/time`).
     pub fn spec_path(&self, template: &str) -> Result<String> {
         self.template(template)
+    }
+
+    /// The headers the spec marks `required` for this answer that `headers` lacks.
+    pub fn missing_headers(
+        &self,
+        method: &str,
+        template: &str,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<Vec<String>> {
+        let mut required = self.required_headers(method, template, status)?;
+        required.retain(|name| !headers.contains_key(name.as_str()));
+        Ok(required)
+    }
+
+    /// A 405 answers a method the spec does not describe for a path, so no operation lists it:
+    /// it must name the allowed methods in `Allow` and carry the contract's error body.
+    pub fn check_not_allowed(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        body: &Value,
+    ) -> Result<(), String> {
+        if !headers.contains_key(reqwest::header::ALLOW) {
+            return Err("a 405 without `Allow` naming the allowed methods".into());
+        }
+        self.validate(&json!({"$ref": "#/components/schemas/Error"}), body)
+            .map_err(|violations| format!("the 405 body is not the error body:\n{violations}"))
     }
 
     /// The response headers the spec marks `required` for this operation and status.
@@ -388,6 +388,31 @@ impl OpenApi {
             }
         }
         Ok(names)
+    }
+}
+
+/// An `/api/...` path as its `/api/v1/...` twin (every route is served under both prefixes);
+/// any other path as it is.
+fn v1_twin(path: &str) -> String {
+    match path.strip_prefix("/api/") {
+        Some(rest) if !path.starts_with("/api/v1/") => format!("/api/v1/{rest}"),
+        _ => path.to_string(),
+    }
+}
+
+/// An answer's body as the checks read it: JSON when its content type says so, other text as a
+/// JSON string, `Null` when empty.
+pub fn body_value(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Result<Value, String> {
+    let json = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if body.is_empty() {
+        Ok(Value::Null)
+    } else if json {
+        serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))
+    } else {
+        Ok(Value::String(String::from_utf8_lossy(body).into_owned()))
     }
 }
 
@@ -426,13 +451,9 @@ pub fn assert_headers_conform(
     status: u16,
     headers: &reqwest::header::HeaderMap,
 ) {
-    let required = spec
-        .required_headers(method, path_template, status)
+    let missing = spec
+        .missing_headers(method, path_template, status, headers)
         .unwrap_or_else(|e| panic!("{e:#}"));
-    let missing: Vec<&String> = required
-        .iter()
-        .filter(|name| !headers.contains_key(name.as_str()))
-        .collect();
     assert!(
         missing.is_empty(),
         "{method} {path_template} → {status} lacks the headers {missing:?} the spec requires; got {headers:?}"
@@ -449,22 +470,14 @@ pub async fn conforming(
 ) -> (u16, reqwest::header::HeaderMap, Value) {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let is_json = headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let text = response
-        .text()
+    let bytes = response
+        .bytes()
         .await
         .unwrap_or_else(|e| panic!("reading {method} {path_template}: {e}"));
-    let body = if text.is_empty() {
-        Value::Null
-    } else if is_json {
-        serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{method} {path_template} sent invalid JSON ({e}): {text}"))
-    } else {
-        Value::String(text)
-    };
+    let body = body_value(&headers, &bytes).unwrap_or_else(|e| {
+        let text = String::from_utf8_lossy(&bytes);
+        panic!("{method} {path_template} sent {e}: {text}")
+    });
     assert_conforms(spec, method, path_template, status, &body);
     assert_headers_conform(spec, method, path_template, status, &headers);
     (status, headers, body)
@@ -474,15 +487,12 @@ pub async fn conforming(
 /// it: checks the contract's error body and the `Allow` header instead.
 pub async fn assert_method_not_allowed(spec: &OpenApi, what: &str, response: reqwest::Response) {
     assert_eq!(response.status().as_u16(), 405, "{what}");
-    assert!(
-        response.headers().contains_key(reqwest::header::ALLOW),
-        "{what}: a 405 names the allowed methods in `Allow`"
-    );
+    let headers = response.headers().clone();
     let body: Value = response
         .json()
         .await
         .unwrap_or_else(|e| panic!("{what}: the 405 body is not JSON: {e}"));
-    if let Err(violations) = spec.validate(&json!({"$ref": "#/components/schemas/Error"}), &body) {
-        panic!("{what}: the 405 body is not the error body:\n{violations}\nbody: {body}");
+    if let Err(why) = spec.check_not_allowed(&headers, &body) {
+        panic!("{what}: {why}\nbody: {body}");
     }
 }

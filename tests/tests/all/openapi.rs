@@ -868,13 +868,9 @@ async fn every_admin_operation_refuses_a_user_and_changes_nothing() {
     let event = EVENTS[0].id;
     let user = mint_access_token(&uuid_v4(), "user@example.com", false, "fam");
     let state = || async {
-        let mut db = sqlx::PgPool::connect(&app.database.url)
+        let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database.url)
             .await
-            .expect("database")
-            .acquire()
-            .await
-            .expect("connection")
-            .detach();
+            .expect("database");
         let mut counts = Vec::new();
         for table in [
             "events",
