@@ -1,12 +1,15 @@
-//! The business counters on `GET /metrics`: what the waiting room and the seat holds did, as
-//! counted in Redis by the scripts that do the work (`visit.lua`/`leave.lua` in each event's
-//! queue state hash, `hold.lua` in each event's hold counters). The host reads them under the
-//! application's key prefix, summed over every event whose state is still in Redis, with the
-//! same field lists and summing as the admin dashboard's `live` block.
+//! The business counters on `GET /metrics`, from the two stores that do the work:
 //!
-//! They are gauges, not counters: an event's hashes expire with its idle waiting room, and the
-//! sum drops then. Reservations, payments and refunds are counted by the admin dashboard from
-//! their tables (Postgres is their source of truth); the host holds no database role to read them.
+//! - Redis: what the waiting room and the seat holds did, as counted by the scripts
+//!   (`visit.lua`/`leave.lua` in each event's queue state hash, `hold.lua` in each event's hold
+//!   counters). The host reads them under the application's key prefix, summed over every event
+//!   whose state is still in Redis, with the same field lists and summing as the admin
+//!   dashboard's `live` block. They are gauges, not counters: an event's hashes expire with its
+//!   idle waiting room, and the sum drops then.
+//! - Postgres: reservations, payments, refunds and voids, as counted by triggers in the same
+//!   transaction as each change (migration `business_counters`). The host reads them as the
+//!   `urr_metrics` role, which may call `business_counters()` and nothing else. They only grow:
+//!   Prometheus counters, `urr_<name>_total`.
 
 use crate::stores::Stores;
 use std::collections::{BTreeSet, HashMap};
@@ -22,19 +25,26 @@ const SCAN_COUNT: usize = 1_000;
 /// A scrape gives up on Redis after this long and reports the counters as unavailable.
 pub const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Where the counters live: the application's `redis_address` and `key_prefix` variables.
+/// The application variable with the address the host reads the Postgres counters with.
+pub const METRICS_DATABASE_VARIABLE: &str = "pg_address_metrics";
+
+/// Where the counters live: the application's `redis_address` and `key_prefix` variables, and
+/// [`METRICS_DATABASE_VARIABLE`].
 pub struct Source<'a> {
-    pub redis_address: &'a str,
-    pub key_prefix: &'a str,
+    /// `(redis_address, key_prefix)`.
+    pub redis: Option<(&'a str, &'a str)>,
+    pub pg_address: Option<&'a str>,
 }
 
 impl<'a> Source<'a> {
-    /// `None` when the application declares no Redis (a test fixture).
+    /// `None` when the application declares neither store (a test fixture).
     pub fn of(app_vars: &'a HashMap<String, String>) -> Option<Self> {
-        Some(Self {
-            redis_address: app_vars.get("redis_address")?,
-            key_prefix: app_vars.get("key_prefix")?,
-        })
+        let redis = app_vars
+            .get("redis_address")
+            .zip(app_vars.get("key_prefix"))
+            .map(|(address, prefix)| (address.as_str(), prefix.as_str()));
+        let pg_address = app_vars.get(METRICS_DATABASE_VARIABLE).map(String::as_str);
+        (redis.is_some() || pg_address.is_some()).then_some(Self { redis, pg_address })
     }
 }
 
@@ -44,9 +54,8 @@ struct Scrape {
     truncated: bool,
 }
 
-async fn scrape(stores: &Stores, source: &Source<'_>) -> anyhow::Result<Scrape> {
-    let mut conn = stores.redis(source.redis_address).await?;
-    let prefix = source.key_prefix;
+async fn scrape(stores: &Stores, redis_address: &str, prefix: &str) -> anyhow::Result<Scrape> {
+    let mut conn = stores.redis(redis_address).await?;
     // Every per-event key carries the event's hash tag `{evt:<id>}` (`{` and `}` are literal in
     // Redis globs): SCAN finds the events, and the dashboard's `event_keys` names the two hashes
     // to read for each, so the key formats live in one place.
@@ -108,11 +117,70 @@ fn event_of(key: &str) -> Option<&str> {
     Some(event)
 }
 
-/// The Prometheus text of the business counters (`urr_business_up 0` alone when Redis cannot
-/// answer in time).
+/// The Prometheus text of the business counters from both stores, read concurrently; a store
+/// that cannot answer in time shows as `urr_business_up 0` (Redis) or `urr_business_db_up 0`.
 pub async fn render(stores: &Stores, source: &Source<'_>) -> String {
+    let redis = async {
+        match source.redis {
+            Some((address, prefix)) => render_redis(stores, address, prefix).await,
+            None => String::new(),
+        }
+    };
+    let pg = async {
+        match source.pg_address {
+            Some(address) => render_pg(stores, address).await,
+            None => String::new(),
+        }
+    };
+    let (redis, pg) = tokio::join!(redis, pg);
+    redis + &pg
+}
+
+/// Reads the counters `business_counters()` returns: `(name, value)`, every counter.
+async fn read_pg(stores: &Stores, address: &str) -> anyhow::Result<Vec<(String, i64)>> {
+    let pool = stores.pg(address)?;
+    Ok(
+        sqlx::query_as("SELECT counter, value FROM business_counters()")
+            .fetch_all(&pool)
+            .await?,
+    )
+}
+
+async fn render_pg(stores: &Stores, address: &str) -> String {
     let mut out = String::new();
-    let scraped = tokio::time::timeout(SCRAPE_TIMEOUT, scrape(stores, source)).await;
+    let read = tokio::time::timeout(SCRAPE_TIMEOUT, read_pg(stores, address)).await;
+    let counters = match read {
+        Ok(Ok(counters)) => Some(counters),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "business counters: Postgres read failed");
+            None
+        }
+        Err(_) => None,
+    };
+    let _ = writeln!(
+        out,
+        "# HELP urr_business_db_up Whether the business counters could be read from Postgres.\n\
+         # TYPE urr_business_db_up gauge\nurr_business_db_up {}",
+        u8::from(counters.is_some())
+    );
+    for (name, value) in counters.unwrap_or_default() {
+        // Names come from the `business_counter` enum; anything else would break the text format.
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "# HELP urr_{name}_total {} (counted in Postgres with the change).\n\
+             # TYPE urr_{name}_total counter\nurr_{name}_total {value}",
+            name.replace('_', " ")
+        );
+    }
+    out
+}
+
+async fn render_redis(stores: &Stores, address: &str, prefix: &str) -> String {
+    let mut out = String::new();
+    let scraped = tokio::time::timeout(SCRAPE_TIMEOUT, scrape(stores, address, prefix)).await;
     let up = matches!(scraped, Ok(Ok(_)));
     let _ = writeln!(
         out,

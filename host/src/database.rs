@@ -9,9 +9,10 @@ use anyhow::{Context, Result, bail};
 use sqlx::{Connection as _, Executor as _, PgConnection};
 use std::path::Path;
 
-/// One Postgres role per Postgres-using component (least privilege). spin.toml's
+/// One Postgres role per Postgres-using component (least privilege), and `urr_metrics`, with
+/// which the host reads the business counters for `/metrics` and nothing else. spin.toml's
 /// `pg_address_<name>` variables name these roles; a test keeps the two in step.
-pub const COMPONENT_ROLES: [&str; 8] = [
+pub const DATABASE_ROLES: [&str; 9] = [
     "urr_health",
     "urr_auth",
     "urr_catalog",
@@ -20,6 +21,7 @@ pub const COMPONENT_ROLES: [&str; 8] = [
     "urr_booking_read",
     "urr_payments",
     "urr_admin",
+    "urr_metrics",
 ];
 
 /// The environment variable that carries a role's production password.
@@ -64,7 +66,7 @@ pub async fn bootstrap_roles(
     // Role creation races between concurrent bootstraps (parallel test binaries): serialize it.
     admin.execute("SELECT pg_advisory_lock(7265021)").await?;
     let result = async {
-        for role in COMPONENT_ROLES {
+        for role in DATABASE_ROLES {
             let create = format!(
                 "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {lit}) THEN \
                  CREATE ROLE {id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; END IF; END $$",
@@ -202,7 +204,7 @@ mod tests {
             if let Some(suffix) = name.strip_prefix("pg_address_") {
                 let role = format!("urr_{suffix}");
                 assert!(
-                    COMPONENT_ROLES.contains(&role.as_str()),
+                    DATABASE_ROLES.contains(&role.as_str()),
                     "{name} names unknown role {role}"
                 );
                 let default = decl.default.as_deref().unwrap_or("");
@@ -220,10 +222,18 @@ mod tests {
     }
 
     #[test]
-    fn the_foundation_migration_grants_to_every_role() {
-        let sql = include_str!("../../migrations/20261125000001_foundation.sql");
-        for role in COMPONENT_ROLES {
-            assert!(sql.contains(role), "migration must mention {role}");
+    fn the_migrations_grant_the_schema_to_every_role() {
+        let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+        let mut sql = String::new();
+        for entry in std::fs::read_dir(&migrations).expect("migrations") {
+            sql += &std::fs::read_to_string(entry.expect("entry").path()).expect("migration");
+        }
+        for role in DATABASE_ROLES {
+            let granted = sql
+                .split("GRANT USAGE ON SCHEMA public")
+                .skip(1)
+                .any(|grant| grant.split(';').next().is_some_and(|g| g.contains(role)));
+            assert!(granted, "no migration grants the schema to {role}");
         }
     }
 }

@@ -346,7 +346,7 @@ pub async fn provision_over_socket(
     }
     std::fs::create_dir_all(state)?;
     let mut names = vec![DEV_ADMIN_ROLE];
-    names.extend(database::COMPONENT_ROLES);
+    names.extend(database::DATABASE_ROLES);
     let mut passwords = load_or_generate_passwords(&state.join("pg-passwords"), &names)?;
     let admin_password = passwords
         .remove(DEV_ADMIN_ROLE)
@@ -440,7 +440,7 @@ pub fn store_variables(
     set("redis_address", stack.redis_url.clone());
     set("redis_host", host_port(&stack.redis_url));
     set("pg_host", host_port(&stack.admin_url));
-    for role in database::COMPONENT_ROLES {
+    for role in database::DATABASE_ROLES {
         let suffix = role.trim_start_matches("urr_");
         let url = database::as_role(&app_url, role);
         let url = match stack.role_passwords.get(role) {

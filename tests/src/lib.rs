@@ -26,6 +26,13 @@ pub use private_redis::PrivateRedis;
 /// enough that dozens of parallel tests stay under the server's limit.
 pub const TEST_PG_POOL_MAX: u32 = 3;
 
+/// The value of an unlabelled metric in Prometheus text.
+pub fn metric(text: &str, name: &str) -> Option<i64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
 /// The repository root (the tests crate lives one level below it).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -333,6 +340,59 @@ impl TestApp {
         (status, body)
     }
 
+    /// `GET /metrics`, as text.
+    pub async fn metrics(&self) -> String {
+        let response = self.get("/metrics").send().await.expect("GET /metrics");
+        assert_eq!(response.status(), 200, "GET /metrics");
+        response.text().await.expect("metrics text")
+    }
+
+    /// The business counters Postgres keeps with each change (`reservations_created`, ...), as
+    /// `/metrics` shows them (`urr_<name>_total`). Checks on the way that the admin dashboard's
+    /// `counters` show exactly the same numbers, so one call covers both readers.
+    pub async fn business_counters(&self) -> std::collections::BTreeMap<String, i64> {
+        let text = self.metrics().await;
+        assert_eq!(metric(&text, "urr_business_db_up"), Some(1), "{text}");
+        let counters: std::collections::BTreeMap<String, i64> = text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (name, value) = line.split_once(' ')?;
+                let name = name.strip_prefix("urr_")?.strip_suffix("_total")?;
+                Some((name.to_string(), value.trim().parse().ok()?))
+            })
+            .collect();
+        assert!(
+            counters.contains_key("reservations_created"),
+            "no business counters on /metrics:\n{text}"
+        );
+
+        let admin = uuid::Uuid::new_v4().to_string();
+        let token = mint_access_token(&admin, "admin@example.com", true, "counters");
+        let response = self
+            .get("/api/v1/admin/dashboard")
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /admin/dashboard");
+        assert_eq!(response.status(), 200, "GET /admin/dashboard");
+        let dashboard: serde_json::Value = response.json().await.expect("dashboard JSON");
+        let mut shown = std::collections::BTreeMap::new();
+        for (group, fields) in dashboard["counters"]
+            .as_object()
+            .expect("dashboard counters")
+        {
+            for (what, value) in fields.as_object().expect("a counter group") {
+                shown.insert(format!("{group}_{what}"), value.as_i64().expect("a count"));
+            }
+        }
+        assert_eq!(
+            shown, counters,
+            "the dashboard (left) against /metrics (right)"
+        );
+        counters
+    }
+
     /// What the guests printed so far.
     pub fn guest_output(&self) -> String {
         self.output
@@ -464,7 +524,7 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
     if !declared.contains_key("pg_address") {
         config.variables.remove("pg_address");
     }
-    for role in urr_edge::database::COMPONENT_ROLES {
+    for role in urr_edge::database::DATABASE_ROLES {
         let name = format!("pg_address_{}", role.trim_start_matches("urr_"));
         if declared.contains_key(&name) {
             config.variables.insert(name, database.url_as(role));

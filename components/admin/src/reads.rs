@@ -16,16 +16,22 @@ const MAX_LAYOUTS: i64 = 100;
 
 /// `{events:{total, upcoming, on_sale, ended, cancelled}, reservations:{total, pending, confirmed,
 /// cancelled, expired}, revenue, seatsSold, standingTicketsSold, pendingRefunds:{count, amount},
-/// live}`: the table counts from `admin_dashboard()`, and `live` (`urr_admin_domain::live`) the
-/// waiting room's and the seat holds' counters from Redis, or `null` when Redis cannot answer.
+/// counters, live}`: the table counts from `admin_dashboard()` (status at this instant),
+/// `counters` the transitions Postgres counted with each change (`sql::DASHBOARD`), and `live`
+/// (`urr_admin_domain::live`) the waiting room's and the seat holds' counters from Redis, or
+/// `null` when Redis cannot answer.
 pub async fn dashboard(redis: Option<&Connection>, key_prefix: &str) -> Result<Response> {
     let rows = query(sql::DASHBOARD, Vec::new()).await?;
     let row = rows.first().ok_or_else(ApiError::internal)?;
-    let text: String = column(row, "dashboard")?;
-    let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        eprintln!("admin: the dashboard is not JSON: {e}");
-        ApiError::internal()
-    })?;
+    let json = |name: &str| -> Result<serde_json::Value> {
+        let text: String = column(row, name)?;
+        serde_json::from_str(&text).map_err(|e| {
+            eprintln!("admin: the dashboard's {name} is not JSON: {e}");
+            ApiError::internal()
+        })
+    };
+    let mut value = json("dashboard")?;
+    value["counters"] = json("counters")?;
     let live = match redis {
         Some(conn) => live_counters(conn, key_prefix).await?,
         None => None,

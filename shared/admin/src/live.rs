@@ -1,8 +1,8 @@
 //! The dashboard's live business counters: what the waiting room and the seat holds did, counted
 //! in Redis by the scripts that do the work (`visit.lua` and `leave.lua` in the queue's per-event
 //! state hash, `hold.lua` in the event's hold counters) and summed here over the events that may
-//! still have live state. Reservations, payments and refunds are counted from their tables, the
-//! source of truth, by `admin_dashboard()`.
+//! still have live state. Reservations, payments and refunds are counted in Postgres with each
+//! change (the dashboard's `counters`, `sql::DASHBOARD`).
 
 use serde::Serialize;
 

@@ -828,6 +828,43 @@ async fn the_admin_role_writes_only_through_the_audited_functions() {
         err.as_database_error().and_then(|e| e.code()).as_deref(),
         Some("42501")
     );
+    // The host's metrics role reads the business counters and nothing else; no component but
+    // admin may read them, and nobody writes them but the counting triggers.
+    let mut metrics = PgConnection::connect(&t.app.database.url_as("urr_metrics"))
+        .await
+        .expect("connecting as urr_metrics");
+    let counters: Vec<(String, i64)> =
+        sqlx::query_as("SELECT counter, value FROM business_counters()")
+            .fetch_all(&mut metrics)
+            .await
+            .expect("urr_metrics reads the counters");
+    assert_eq!(counters.len(), 11, "{counters:?}");
+    for sql in [
+        "SELECT count(*) FROM reservations",
+        "SELECT count(*) FROM users",
+        "SELECT count(*) FROM business_counter_log",
+        "UPDATE business_counter_totals SET value = value + 1",
+        "INSERT INTO business_counter_log VALUES ('payments_confirmed', 1)",
+        "SELECT admin_dashboard()",
+    ] {
+        let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut metrics)
+            .await
+            .expect_err(sql);
+        assert_eq!(
+            err.as_database_error().and_then(|e| e.code()).as_deref(),
+            Some("42501"),
+            "urr_metrics: {sql}: {err}"
+        );
+    }
+    let err = sqlx::query("SELECT * FROM business_counters()")
+        .execute(&mut catalog)
+        .await
+        .expect_err("urr_catalog must not read the business counters");
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("42501")
+    );
 }
 
 #[test]

@@ -550,6 +550,11 @@ async fn an_expired_reservation_is_taken_over_at_the_boundary_and_released_once(
             .await
             .expect("expired");
     assert_eq!(expired, 2, "each expired reservation released exactly once");
+    // Counted once each, when the takeover recorded them; the sold-out attempt counted nothing.
+    let counters = show.app.business_counters().await;
+    assert_eq!(counters["reservations_created"], 4, "{counters:?}");
+    assert_eq!(counters["reservations_expired"], 2, "{counters:?}");
+    assert_eq!(counters["reservations_cancelled"], 0, "{counters:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -729,20 +734,9 @@ async fn the_dashboard_shows_what_the_queue_and_hold_scripts_counted() {
 
     // The host's /metrics reads the same hashes: the same numbers, all events of this test's
     // prefix (only this one).
-    let metrics = show
-        .app
-        .get("/metrics")
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let metrics = show.app.metrics().await;
     let gauge = |name: &str| -> i64 {
-        metrics
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.trim().parse().ok())
+        urr_tests::metric(&metrics, name)
             .unwrap_or_else(|| panic!("{name} is not on /metrics:\n{metrics}"))
     };
     assert_eq!(gauge("urr_business_up"), 1);

@@ -428,6 +428,15 @@ async fn a_declined_payment_leaves_the_reservation_payable() {
     assert_eq!(paid.status, 200, "{}", paid.body);
     assert_eq!(world.mock.counts().total_captures(), 1);
     assert_ledger_balances(&world).await;
+    let counters = world.app.business_counters().await;
+    for (name, expected) in [
+        ("payments_failed", 1),
+        ("payments_confirmed", 1),
+        ("reservations_confirmed", 1),
+        ("refunds_recorded", 0),
+    ] {
+        assert_eq!(counters[name], expected, "{name}: {counters:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -842,6 +851,23 @@ async fn refunds_owed_across_a_provider_outage_are_delivered_exactly_once() {
     assert_eq!(again.status, 409);
     assert_eq!(world.mock.counts().total_refunds(), CANCELS as u32);
     assert_ledger_balances(&world).await;
+    // Counted with each change: a refund that failed to deliver and was delivered later counts
+    // once recorded and once delivered; the refused second cancel counts nothing.
+    let counters = world.app.business_counters().await;
+    let n = CANCELS as i64;
+    for (name, expected) in [
+        ("reservations_created", n),
+        ("reservations_confirmed", n),
+        ("payments_confirmed", n),
+        ("reservations_cancelled", n),
+        ("refunds_recorded", n),
+        ("refunds_delivered", n),
+        ("payments_refunded", n),
+        ("payments_failed", 0),
+        ("voids_recorded", 0),
+    ] {
+        assert_eq!(counters[name], expected, "{name}: {counters:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@
 
 use crate::booking_support::{Buyer, Show, buyer, show};
 use reqwest::StatusCode;
+use sqlx::Connection as _;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -220,6 +221,26 @@ async fn the_seat_storm_never_double_sells_and_is_a_real_contest() {
     let (counts, violations) = storm(show.clone(), 12, "storm").await;
     assert_eq!(violations, Violations::default());
     let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    // The business counters Postgres kept through the contest: exactly the rows that exist
+    // (every attempt that lost its race or was replayed counted nothing).
+    let counters = show.app.business_counters().await;
+    let mut db = sqlx::PgConnection::connect(&show.app.database.url)
+        .await
+        .expect("db");
+    let (created, cancelled, expired): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'cancelled'), \
+                count(*) FILTER (WHERE status = 'expired') FROM reservations",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("reservations");
+    println!(
+        "counted {counters:?}; rows: {created} created, {cancelled} cancelled, {expired} expired"
+    );
+    assert_eq!(counters["reservations_created"], created);
+    assert_eq!(counters["reservations_cancelled"], cancelled);
+    assert_eq!(counters["reservations_expired"], expired);
+    assert!(cancelled >= 50, "a real count of cancels: {cancelled}");
     assert!(get(&counts.reserved) >= 100, "{}", counts.report("storm"));
     assert!(get(&counts.lost_races) >= 500, "{}", counts.report("storm"));
     assert!(

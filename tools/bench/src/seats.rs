@@ -300,6 +300,19 @@ pub fn verdicts(cells: &[Cell]) -> Vec<Verdict> {
             50_000.0,
         ));
     }
+    let raw = ["pgbench", "sqlx"];
+    if let (Some(on), Some(off), Some(again)) = (
+        find("reserve", &raw),
+        find("reserve-uncounted", &raw),
+        find("reserve-recounted", &raw),
+    ) {
+        out.push(ratio_verdict(
+            "reserve with the counting triggers (mean of the two runs) >= 90% of without",
+            (on.granted_per_s + again.granted_per_s) / 2.0,
+            off.granted_per_s,
+            0.90,
+        ));
+    }
     out
 }
 
@@ -950,7 +963,13 @@ async fn pgbench_reserve_cell(
 ) -> Result<Cell> {
     let c = config.concurrency;
     let per = seats.len() / c;
-    sqlx::query("CREATE TABLE urr_bench_seat_slots (slot int PRIMARY KEY, seat uuid NOT NULL)")
+    // The same slots for every run of this cell (the counting A/B runs it three times).
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS urr_bench_seat_slots (slot int PRIMARY KEY, seat uuid NOT NULL)",
+    )
+    .execute(admin)
+    .await?;
+    sqlx::query("TRUNCATE urr_bench_seat_slots")
         .execute(admin)
         .await?;
     let slots: Vec<i32> = (0..(per * c) as i32).collect();
@@ -1013,6 +1032,45 @@ async fn pgbench_reserve_cell(
         max_us: f64::NAN,
     };
     Ok(cell)
+}
+
+/// The raw SQL baseline of the reserve: pgbench when it is installed, else sqlx at the same
+/// concurrency (also when pgbench gives up: it aborts a client at its first error, e.g. a
+/// refusal the function raises, where the sqlx run counts the error and goes on).
+async fn raw_reserve_cell(
+    config: &SeatsConfig,
+    stack: &BenchStack,
+    admin: &sqlx::PgPool,
+    seats: &[String],
+) -> Result<Cell> {
+    tokio::time::sleep(SEAT_REST).await;
+    if !config.sqlx_baseline && baselines::available("pgbench").await {
+        match pgbench_reserve_cell(config, stack, admin, seats).await {
+            Ok(cell) => return Ok(cell),
+            Err(e) => eprintln!("pgbench failed, the sqlx baseline runs instead: {e:#}"),
+        }
+        tokio::time::sleep(SEAT_REST).await;
+    } else {
+        eprintln!("pgbench is not installed: the raw SQL baseline runs the function with sqlx");
+    }
+    sqlx_reserve_cell(config, admin, seats).await
+}
+
+/// The triggers that keep the business counters of reservations (migration
+/// `business_counters`), switched off only for the cell that prices them.
+const COUNTING_TRIGGERS: [&str; 2] = ["reservations_count_inserts", "reservations_count_updates"];
+
+async fn set_counting(admin: &sqlx::PgPool, on: bool) -> Result<()> {
+    let verb = if on { "ENABLE" } else { "DISABLE" };
+    for trigger in COUNTING_TRIGGERS {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE reservations {verb} TRIGGER {trigger}"
+        )))
+        .execute(admin)
+        .await
+        .with_context(|| format!("{verb} TRIGGER {trigger}"))?;
+    }
+    Ok(())
 }
 
 async fn noop_cell(config: &SeatsConfig, stack: &BenchStack) -> Result<Cell> {
@@ -1130,28 +1188,21 @@ async fn measure(config: &SeatsConfig, stack: &BenchStack) -> Result<SeatsReport
     prime(&admin, reserve_seats).await?;
     tokio::time::sleep(SEAT_REST).await;
     cells.push(host_reserve_cell(config, stack, &mut redis, reserve_seats).await?);
-    tokio::time::sleep(SEAT_REST).await;
-    let use_pgbench = !config.sqlx_baseline && baselines::available("pgbench").await;
-    let pgbench = if use_pgbench {
-        // pgbench aborts a client at its first error (a refusal the function raises, e.g. a
-        // reservation-number collision): the sqlx run counts such errors and goes on.
-        pgbench_reserve_cell(config, stack, &admin, reserve_seats)
-            .await
-            .inspect_err(|e| eprintln!("pgbench failed, the sqlx baseline runs instead: {e:#}"))
-            .ok()
-    } else {
-        eprintln!("pgbench is not installed: the raw SQL baseline runs the function with sqlx");
-        None
-    };
-    let raw = match pgbench {
-        Some(cell) => cell,
-        None => {
-            tokio::time::sleep(SEAT_REST).await;
-            sqlx_reserve_cell(config, &admin, reserve_seats).await?
-        }
-    };
+    let raw = raw_reserve_cell(config, stack, &admin, reserve_seats).await?;
+    // What the business counters' triggers cost the reserve: the same baseline with them off,
+    // then on again, so drift on this shared machine shows as a difference between the two
+    // "on" cells rather than as the triggers' cost.
+    set_counting(&admin, false).await?;
+    let uncounted = raw_reserve_cell(config, stack, &admin, reserve_seats).await;
+    set_counting(&admin, true).await?;
+    let mut uncounted = uncounted?;
+    uncounted.mode = "reserve-uncounted".into();
+    uncounted.label = format!("{} — counting triggers off", uncounted.label);
+    let mut recounted = raw_reserve_cell(config, stack, &admin, reserve_seats).await?;
+    recounted.mode = "reserve-recounted".into();
+    recounted.label = format!("{} — counting triggers on again", recounted.label);
     let sql_baseline = raw.via.clone();
-    cells.push(raw);
+    cells.extend([raw, uncounted, recounted]);
     admin.close().await;
 
     Ok(SeatsReport {
@@ -1353,9 +1404,13 @@ mod tests {
             cell("uniform", "host", 500.0, 490.0, 1.0),
             cell("reserve", "host", 300.0, 300.0, 49_000.0),
             cell("reserve", "pgbench", 600.0, 600.0, f64::NAN),
+            cell("reserve-uncounted", "pgbench", 700.0, 700.0, f64::NAN),
+            cell("reserve-recounted", "pgbench", 640.0, 640.0, f64::NAN),
         ];
         let v = verdicts(&cells);
-        assert_eq!(v.len(), 4);
+        assert_eq!(v.len(), 5);
+        // Counting: the mean of the two counted runs (620) against the uncounted (700) = 89%.
+        assert_eq!(v[4].met, Some(false), "{}", v[4].measured);
         // Hot: attempts (700) against the no-op (1000), not the granted holds.
         assert_eq!(v[0].met, Some(true));
         assert!(v[0].measured.ends_with("70%"), "{}", v[0].measured);

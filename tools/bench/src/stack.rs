@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use sqlx::Executor as _;
 use std::path::PathBuf;
 use std::time::Duration;
-use urr_edge::database::{self, COMPONENT_ROLES};
+use urr_edge::database::{self, DATABASE_ROLES};
 
 /// The longest a freshly started host may take to answer (it compiles cold components).
 const READY_TIMEOUT: Duration = Duration::from_secs(300);
@@ -114,7 +114,7 @@ impl BenchStack {
             ("queue_signing_key".into(), queue_key.to_pem()),
             ("queue_signing_kid".into(), queue_key.kid().to_string()),
         ];
-        for role in COMPONENT_ROLES {
+        for role in DATABASE_ROLES {
             let name = format!("pg_address_{}", role.trim_start_matches("urr_"));
             variables.push((name, database::as_role(&app_url, role)));
         }
