@@ -971,9 +971,24 @@ async fn with_postgres_down_pay_is_503_and_nothing_is_captured() {
             "pg_address_payments",
             "postgres://urr_payments@127.0.0.1:1/urr",
         )
+        .variable(
+            "pg_address_metrics",
+            "postgres://urr_metrics@127.0.0.1:1/urr",
+        )
         .variable("pg_host", "127.0.0.1:1")
     })
     .await;
+    // /metrics still answers, and says the Postgres counters could not be read.
+    let metrics = world.app.metrics().await;
+    assert_eq!(
+        urr_tests::metric(&metrics, "urr_business_db_up"),
+        Some(0),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("urr_reservations_created_total"),
+        "{metrics}"
+    );
     let buyer = user(false);
     let fake = Reservation {
         id: uuid::Uuid::new_v4().to_string(),
