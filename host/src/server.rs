@@ -33,6 +33,10 @@ pub type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
 pub const SHUTDOWN_DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 /// Seconds a shed client is told to wait.
 pub const SHED_RETRY_AFTER_SECS: u32 = 1;
+/// `Retry-After` of a 504 for a guest that passed its deadline: what it waited on (a store, the
+/// provider) was slow, so a client should back off a little before it retries — with the same
+/// `Idempotency-Key` where the route takes one, since the guest may have committed.
+pub const DEADLINE_RETRY_AFTER_SECS: u32 = 2;
 /// Longest accepted `X-Request-Id`; longer ones are replaced, not echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
@@ -510,10 +514,11 @@ async fn run_component(
         Ok(response) => response,
         Err(Failure::Deadline) => {
             tracing::warn!(request_id = %id, component = %component.decl.id, "guest passed its deadline of {:?}", limits.deadline);
-            error_response(
-                &ApiError::new(504, "deadline_exceeded", "The request took too long"),
-                id,
-            )
+            let err = ApiError {
+                retry_after_secs: Some(DEADLINE_RETRY_AFTER_SECS),
+                ..ApiError::new(504, "deadline_exceeded", "The request took too long")
+            };
+            error_response(&err, id)
         }
         Err(Failure::Guest(detail)) => {
             tracing::error!(request_id = %id, component = %component.decl.id, "guest failed: {detail}");

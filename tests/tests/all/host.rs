@@ -173,6 +173,13 @@ async fn a_guest_past_its_deadline_gets_504_and_does_not_stall_the_server() {
         elapsed >= Duration::from_millis(1900),
         "answered before the deadline: {elapsed:?}"
     );
+    assert_eq!(
+        spun.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("2"),
+        "a 504 says when to retry"
+    );
     let body: Value = spun.json().await.expect("json");
     assert_eq!(body["code"], "deadline_exceeded");
 }
