@@ -13,7 +13,7 @@ use crate::stores::Stores;
 use anyhow::{Context as _, Result};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited, combinators::UnsyncBoxBody};
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -47,13 +47,51 @@ const DRAIN_MAX_BYTES: u64 = 1 << 20;
 /// How long a refused body is drained, at most.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Reads and drops a refused request body (bounded in size by the caller, in time here).
-async fn drain(mut body: hyper::body::Incoming, deadline: tokio::time::Instant) {
+/// Reads and drops a refused request body, at most `budget` more bytes and [`DRAIN_TIMEOUT`].
+async fn drain(mut body: hyper::body::Incoming, deadline: tokio::time::Instant, budget: u64) {
     let until = deadline.min(tokio::time::Instant::now() + DRAIN_TIMEOUT);
     let _ = tokio::time::timeout_at(until, async {
-        while let Some(Ok(_)) = body.frame().await {}
+        let mut left = budget;
+        while let Some(Ok(frame)) = body.frame().await {
+            let len = frame.data_ref().map_or(0, |d| d.len() as u64);
+            match left.checked_sub(len) {
+                Some(rest) => left = rest,
+                None => break,
+            }
+        }
     })
     .await;
+}
+
+/// Why a request body was not read.
+enum BodyError {
+    /// Over the cap (the rest was drained, up to [`DRAIN_MAX_BYTES`]).
+    TooLarge,
+    /// The connection broke or the framing was invalid.
+    Broken,
+}
+
+/// The whole body, at most `max` bytes. A body that turns out larger (no `Content-Length`, or a
+/// wrong one) is drained like a declared one before the 413, so its client reads the answer.
+async fn read_body(
+    mut body: hyper::body::Incoming,
+    max: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Bytes, BodyError> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Broken)?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        if buf.len() + data.len() > max {
+            let read = (buf.len() + data.len()) as u64;
+            drain(body, deadline, DRAIN_MAX_BYTES.saturating_sub(read)).await;
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok(buf.freeze())
 }
 
 /// Bounded concurrency for one component: a fixed number of running requests and a short, bounded
@@ -441,35 +479,33 @@ async fn run_component(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if let Some(declared) = declared.filter(|n| *n > limits.max_body_bytes as u64) {
         if declared <= DRAIN_MAX_BYTES {
-            drain(body, deadline).await;
+            drain(body, deadline, declared).await;
         }
         return too_large();
     }
-    let body = match tokio::time::timeout_at(
-        deadline,
-        Limited::new(body, limits.max_body_bytes).collect(),
-    )
-    .await
-    {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
-        Ok(Err(_)) => {
-            return error_response(
-                &ApiError::bad_request("bad_body", "The request body could not be read"),
-                id,
-            );
-        }
-        Err(_) => {
-            return error_response(
-                &ApiError::new(
-                    408,
-                    "request_timeout",
-                    "The request body arrived too slowly",
-                ),
-                id,
-            );
-        }
-    };
+    let body =
+        match tokio::time::timeout_at(deadline, read_body(body, limits.max_body_bytes, deadline))
+            .await
+        {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(BodyError::TooLarge)) => return too_large(),
+            Ok(Err(BodyError::Broken)) => {
+                return error_response(
+                    &ApiError::bad_request("bad_body", "The request body could not be read"),
+                    id,
+                );
+            }
+            Err(_) => {
+                return error_response(
+                    &ApiError::new(
+                        408,
+                        "request_timeout",
+                        "The request body arrived too slowly",
+                    ),
+                    id,
+                );
+            }
+        };
 
     // Spin's routing headers are the host's to set: a client must not be able to forge them.
     let forged: Vec<http::HeaderName> = parts
