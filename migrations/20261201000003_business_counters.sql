@@ -11,7 +11,9 @@
 -- counter row and wait on its row lock until the reserving transaction commits, and a
 -- transaction that counts two things while holding seat locks can deadlock with another. Instead
 -- each statement APPENDS one row per counter it moved (an unindexed heap insert takes no lock
--- another insert waits on), and the reader folds the log into `business_counter_totals`.
+-- another insert waits on), and the log is folded into `business_counter_totals` in bounded
+-- steps: by every read, and by about one counting statement in FOLD_ONE_IN (see
+-- `business_counters_maybe_fold`), so it stays small with or without readers.
 -- `expired` is counted when an expiry is recorded (a later reserve takes the seats over, a
 -- payment or cancel finds it expired, an event is cancelled), which can lag the instant of
 -- expiry; the dashboard's table counts show the effective status at the instant of reading.
@@ -32,13 +34,15 @@ CREATE TYPE business_counter AS ENUM (
     'voids_delivered'
 );
 
--- Appended to by the triggers below, emptied into the totals by `business_counters()`.
--- Deliberately without an index or key: appends must not contend.
+-- Appended to by the triggers below, emptied into the totals by `business_counters_fold`.
+-- Deliberately without an index or key: appends must not contend. Never truncated by vacuum:
+-- after a fold empties it, the truncation would take an ACCESS EXCLUSIVE lock that every
+-- reserve, capture and refund appending here would queue behind.
 CREATE TABLE business_counter_log (
     counter business_counter NOT NULL,
     amount  bigint           NOT NULL,
     CONSTRAINT business_counter_log_amount_check CHECK (amount > 0)
-);
+) WITH (vacuum_truncate = false);
 
 CREATE TABLE business_counter_totals (
     counter business_counter NOT NULL,
@@ -49,11 +53,55 @@ CREATE TABLE business_counter_totals (
 INSERT INTO business_counter_totals (counter)
 SELECT unnest(enum_range(NULL::business_counter));
 
+-- ---------------------------------------------------------------- folding
+
+-- Moves at most p_limit log rows into the totals; one folder at a time (a caller that finds a
+-- fold in progress skips it: appends never wait, and readers read totals + log). Called inside
+-- a counting transaction it blocks nobody: only folders touch the totals, and they skip.
+CREATE FUNCTION business_counters_fold(p_limit integer) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('business_counters_fold')) THEN
+        RETURN;
+    END IF;
+    WITH moved AS (
+        DELETE FROM business_counter_log
+         WHERE ctid = ANY (ARRAY(SELECT ctid FROM business_counter_log LIMIT p_limit))
+        RETURNING counter, amount
+    )
+    INSERT INTO business_counter_totals AS t (counter, value)
+    SELECT counter, sum(amount) FROM moved GROUP BY counter
+    ON CONFLICT (counter) DO UPDATE SET value = t.value + excluded.value;
+END;
+$$;
+
+-- The counting triggers fold now and then, so the log stays short where nobody reads the
+-- counters (production has no `/metrics` scrape): about one counting statement in FOLD_ONE_IN
+-- folds up to FOLD_LIMIT rows. With FOLD_ONE_IN = 128 a fold finds a few hundred rows (about a
+-- millisecond, added to that one transaction); FOLD_LIMIT keeps a fold short even after the
+-- triggers were disabled and re-enabled.
+CREATE FUNCTION business_counters_maybe_fold() RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    fold_one_in CONSTANT integer := 128;
+    fold_limit  CONSTANT integer := 10000;
+BEGIN
+    IF random() * fold_one_in < 1 THEN
+        PERFORM business_counters_fold(fold_limit);
+    END IF;
+END;
+$$;
+
 -- ---------------------------------------------------------------- counting triggers
 
 -- Statement-level with transition tables: one append per counter per statement, however many
--- rows the statement moved (an event cancel moves hundreds of reservations at once). Only
--- transitions INTO a counted state count, so a no-op update counts nothing.
+-- rows the statement moved. Only transitions INTO a counted state count, so a no-op update
+-- counts nothing, and only statuses the enum names are cast (a new status must never make a
+-- business statement fail here).
 
 CREATE FUNCTION business_count_reservations() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -70,6 +118,7 @@ BEGIN
          WHERE n.status <> o.status AND n.status IN ('confirmed', 'cancelled', 'expired')
          GROUP BY n.status;
     END IF;
+    PERFORM business_counters_maybe_fold();
     RETURN NULL;
 END;
 $$;
@@ -99,6 +148,7 @@ BEGIN
          WHERE n.status <> o.status AND n.status IN ('confirmed', 'failed', 'refunded')
          GROUP BY n.status;
     END IF;
+    PERFORM business_counters_maybe_fold();
     RETURN NULL;
 END;
 $$;
@@ -120,14 +170,17 @@ BEGIN
         INSERT INTO business_counter_log (counter, amount)
         SELECT (n.action || 's_recorded')::business_counter, count(*)
           FROM new_rows AS n
+         WHERE n.action IN ('refund', 'void')
          GROUP BY n.action;
     ELSE
         INSERT INTO business_counter_log (counter, amount)
         SELECT (n.action || 's_delivered')::business_counter, count(*)
           FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
          WHERE n.status = 'delivered' AND o.status <> 'delivered'
+           AND n.action IN ('refund', 'void')
          GROUP BY n.action;
     END IF;
+    PERFORM business_counters_maybe_fold();
     RETURN NULL;
 END;
 $$;
@@ -141,23 +194,16 @@ CREATE TRIGGER payment_outbox_count_updates AFTER UPDATE ON payment_outbox
 
 -- ---------------------------------------------------------------- reading
 
--- Every counter and its value since the database was created. Folds the log into the totals
--- first (one reader at a time: a reader that finds the fold in progress skips it), then reads
--- totals + whatever the log holds, in one snapshot, so a concurrent fold or append can neither
--- hide nor double a count.
+-- Every counter and its value since the database was created. Folds a bounded step first,
+-- then reads totals + whatever the log still holds in one snapshot, so a concurrent fold or
+-- append can neither hide nor double a count.
 CREATE FUNCTION business_counters() RETURNS TABLE (counter text, value bigint)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
-    IF pg_try_advisory_xact_lock(hashtext('business_counters_fold')) THEN
-        WITH moved AS (DELETE FROM business_counter_log RETURNING counter, amount)
-        UPDATE business_counter_totals AS t
-           SET value = t.value + m.total
-          FROM (SELECT counter, sum(amount) AS total FROM moved GROUP BY counter) AS m
-         WHERE t.counter = m.counter;
-    END IF;
+    PERFORM business_counters_fold(100000);
     RETURN QUERY
     SELECT t.counter::text, t.value + coalesce(l.total, 0)::bigint
       FROM business_counter_totals AS t
@@ -174,5 +220,6 @@ $$;
 GRANT USAGE ON SCHEMA public TO urr_metrics;
 REVOKE ALL ON TABLE business_counter_log, business_counter_totals FROM PUBLIC;
 REVOKE ALL ON FUNCTION business_count_reservations(), business_count_payments(),
-    business_count_outbox(), business_counters() FROM PUBLIC;
+    business_count_outbox(), business_counters_fold(integer), business_counters_maybe_fold(),
+    business_counters() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION business_counters() TO urr_metrics, urr_admin;

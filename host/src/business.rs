@@ -136,14 +136,22 @@ pub async fn render(stores: &Stores, source: &Source<'_>) -> String {
     redis + &pg
 }
 
-/// Reads the counters `business_counters()` returns: `(name, value)`, every counter.
+/// Reads the counters `business_counters()` returns: `(name, value)`, every counter. The
+/// statement is bounded on the server too: a scrape that gave up must not leave a fold running.
 async fn read_pg(stores: &Stores, address: &str) -> anyhow::Result<Vec<(String, i64)>> {
     let pool = stores.pg(address)?;
-    Ok(
-        sqlx::query_as("SELECT counter, value FROM business_counters()")
-            .fetch_all(&pool)
-            .await?,
-    )
+    let mut tx = pool.begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL statement_timeout = {}",
+        SCRAPE_TIMEOUT.as_millis()
+    )))
+    .execute(&mut *tx)
+    .await?;
+    let counters = sqlx::query_as("SELECT counter, value FROM business_counters()")
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(counters)
 }
 
 async fn render_pg(stores: &Stores, address: &str) -> String {

@@ -40,14 +40,15 @@ pub const DEADLINE_RETRY_AFTER_SECS: u32 = 2;
 /// Longest accepted `X-Request-Id`; longer ones are replaced, not echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// A refused body up to this size is read and dropped before the 413 goes out: a client still
-/// sending when the connection closes sees a reset instead of the answer. Larger ones are not
-/// worth reading; their clients get the reset.
+/// Up to this much of a refused body is read and dropped before the 413 goes out: a client still
+/// sending when the connection closes sees a reset instead of the answer. Bodies declared larger
+/// are not worth reading; their clients get the reset.
 const DRAIN_MAX_BYTES: u64 = 1 << 20;
 /// How long a refused body is drained, at most.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Reads and drops a refused request body, at most `budget` more bytes and [`DRAIN_TIMEOUT`].
+/// Reads and drops a refused request body: at most about `budget` more bytes (checked after each
+/// frame) and [`DRAIN_TIMEOUT`]. Callers release their slot first: a drain must not hold one.
 async fn drain(mut body: hyper::body::Incoming, deadline: tokio::time::Instant, budget: u64) {
     let until = deadline.min(tokio::time::Instant::now() + DRAIN_TIMEOUT);
     let _ = tokio::time::timeout_at(until, async {
@@ -65,19 +66,15 @@ async fn drain(mut body: hyper::body::Incoming, deadline: tokio::time::Instant, 
 
 /// Why a request body was not read.
 enum BodyError {
-    /// Over the cap (the rest was drained, up to [`DRAIN_MAX_BYTES`]).
-    TooLarge,
+    /// Over the cap: what is left of it, to drain before the 413.
+    TooLarge(hyper::body::Incoming),
     /// The connection broke or the framing was invalid.
     Broken,
 }
 
-/// The whole body, at most `max` bytes. A body that turns out larger (no `Content-Length`, or a
-/// wrong one) is drained like a declared one before the 413, so its client reads the answer.
-async fn read_body(
-    mut body: hyper::body::Incoming,
-    max: usize,
-    deadline: tokio::time::Instant,
-) -> Result<Bytes, BodyError> {
+/// The whole body, at most `max` bytes; a body without a `Content-Length` that runs over is
+/// handed back to be drained like a declared one, so its client reads the 413.
+async fn read_body(mut body: hyper::body::Incoming, max: usize) -> Result<Bytes, BodyError> {
     let mut buf = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| BodyError::Broken)?;
@@ -85,9 +82,7 @@ async fn read_body(
             continue; // trailers
         };
         if buf.len() + data.len() > max {
-            let read = (buf.len() + data.len()) as u64;
-            drain(body, deadline, DRAIN_MAX_BYTES.saturating_sub(read)).await;
-            return Err(BodyError::TooLarge);
+            return Err(BodyError::TooLarge(body));
         }
         buf.extend_from_slice(&data);
     }
@@ -478,34 +473,37 @@ async fn run_component(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if let Some(declared) = declared.filter(|n| *n > limits.max_body_bytes as u64) {
+        drop(permit);
         if declared <= DRAIN_MAX_BYTES {
             drain(body, deadline, declared).await;
         }
         return too_large();
     }
-    let body =
-        match tokio::time::timeout_at(deadline, read_body(body, limits.max_body_bytes, deadline))
-            .await
-        {
-            Ok(Ok(bytes)) => bytes,
-            Ok(Err(BodyError::TooLarge)) => return too_large(),
-            Ok(Err(BodyError::Broken)) => {
-                return error_response(
-                    &ApiError::bad_request("bad_body", "The request body could not be read"),
-                    id,
-                );
-            }
-            Err(_) => {
-                return error_response(
-                    &ApiError::new(
-                        408,
-                        "request_timeout",
-                        "The request body arrived too slowly",
-                    ),
-                    id,
-                );
-            }
-        };
+    let body = match tokio::time::timeout_at(deadline, read_body(body, limits.max_body_bytes)).await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyError::TooLarge(rest))) => {
+            drop(permit);
+            drain(rest, deadline, DRAIN_MAX_BYTES).await;
+            return too_large();
+        }
+        Ok(Err(BodyError::Broken)) => {
+            return error_response(
+                &ApiError::bad_request("bad_body", "The request body could not be read"),
+                id,
+            );
+        }
+        Err(_) => {
+            return error_response(
+                &ApiError::new(
+                    408,
+                    "request_timeout",
+                    "The request body arrived too slowly",
+                ),
+                id,
+            );
+        }
+    };
 
     // Spin's routing headers are the host's to set: a client must not be able to forge them.
     let forged: Vec<http::HeaderName> = parts

@@ -73,13 +73,15 @@ pub const SET_RESERVATION_STATUS: &str = "\
 
 /// The dashboard's counts as one JSON document (text), and the business counters Postgres kept
 /// with each change, grouped by what they count: `{"reservations": {"created": n, ...},
-/// "payments": {...}, "refunds": {...}, "voids": {...}}` (counter `<group>_<what>`).
+/// "payments": {...}, "refunds": {...}, "voids": {...}}` (counter `<group>_<what>`, split at
+/// the first underscore).
 pub const DASHBOARD: &str = "\
     SELECT admin_dashboard()::text AS dashboard, \
            (SELECT jsonb_object_agg(grp, fields)::text \
-              FROM (SELECT split_part(counter, '_', 1) AS grp, \
-                           jsonb_object_agg(split_part(counter, '_', 2), value) AS fields \
-                      FROM business_counters() GROUP BY 1) AS g) AS counters";
+              FROM (SELECT grp, jsonb_object_agg(substr(counter, length(grp) + 2), value) AS fields \
+                      FROM (SELECT split_part(counter, '_', 1) AS grp, counter, value \
+                              FROM business_counters()) AS c \
+                     GROUP BY grp) AS g) AS counters";
 
 /// The events that may still have live Redis state (not cancelled, sale ended less than a day
 /// ago — the queue's keys expire with the event's activity), soonest first: `$1` the limit.

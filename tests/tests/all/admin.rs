@@ -898,3 +898,63 @@ fn spin_toml_sends_every_admin_path_to_admin_and_the_queue_admin_paths_elsewhere
         );
     }
 }
+
+/// The counting log is folded as it grows (about one counting statement in 128 folds it), so it
+/// stays short where nobody reads the counters; folding loses and doubles nothing; a read folds
+/// what is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counting_log_is_folded_as_it_grows_and_every_count_survives() {
+    /// Counting statements: with one in 128 folding, no fold at all has odds of 1 in 10^7.
+    const STATEMENTS: i64 = 2_000;
+    let t = admin_app().await;
+    let mut db = t.db().await;
+    let event: String = sqlx::query_scalar(
+        "INSERT INTO events (title, venue, event_date, sale_start_date, sale_end_date) \
+         VALUES ('Fold test', 'Hall', now() + interval '30 days', now() - interval '1 day', \
+                 now() + interval '10 days') RETURNING id::text",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("event");
+    for n in 0..STATEMENTS {
+        sqlx::query(
+            "INSERT INTO reservations (reservation_number, user_id, event_id, kind, \
+                                       total_amount, expires_at) \
+             VALUES ('F-' || $1, gen_random_uuid(), $2::uuid, 'seated', 1000, \
+                     now() + interval '1 hour')",
+        )
+        .bind(n)
+        .bind(&event)
+        .execute(&mut db)
+        .await
+        .expect("reservation");
+    }
+    let logged: i64 = sqlx::query_scalar("SELECT count(*) FROM business_counter_log")
+        .fetch_one(&mut db)
+        .await
+        .expect("log");
+    let folded: i64 = sqlx::query_scalar(
+        "SELECT value FROM business_counter_totals WHERE counter = 'reservations_created'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("totals");
+    println!("{STATEMENTS} counting statements: {folded} folded, {logged} still in the log");
+    assert!(
+        folded > 0 && logged < STATEMENTS,
+        "the triggers never folded"
+    );
+    assert_eq!(
+        folded + logged,
+        STATEMENTS,
+        "a fold lost or doubled a count"
+    );
+
+    let counters = t.app.business_counters().await;
+    assert_eq!(counters["reservations_created"], STATEMENTS);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM business_counter_log")
+        .fetch_one(&mut db)
+        .await
+        .expect("log");
+    assert_eq!(left, 0, "a read folds what is left");
+}
