@@ -12,8 +12,10 @@
 -- transaction that counts two things while holding seat locks can deadlock with another. Instead
 -- each statement APPENDS one row per counter it moved (an unindexed heap insert takes no lock
 -- another insert waits on), and the log is folded into `business_counter_totals` in bounded
--- steps: by every read, and by about one counting statement in FOLD_ONE_IN (see
--- `business_counters_maybe_fold`), so it stays small with or without readers.
+-- steps by every read (the dashboard, a `/metrics` scrape, the monitoring system). Folding costs
+-- about what appending does, so it stays off the reserve path while anybody reads; only when
+-- nobody has folded for a minute does a counting statement fold (see
+-- `business_counters_maybe_fold`), so the log stays bounded without readers too.
 -- `expired` is counted when an expiry is recorded (a later reserve takes the seats over, a
 -- payment or cancel finds it expired, an event is cancelled), which can lag the instant of
 -- expiry; the dashboard's table counts show the effective status at the instant of reading.
@@ -44,6 +46,15 @@ CREATE TABLE business_counter_log (
     CONSTRAINT business_counter_log_amount_check CHECK (amount > 0)
 ) WITH (vacuum_truncate = false);
 
+-- When the log was last folded (one row).
+CREATE TABLE business_counter_folds (
+    only_row  boolean     NOT NULL DEFAULT true,
+    folded_at timestamptz NOT NULL DEFAULT '-infinity',
+    CONSTRAINT business_counter_folds_pkey PRIMARY KEY (only_row),
+    CONSTRAINT business_counter_folds_only_row_check CHECK (only_row)
+);
+INSERT INTO business_counter_folds DEFAULT VALUES;
+
 CREATE TABLE business_counter_totals (
     counter business_counter NOT NULL,
     value   bigint           NOT NULL DEFAULT 0,
@@ -57,7 +68,8 @@ SELECT unnest(enum_range(NULL::business_counter));
 
 -- Moves at most p_limit log rows into the totals; one folder at a time (a caller that finds a
 -- fold in progress skips it: appends never wait, and readers read totals + log). Called inside
--- a counting transaction it blocks nobody: only folders touch the totals, and they skip.
+-- a counting transaction it blocks nobody: only folders touch the totals and the fold time, and
+-- they skip.
 CREATE FUNCTION business_counters_fold(p_limit integer) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -74,23 +86,24 @@ BEGIN
     INSERT INTO business_counter_totals AS t (counter, value)
     SELECT counter, sum(amount) FROM moved GROUP BY counter
     ON CONFLICT (counter) DO UPDATE SET value = t.value + excluded.value;
+    UPDATE business_counter_folds SET folded_at = now();
 END;
 $$;
 
--- The counting triggers fold now and then, so the log stays short where nobody reads the
--- counters (production has no `/metrics` scrape): about one counting statement in FOLD_ONE_IN
--- folds up to FOLD_LIMIT rows. With FOLD_ONE_IN = 128 a fold finds a few hundred rows (about a
--- millisecond, added to that one transaction); FOLD_LIMIT keeps a fold short even after the
--- triggers were disabled and re-enabled.
+-- The safety net for a log nobody reads: about one counting statement in FOLD_ONE_IN looks at
+-- when the log was last folded (one primary-key read), and folds up to FOLD_LIMIT rows itself
+-- when no fold ran for FOLD_AFTER. While readers fold, the reserve path pays only that read.
 CREATE FUNCTION business_counters_maybe_fold() RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    fold_one_in CONSTANT integer := 128;
-    fold_limit  CONSTANT integer := 10000;
+    fold_one_in CONSTANT integer  := 256;
+    fold_after  CONSTANT interval := interval '1 minute';
+    fold_limit  CONSTANT integer  := 20000;
 BEGIN
-    IF random() * fold_one_in < 1 THEN
+    IF random() * fold_one_in < 1
+       AND (SELECT folded_at FROM business_counter_folds) < now() - fold_after THEN
         PERFORM business_counters_fold(fold_limit);
     END IF;
 END;
@@ -218,7 +231,8 @@ $$;
 -- The host reads the counters for `/metrics` as `urr_metrics`, which may do nothing else; the
 -- admin component reads them for the dashboard. Nobody writes the log or totals directly.
 GRANT USAGE ON SCHEMA public TO urr_metrics;
-REVOKE ALL ON TABLE business_counter_log, business_counter_totals FROM PUBLIC;
+REVOKE ALL ON TABLE business_counter_log, business_counter_totals, business_counter_folds
+    FROM PUBLIC;
 REVOKE ALL ON FUNCTION business_count_reservations(), business_count_payments(),
     business_count_outbox(), business_counters_fold(integer), business_counters_maybe_fold(),
     business_counters() FROM PUBLIC;
