@@ -26,6 +26,28 @@ pub use private_redis::PrivateRedis;
 /// enough that dozens of parallel tests stay under the server's limit.
 pub const TEST_PG_POOL_MAX: u32 = 3;
 
+/// The single integer `sql` returns (a count), run on `conn`.
+pub async fn count(conn: &mut sqlx::PgConnection, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs `sql` on `conn` (connected as some role) and requires Postgres to refuse it for lack of
+/// privilege: SQLSTATE 42501, not any other error.
+pub async fn assert_permission_denied(conn: &mut sqlx::PgConnection, sql: &str) {
+    let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(conn)
+        .await
+        .expect_err(sql);
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("42501"),
+        "{sql}: {err}"
+    );
+}
+
 /// The value of an unlabelled metric in Prometheus text.
 pub fn metric(text: &str, name: &str) -> Option<i64> {
     text.lines()

@@ -7,7 +7,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::{Connection as _, PgConnection};
 use urr_edge::seed::seed;
-use urr_tests::{AppOptions, TestApp, mint_access_token, spawn_app_with};
+pub use urr_tests::count;
+use urr_tests::{AppOptions, TestApp, assert_permission_denied, mint_access_token, spawn_app_with};
 
 /// Seeded demo events (host/src/seed.rs).
 pub const MUSICAL: &str = "5e3d0a4c-1b7e-4c2a-9f00-000000000001";
@@ -166,13 +167,6 @@ fn urr_api_time(secs: i64) -> String {
         (sod % 3600) / 60,
         sod % 60
     )
-}
-
-pub async fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Every admin route of the contract (plus the audit log), with a body where it takes one. Ids
@@ -806,28 +800,13 @@ async fn the_admin_role_writes_only_through_the_audited_functions() {
         "SELECT count(*) FROM payment_outbox",
         "UPDATE reservations SET status = 'cancelled'",
     ] {
-        let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut role)
-            .await
-            .expect_err(sql);
-        assert_eq!(
-            err.as_database_error().and_then(|e| e.code()).as_deref(),
-            Some("42501"),
-            "{sql}: {err}"
-        );
+        assert_permission_denied(&mut role, sql).await;
     }
     // Other roles may not call the admin functions.
     let mut catalog = PgConnection::connect(&t.app.database.url_as("urr_catalog"))
         .await
         .expect("connecting as urr_catalog");
-    let err = sqlx::query("SELECT admin_dashboard()")
-        .execute(&mut catalog)
-        .await
-        .expect_err("urr_catalog must not read the dashboard");
-    assert_eq!(
-        err.as_database_error().and_then(|e| e.code()).as_deref(),
-        Some("42501")
-    );
+    assert_permission_denied(&mut catalog, "SELECT admin_dashboard()").await;
     // The host's metrics role reads the business counters and nothing else; no component but
     // admin may read them, and nobody writes them but the counting triggers.
     let mut metrics = PgConnection::connect(&t.app.database.url_as("urr_metrics"))
@@ -847,24 +826,9 @@ async fn the_admin_role_writes_only_through_the_audited_functions() {
         "INSERT INTO business_counter_log VALUES ('payments_confirmed', 1)",
         "SELECT admin_dashboard()",
     ] {
-        let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut metrics)
-            .await
-            .expect_err(sql);
-        assert_eq!(
-            err.as_database_error().and_then(|e| e.code()).as_deref(),
-            Some("42501"),
-            "urr_metrics: {sql}: {err}"
-        );
+        assert_permission_denied(&mut metrics, sql).await;
     }
-    let err = sqlx::query("SELECT * FROM business_counters()")
-        .execute(&mut catalog)
-        .await
-        .expect_err("urr_catalog must not read the business counters");
-    assert_eq!(
-        err.as_database_error().and_then(|e| e.code()).as_deref(),
-        Some("42501")
-    );
+    assert_permission_denied(&mut catalog, "SELECT * FROM business_counters()").await;
 }
 
 #[test]
@@ -929,16 +893,12 @@ async fn the_counting_log_is_folded_as_it_grows_and_every_count_survives() {
         .await
         .expect("reservation");
     }
-    let logged: i64 = sqlx::query_scalar("SELECT count(*) FROM business_counter_log")
-        .fetch_one(&mut db)
-        .await
-        .expect("log");
-    let folded: i64 = sqlx::query_scalar(
+    let logged = count(&mut db, "SELECT count(*) FROM business_counter_log").await;
+    let folded = count(
+        &mut db,
         "SELECT value FROM business_counter_totals WHERE counter = 'reservations_created'",
     )
-    .fetch_one(&mut db)
-    .await
-    .expect("totals");
+    .await;
     println!("{STATEMENTS} counting statements: {folded} folded, {logged} still in the log");
     assert!(
         folded > 0 && logged < STATEMENTS,
@@ -952,9 +912,6 @@ async fn the_counting_log_is_folded_as_it_grows_and_every_count_survives() {
 
     let counters = t.app.business_counters().await;
     assert_eq!(counters["reservations_created"], STATEMENTS);
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM business_counter_log")
-        .fetch_one(&mut db)
-        .await
-        .expect("log");
+    let left = count(&mut db, "SELECT count(*) FROM business_counter_log").await;
     assert_eq!(left, 0, "a read folds what is left");
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sqlx::{Connection as _, PgConnection};
 use urr_edge::seed::{EVENTS, LAYOUTS, SeedReport, seed};
-use urr_tests::{AppOptions, TestApp, spawn_app_with};
+use urr_tests::{AppOptions, TestApp, assert_permission_denied, count, spawn_app_with};
 
 /// Seats of the three demo layouts, each used by exactly one seated demo event.
 const DEMO_SEATS: u64 = 265 + 1_250 + 4_900;
@@ -28,13 +28,6 @@ async fn db(app: &TestApp) -> PgConnection {
     PgConnection::connect(&app.database.url)
         .await
         .expect("connecting to the test database")
-}
-
-async fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Inserts a standing event whose sale window is given in seconds from Postgres' `now()`.
@@ -766,16 +759,7 @@ async fn the_catalog_role_reads_the_catalog_and_writes_nothing() {
         "SELECT count(*) FROM admin_audit_log",
         "SELECT generate_event_seats(gen_random_uuid())",
     ] {
-        let err = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut catalog)
-            .await
-            .expect_err(sql);
-        assert!(
-            err.as_database_error()
-                .and_then(|e| e.code())
-                .is_some_and(|c| c == "42501"),
-            "{sql}: {err}"
-        );
+        assert_permission_denied(&mut catalog, sql).await;
     }
 }
 
