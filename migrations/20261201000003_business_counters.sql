@@ -116,21 +116,43 @@ $$;
 -- counts nothing, and only statuses the enum names are cast (a new status must never make a
 -- business statement fail here).
 
-CREATE FUNCTION business_count_reservations() RETURNS trigger
+-- Rows that moved INTO one of the statuses the trigger names count `<prefix>_<status>`; the
+-- trigger's arguments are (prefix, status, status, ...). An inserted row moves into the status
+-- it is inserted with.
+CREATE FUNCTION business_count_status_moves() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    prefix  text   := TG_ARGV[0];
+    counted text[] := TG_ARGV[1:TG_NARGS - 1];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO business_counter_log (counter, amount)
+        SELECT (prefix || '_' || n.status)::business_counter, count(*)
+          FROM new_rows AS n
+         WHERE n.status = ANY (counted)
+         GROUP BY n.status;
+    ELSE
+        INSERT INTO business_counter_log (counter, amount)
+        SELECT (prefix || '_' || n.status)::business_counter, count(*)
+          FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
+         WHERE n.status <> o.status AND n.status = ANY (counted)
+         GROUP BY n.status;
+    END IF;
+    PERFORM business_counters_maybe_fold();
+    RETURN NULL;
+END;
+$$;
+
+-- Every reservation inserted is one created, whatever its status.
+CREATE FUNCTION business_count_reservations_created() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO business_counter_log (counter, amount)
-        SELECT 'reservations_created', count(*) FROM new_rows HAVING count(*) > 0;
-    ELSE
-        INSERT INTO business_counter_log (counter, amount)
-        SELECT ('reservations_' || n.status)::business_counter, count(*)
-          FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-         WHERE n.status <> o.status AND n.status IN ('confirmed', 'cancelled', 'expired')
-         GROUP BY n.status;
-    END IF;
+    INSERT INTO business_counter_log (counter, amount)
+    SELECT 'reservations_created', count(*) FROM new_rows HAVING count(*) > 0;
     PERFORM business_counters_maybe_fold();
     RETURN NULL;
 END;
@@ -138,40 +160,19 @@ $$;
 
 CREATE TRIGGER reservations_count_inserts AFTER INSERT ON reservations
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION business_count_reservations();
+    FOR EACH STATEMENT EXECUTE FUNCTION business_count_reservations_created();
 CREATE TRIGGER reservations_count_updates AFTER UPDATE ON reservations
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION business_count_reservations();
-
-CREATE FUNCTION business_count_payments() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = public, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO business_counter_log (counter, amount)
-        SELECT ('payments_' || n.status)::business_counter, count(*)
-          FROM new_rows AS n
-         WHERE n.status IN ('confirmed', 'failed', 'refunded')
-         GROUP BY n.status;
-    ELSE
-        INSERT INTO business_counter_log (counter, amount)
-        SELECT ('payments_' || n.status)::business_counter, count(*)
-          FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-         WHERE n.status <> o.status AND n.status IN ('confirmed', 'failed', 'refunded')
-         GROUP BY n.status;
-    END IF;
-    PERFORM business_counters_maybe_fold();
-    RETURN NULL;
-END;
-$$;
-
+    FOR EACH STATEMENT EXECUTE FUNCTION
+        business_count_status_moves('reservations', 'confirmed', 'cancelled', 'expired');
 CREATE TRIGGER payments_count_inserts AFTER INSERT ON payments
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION business_count_payments();
+    FOR EACH STATEMENT EXECUTE FUNCTION
+        business_count_status_moves('payments', 'confirmed', 'failed', 'refunded');
 CREATE TRIGGER payments_count_updates AFTER UPDATE ON payments
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION business_count_payments();
+    FOR EACH STATEMENT EXECUTE FUNCTION
+        business_count_status_moves('payments', 'confirmed', 'failed', 'refunded');
 
 -- An outbox row is recorded (`refunds_recorded`, `voids_recorded`) and later delivered.
 CREATE FUNCTION business_count_outbox() RETURNS trigger
@@ -233,7 +234,7 @@ $$;
 GRANT USAGE ON SCHEMA public TO urr_metrics;
 REVOKE ALL ON TABLE business_counter_log, business_counter_totals, business_counter_folds
     FROM PUBLIC;
-REVOKE ALL ON FUNCTION business_count_reservations(), business_count_payments(),
+REVOKE ALL ON FUNCTION business_count_status_moves(), business_count_reservations_created(),
     business_count_outbox(), business_counters_fold(integer), business_counters_maybe_fold(),
     business_counters() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION business_counters() TO urr_metrics, urr_admin;
