@@ -165,36 +165,51 @@ async fn render_pg(stores: &Stores, address: &str) -> String {
         }
         Err(_) => None,
     };
-    let _ = writeln!(
-        out,
-        "# HELP urr_business_db_up Whether the business counters could be read from Postgres.\n\
-         # TYPE urr_business_db_up gauge\nurr_business_db_up {}",
-        u8::from(counters.is_some())
+    sample(
+        &mut out,
+        "gauge",
+        "urr_business_db_up",
+        "Whether the business counters could be read from Postgres.",
+        u8::from(counters.is_some()),
     );
     for (name, value) in counters.unwrap_or_default() {
         // Names come from the `business_counter` enum; anything else would break the text format.
         if !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "# HELP urr_{name}_total {} (counted in Postgres with the change).\n\
-             # TYPE urr_{name}_total counter\nurr_{name}_total {value}",
+        let help = format!(
+            "{} (counted in Postgres with the change).",
             name.replace('_', " ")
+        );
+        sample(
+            &mut out,
+            "counter",
+            &format!("urr_{name}_total"),
+            &help,
+            value,
         );
     }
     out
+}
+
+/// One unlabelled sample with its HELP and TYPE lines (`kind`: `gauge` or `counter`).
+fn sample(out: &mut String, kind: &str, name: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
 }
 
 async fn render_redis(stores: &Stores, address: &str, prefix: &str) -> String {
     let mut out = String::new();
     let scraped = tokio::time::timeout(SCRAPE_TIMEOUT, scrape(stores, address, prefix)).await;
     let up = matches!(scraped, Ok(Ok(_)));
-    let _ = writeln!(
-        out,
-        "# HELP urr_business_up Whether the business counters could be read from Redis.\n\
-         # TYPE urr_business_up gauge\nurr_business_up {}",
-        u8::from(up)
+    sample(
+        &mut out,
+        "gauge",
+        "urr_business_up",
+        "Whether the business counters could be read from Redis.",
+        u8::from(up),
     );
     let Ok(Ok(Scrape { live, truncated })) = scraped else {
         return out;
@@ -259,10 +274,7 @@ async fn render_redis(stores: &Stores, address: &str, prefix: &str) -> String {
         ),
     ];
     for (name, help, value) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
+        sample(&mut out, "gauge", name, help, value);
     }
     out
 }
