@@ -1,8 +1,16 @@
 //! Reads a Spin v2 application manifest (spin.toml): application variables, HTTP triggers,
 //! components with their source, variables, allowed outbound hosts and build commands.
 //!
-//! Parsing is strict where Spin is strict (unknown components in triggers, bad variable names,
-//! variables that are neither required nor defaulted) so a manifest that boots here also deploys.
+//! Parsing applies Spin's rules, so a manifest that boots here also deploys: unknown fields are
+//! refused (Spin's manifest types deny them), component ids are Spin's kebab-case ids, variable
+//! names Spin's lower snake case, a variable is required or defaulted (not both), a component
+//! variable refers only to declared application variables, and `allowed_outbound_hosts` use only
+//! application variables in their `{{ }}` expressions (Spin's manifest reference: "The only
+//! variables permitted in manifest expressions are application variables") and Spin's host
+//! grammar (`outbound.rs`). Where Spin would accept a manifest and then fail at run time (a
+//! template it cannot resolve denies every outbound connection of the component), this host
+//! refuses at boot. Spin fields this host does not implement (`files`, `environment`, key-value
+//! stores, ...) are refused by name rather than ignored.
 
 use crate::routes::RoutePattern;
 use crate::variables::{self, VariableDecl};
@@ -25,10 +33,25 @@ struct RawManifest {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[expect(
+    dead_code,
+    reason = "descriptive fields Spin accepts and this host does not use"
+)]
 struct RawApplication {
     name: String,
     #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
     trigger: RawAppTrigger,
+    #[serde(default)]
+    tool: BTreeMap<String, toml::Table>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -45,6 +68,9 @@ struct RawAppHttp {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawVariable {
+    #[serde(default)]
+    #[expect(dead_code, reason = "documentation only, as in Spin")]
+    description: Option<String>,
     default: Option<String>,
     #[serde(default)]
     required: bool,
@@ -65,6 +91,7 @@ struct RawHttpTrigger {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawComponent {
     source: String,
     description: Option<String>,
@@ -76,6 +103,51 @@ struct RawComponent {
     /// Host-only knobs (Spin ignores unknown tables under `tool.`): see `HostOptions`.
     #[serde(default)]
     tool: RawTool,
+    /// Fields Spin knows and this host does not implement: refused by name when present.
+    #[serde(flatten)]
+    unsupported: RawUnsupported,
+}
+
+/// Component fields of Spin's manifest the local host does not implement. Refusing them keeps
+/// "boots here" meaning "behaves the same there".
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUnsupported {
+    environment: Option<toml::Value>,
+    files: Option<toml::Value>,
+    exclude_files: Option<toml::Value>,
+    allowed_http_hosts: Option<toml::Value>,
+    key_value_stores: Option<toml::Value>,
+    sqlite_databases: Option<toml::Value>,
+    ai_models: Option<toml::Value>,
+    targets: Option<toml::Value>,
+    dependencies_inherit_configuration: Option<toml::Value>,
+    dependencies: Option<toml::Value>,
+    profile: Option<toml::Value>,
+}
+
+impl RawUnsupported {
+    fn present(&self) -> Vec<&'static str> {
+        [
+            ("environment", self.environment.is_some()),
+            ("files", self.files.is_some()),
+            ("exclude_files", self.exclude_files.is_some()),
+            ("allowed_http_hosts", self.allowed_http_hosts.is_some()),
+            ("key_value_stores", self.key_value_stores.is_some()),
+            ("sqlite_databases", self.sqlite_databases.is_some()),
+            ("ai_models", self.ai_models.is_some()),
+            ("targets", self.targets.is_some()),
+            (
+                "dependencies_inherit_configuration",
+                self.dependencies_inherit_configuration.is_some(),
+            ),
+            ("dependencies", self.dependencies.is_some()),
+            ("profile", self.profile.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect()
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -85,9 +157,21 @@ struct RawTool {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawBuild {
-    command: String,
+    command: RawCommands,
     workdir: Option<String>,
+    /// Globs `spin watch` rebuilds on (relative to `workdir`).
+    #[serde(default)]
+    watch: Vec<String>,
+}
+
+/// One build command, or several run in order (Spin accepts both).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawCommands {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// Per-component settings of the local host, under `[component.X.tool.urr-edge]`.
@@ -108,9 +192,13 @@ pub struct HostOptions {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildCommand {
+    /// The command for `sh -c`; several commands are joined with `&&` (in order, stopping at the
+    /// first failure, as Spin runs them).
     pub command: String,
     /// Absolute working directory (the manifest's folder joined with `workdir`).
     pub workdir: PathBuf,
+    /// The `watch` globs, as written.
+    pub watch: Vec<String>,
 }
 
 /// One component as declared, before variables are resolved.
@@ -189,6 +277,12 @@ impl Manifest {
         let mut components = Vec::new();
         for (id, c) in raw.component {
             validate_component_id(&id)?;
+            let unsupported = c.unsupported.present();
+            ensure!(
+                unsupported.is_empty(),
+                "component `{id}` uses {} (valid in Spin, not implemented by urr-edge)",
+                unsupported.join(", ")
+            );
             for (name, template) in &c.variables {
                 variables::validate_name(name)
                     .with_context(|| format!("variable `{name}` of component `{id}`"))?;
@@ -201,24 +295,19 @@ impl Manifest {
                     );
                 }
             }
-            for host in &c.allowed_outbound_hosts {
-                for reference in variables::template_references(host)
-                    .with_context(|| format!("allowed_outbound_hosts of component `{id}`"))?
-                {
-                    ensure!(
-                        c.variables.contains_key(&reference),
-                        "allowed_outbound_hosts of component `{id}` refers to `{reference}`, which is not one of its variables"
-                    );
-                }
-            }
+            check_allowed_outbound_hosts(&id, &c.allowed_outbound_hosts, &c.variables, &vars)?;
             components.push(ComponentDecl {
                 source: root.join(&c.source),
                 description: c.description,
                 allowed_outbound_hosts: c.allowed_outbound_hosts,
                 variables: c.variables,
                 build: c.build.map(|b| BuildCommand {
-                    command: b.command,
+                    command: match b.command {
+                        RawCommands::One(command) => command,
+                        RawCommands::Many(commands) => commands.join(" && "),
+                    },
                     workdir: root.join(b.workdir.unwrap_or_default()),
+                    watch: b.watch,
                 }),
                 options: c.tool.urr_edge,
                 id,
@@ -273,19 +362,85 @@ impl Manifest {
     }
 }
 
-/// Spin component ids are kebab-case: lowercase letters, digits and single dashes.
+/// `allowed_outbound_hosts` as Spin's loader checks them, plus what Spin only finds out at run
+/// time: `insecure:allow-all` alone is refused; every entry is a valid template; a literal entry
+/// parses with Spin's grammar; an expression names an application variable (never a component
+/// variable, which Spin cannot see there); an entry whose variables all have defaults parses
+/// with those defaults. The resolved entries are parsed again at boot with the real values.
+fn check_allowed_outbound_hosts(
+    id: &str,
+    hosts: &[String],
+    component_variables: &BTreeMap<String, String>,
+    app: &BTreeMap<String, VariableDecl>,
+) -> Result<()> {
+    let context = || format!("allowed_outbound_hosts of component `{id}`");
+    if hosts.len() == 1 && hosts[0] == "insecure:allow-all" {
+        crate::outbound::OutboundPolicy::new(hosts).with_context(context)?;
+    }
+    for host in hosts {
+        let references = variables::template_references(host).with_context(context)?;
+        for reference in &references {
+            if !app.contains_key(reference) {
+                let why = if component_variables.contains_key(reference) {
+                    "is a component variable; Spin allows only application variables in manifest expressions"
+                } else {
+                    "is not a declared application variable"
+                };
+                bail!("{}: `{{{{ {reference} }}}}` in `{host}` {why}", context());
+            }
+        }
+        let defaults: Option<std::collections::HashMap<String, String>> = references
+            .iter()
+            .map(|r| Some((r.clone(), app.get(r)?.default.clone()?)))
+            .collect();
+        if let Some(defaults) = defaults {
+            let resolved =
+                variables::resolve_manifest_expression(host, &defaults).with_context(context)?;
+            crate::outbound::AllowedHost::parse(&resolved).with_context(|| {
+                format!(
+                    "{}: `{host}` with its variables' defaults is `{resolved}`",
+                    context()
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Spin's component ids (`KebabId`): words separated by single `-`, each all lowercase or all
+/// uppercase ASCII letters and digits (`:` allowed after a word's first character); the first
+/// word starts with a letter, later ones with a letter or a digit.
 fn validate_component_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !id.ends_with('-')
-        && !id.contains("--");
-    ensure!(
-        ok,
-        "component id `{id}` must be kebab-case (lowercase letters, digits, single dashes)"
-    );
+    let refuse = |why: String| -> Result<()> {
+        bail!("component id `{id}` is not a Spin kebab-case id: {why}")
+    };
+    if id.is_empty() {
+        return refuse("it is empty".into());
+    }
+    if id.contains('_') {
+        return refuse("words must be separated with '-', not '_'".into());
+    }
+    for (i, word) in id.split('-').enumerate() {
+        let mut chars = word.chars();
+        let Some(first) = chars.next() else {
+            return refuse("'-'-separated words must not be empty".into());
+        };
+        if !(first.is_ascii_alphabetic() || (i > 0 && first.is_ascii_digit())) {
+            return refuse(format!("a word starts with {first:?}"));
+        }
+        let upper = first.is_ascii_uppercase();
+        for c in chars {
+            if c.is_ascii_digit() || c == ':' {
+                continue;
+            }
+            if !c.is_ascii_alphanumeric() {
+                return refuse(format!("{c:?} is not an ASCII letter, digit or ':'"));
+            }
+            if c.is_ascii_uppercase() != upper {
+                return refuse(format!("the word {word:?} mixes cases"));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -299,6 +454,7 @@ spin_manifest_version = 2
 name = "demo"
 [variables]
 redis_address = { default = "redis://127.0.0.1:6379" }
+redis_host = { default = "127.0.0.1:6379", description = "for allowed_outbound_hosts" }
 pg_password = { required = true, secret = true }
 [[trigger.http]]
 route = "/api/health/..."
@@ -311,7 +467,7 @@ source = "target/health.wasm"
 allowed_outbound_hosts = ["redis://{{ redis_host }}"]
 [component.health.variables]
 redis_address = "{{ redis_address }}"
-redis_host = "127.0.0.1:6379"
+cache_host = "{{ redis_host }}"
 [component.health.build]
 command = "cargo build"
 workdir = "components"
@@ -372,9 +528,68 @@ max_concurrency = 8
     }
 
     #[test]
-    fn an_outbound_template_must_name_a_component_variable() {
-        let bad = GOOD.replace("{{ redis_host }}", "{{ other }}");
-        assert!(error_of(&bad).contains("not one of its variables"));
+    fn an_outbound_template_must_name_an_application_variable() {
+        // What pay and payments once had: a component variable in the template. Spin resolves
+        // manifest expressions with application variables only, so it could never reach it.
+        let component_variable =
+            GOOD.replace("redis://{{ redis_host }}", "redis://{{ cache_host }}");
+        let err = error_of(&component_variable);
+        assert!(err.contains("`{{ cache_host }}`"), "{err}");
+        assert!(err.contains("component variable"), "{err}");
+        assert!(err.contains("only application variables"), "{err}");
+        let undeclared = GOOD.replace("redis://{{ redis_host }}", "redis://{{ other }}");
+        assert!(error_of(&undeclared).contains("not a declared application variable"));
+    }
+
+    #[test]
+    fn outbound_entries_follow_spins_grammar() {
+        let with = |hosts: &str| {
+            GOOD.replace(
+                "allowed_outbound_hosts = [\"redis://{{ redis_host }}\"]",
+                &format!("allowed_outbound_hosts = {hosts}"),
+            )
+        };
+        assert!(parse(&with(r#"["https://api.example.com", "*://*:*"]"#)).is_ok());
+        for bad in [
+            r#"["insecure:allow-all"]"#,
+            r#"["api.example.com"]"#,
+            r#"["https://api.example.com/v1"]"#,
+            r#"["https://{{ redis_address"]"#,
+            // A template whose defaults resolve to something Spin cannot parse.
+            r#"["{{ redis_address }}/0"]"#,
+        ] {
+            assert!(parse(&with(bad)).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn fields_spin_refuses_or_this_host_lacks_are_refused() {
+        let typo = GOOD.replace("allowed_outbound_hosts =", "allowed_outbound_host =");
+        assert!(error_of(&typo).contains("allowed_outbound_host"));
+        let files = GOOD.replace("source = ", "files = [\"a.txt\"]\nsource = ");
+        assert!(error_of(&files).contains("not implemented by urr-edge"));
+        let build = GOOD.replace(
+            "workdir = \"components\"",
+            "workdir = \"components\"\nwatchh = []",
+        );
+        assert!(error_of(&build).contains("watchh"));
+        let app = GOOD.replace("name = \"demo\"", "name = \"demo\"\nversio = \"1\"");
+        assert!(error_of(&app).contains("versio"));
+    }
+
+    #[test]
+    fn build_commands_and_watch_globs_are_read_as_spin_reads_them() {
+        let m = parse(&GOOD.replace(
+            "command = \"cargo build\"",
+            "command = [\"cargo fetch\", \"cargo build\"]\nwatch = [\"src/**/*.rs\"]",
+        ))
+        .expect("parses");
+        let build = m
+            .component("health")
+            .and_then(|c| c.build.clone())
+            .expect("build");
+        assert_eq!(build.command, "cargo fetch && cargo build");
+        assert_eq!(build.watch, vec!["src/**/*.rs"]);
     }
 
     #[test]
@@ -396,12 +611,20 @@ max_concurrency = 8
             error_of(&GOOD.replace("spin_manifest_version = 2", "spin_manifest_version = 1"))
                 .contains("must be 2")
         );
-        for bad in ["Health", "health_x", "-health", "health-", "hea--lth", ""] {
+        for bad in [
+            "Health", "health_x", "-health", "health-", "hea--lth", "", "1abc", "a.b", "HeLLo",
+        ] {
             assert!(
                 validate_component_id(bad).is_err(),
                 "{bad} should be rejected"
             );
         }
-        assert!(validate_component_id("auth-refresh").is_ok());
+        // Spin's KebabId also takes all-uppercase words, digit-led later words and `:`.
+        for good in ["auth-refresh", "API-gateway", "v-2", "a1-b2", "ns:x-y"] {
+            assert!(
+                validate_component_id(good).is_ok(),
+                "{good} should be accepted"
+            );
+        }
     }
 }

@@ -64,7 +64,7 @@ async fn send(
     let authority = uri.authority().ok_or(Error::HttpRequestUriInvalid)?;
     if !component
         .outbound
-        .allows(&format!("{scheme}://{authority}"))
+        .allows_url(&format!("{scheme}://{authority}"), scheme)
     {
         tracing::warn!(component = %component.id, %authority, "outbound http denied by allowed_outbound_hosts");
         return Err(Error::HttpRequestDenied);

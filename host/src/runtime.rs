@@ -192,20 +192,16 @@ impl Runtime {
         for decl in &manifest.components {
             let vars = variables::resolve_component(&decl.variables, &app_vars)
                 .with_context(|| format!("component `{}`", decl.id))?;
+            // Spin resolves manifest expressions with application variables only, and a list it
+            // cannot resolve or parse denies everything at run time: refuse it at boot instead.
             let hosts = decl
                 .allowed_outbound_hosts
                 .iter()
-                .map(|h| {
-                    variables::expand_with(h, |n| {
-                        vars.get(n)
-                            .cloned()
-                            .with_context(|| format!("unknown variable `{n}`"))
-                    })
-                })
+                .map(|h| variables::resolve_manifest_expression(h, &app_vars))
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("allowed_outbound_hosts of component `{}`", decl.id))?;
-            let outbound =
-                OutboundPolicy::new(&hosts).with_context(|| format!("component `{}`", decl.id))?;
+            let outbound = OutboundPolicy::new(&hosts)
+                .with_context(|| format!("allowed_outbound_hosts of component `{}`", decl.id))?;
 
             let started = Instant::now();
             let (component, cached) =

@@ -45,7 +45,10 @@ pub fn template_references(template: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Expands `{{ name }}` references with `lookup`.
+/// Expands `{{ name }}` references with `lookup`, reading the template as Spin's `expressions`
+/// crate does: an expression is the trimmed text up to the next `}}`, a `{{` without a closing
+/// `}}` is an error, and a stray `}}` is just text. What an expression may name is the lookup's
+/// decision (Spin: declared application variables, nothing else).
 pub fn expand_with(
     template: &str,
     mut lookup: impl FnMut(&str) -> Result<String>,
@@ -57,15 +60,27 @@ pub fn expand_with(
         let after = &rest[start + 2..];
         let end = after
             .find("}}")
-            .with_context(|| format!("unterminated `{{{{` in `{template}`"))?;
-        let name = after[..end].trim();
-        validate_name(name)?;
-        out.push_str(&lookup(name)?);
+            .with_context(|| format!("unmatched `{{{{` in template `{template}`"))?;
+        out.push_str(&lookup(after[..end].trim())?);
         rest = &after[end + 2..];
     }
-    ensure!(!rest.contains("}}"), "unmatched `}}}}` in `{template}`");
     out.push_str(rest);
     Ok(out)
+}
+
+/// Resolves a manifest expression (an `allowed_outbound_hosts` entry) the way Spin does: with
+/// the application's variables only. A component variable of the same name does not count.
+pub fn resolve_manifest_expression(
+    template: &str,
+    app: &HashMap<String, String>,
+) -> Result<String> {
+    expand_with(template, |name| {
+        app.get(name).cloned().with_context(|| {
+            format!(
+                "`{{{{ {name} }}}}` in `{template}` is not an application variable (Spin allows only application variables in manifest expressions)"
+            )
+        })
+    })
 }
 
 /// Collects `SPIN_VARIABLE_<NAME>` overrides from an environment listing (lowercased names).
@@ -198,6 +213,20 @@ mod tests {
     }
 
     #[test]
+    fn manifest_expressions_see_application_variables_only() {
+        let app = HashMap::from([("provider_base_url".to_string(), "http://p:1".to_string())]);
+        assert_eq!(
+            resolve_manifest_expression("{{ provider_base_url }}", &app).expect("resolves"),
+            "http://p:1"
+        );
+        let err = resolve_manifest_expression("{{ payment_provider_url }}", &app)
+            .expect_err("a component variable is not visible here")
+            .to_string();
+        assert!(err.contains("payment_provider_url"), "{err}");
+        assert!(err.contains("application variable"), "{err}");
+    }
+
+    #[test]
     fn component_templates_expand_against_application_values() {
         let app = HashMap::from([("greeting".to_string(), "hello".to_string())]);
         let templates = BTreeMap::from([(
@@ -229,11 +258,20 @@ mod tests {
             assert!(validate_name(good).is_ok(), "{good} should be valid");
         }
         assert!(template_references("{{ unterminated").is_err());
-        assert!(template_references("stray }}").is_err());
-        assert!(template_references("{{ Bad }}").is_err());
+        assert!(template_references("a {{ x }} {{ y").is_err());
+        // As in Spin: a stray `}}` is text, and a name is only checked against what is declared.
         assert_eq!(
-            template_references("a{{ x }}b{{y}}").expect("ok"),
+            template_references("stray }}").expect("ok"),
+            Vec::<String>::new()
+        );
+        assert_eq!(template_references("{{ Bad }}").expect("ok"), vec!["Bad"]);
+        assert_eq!(
+            template_references("a{{ x }}b{{y}}}").expect("ok"),
             vec!["x", "y"]
+        );
+        let app = HashMap::from([("x".to_string(), "1".to_string())]);
+        assert!(
+            resolve_component(&BTreeMap::from([("v".into(), "{{ Bad }}".into())]), &app).is_err()
         );
     }
 }

@@ -63,7 +63,7 @@ async fn open(
 fn open_context(state: &HostState, address: &str) -> (Arc<crate::stores::Stores>, bool, String) {
     (
         state.stores.clone(),
-        state.component.outbound.allows(address),
+        state.component.outbound.allows_postgres(address),
         state.component.id.clone(),
     )
 }

@@ -84,7 +84,10 @@ impl<U> rd::HostConnectionWithStore<U> for Spin {
             let state = access.get();
             (
                 state.stores.clone(),
-                state.component.outbound.allows(&address),
+                state
+                    .component
+                    .outbound
+                    .allows_url(&address, crate::outbound::REDIS_SCHEME),
                 state.component.id.clone(),
             )
         });

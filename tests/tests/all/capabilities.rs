@@ -62,15 +62,6 @@ fn documented() -> BTreeMap<String, Capabilities> {
     rows
 }
 
-/// The application variables a component variable refers to.
-fn app_references(component: &ComponentDecl, name: &str) -> Vec<String> {
-    let template = component
-        .variables
-        .get(name)
-        .unwrap_or_else(|| panic!("{}: host names undeclared variable `{name}`", component.id));
-    template_references(template).expect("template")
-}
-
 /// What spin.toml grants a component, checked for shape on the way.
 fn granted(manifest: &Manifest, component: &ComponentDecl) -> Capabilities {
     let id = &component.id;
@@ -111,11 +102,17 @@ fn granted(manifest: &Manifest, component: &ComponentDecl) -> Capabilities {
         "{id}: the Postgres host and a `pg_address_*` variable go together"
     );
 
+    // Manifest expressions name application variables (Spin sees no component variable there).
     let outbound: BTreeSet<String> = hosts
         .iter()
         .filter(|h| !REDIS_HOSTS.contains(h) && **h != POSTGRES_HOST)
         .flat_map(|h| template_references(h).expect("host template"))
-        .flat_map(|component_var| app_references(component, &component_var))
+        .inspect(|v| {
+            assert!(
+                manifest.variables.contains_key(v),
+                "{id}: host names `{v}`, not an application variable"
+            )
+        })
         .collect();
 
     let secrets: BTreeSet<String> = referenced
