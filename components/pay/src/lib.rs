@@ -71,6 +71,7 @@ async fn prepare(req: Request) -> Result<Response> {
             ),
         )),
         "already_paid" => Err(PaymentError::AlreadyPaid.into()),
+        "event_cancelled" => Err(PaymentError::EventCancelled.into()),
         "expired" => Err(PaymentError::Expired.into()),
         "amount_mismatch" => Err(PaymentError::AmountMismatch.into()),
         _ => Err(PaymentError::NotFound.into()),
@@ -187,8 +188,10 @@ async fn pay(
             replayed,
         })
     };
-    match outcome.as_str() {
-        "charge" => {}
+    // A re-send's earlier attempt may be captured: only the provider may fail it.
+    let resend = match outcome.as_str() {
+        "charge" => false,
+        "resend" => true,
         "already_confirmed" => {
             return payment(
                 optional::<String>(&row, "payment_key")?.unwrap_or_default(),
@@ -197,11 +200,13 @@ async fn pay(
             );
         }
         "in_flight" => return Err(PaymentError::InFlight.into()),
+        "parked" => return Err(PaymentError::UnderReview.into()),
         "expired" => return Err(PaymentError::Expired.into()),
         "hold_lost" => return Err(PaymentError::HoldLost.into()),
+        "event_cancelled" => return Err(PaymentError::EventCancelled.into()),
         "order_mismatch" => return Err(PaymentError::OrderMismatch.into()),
         _ => return Err(PaymentError::NotFound.into()),
-    }
+    };
     let payment_id: String = column(&row, "payment_id")?;
     let order_id: String = column(&row, "order_id")?;
     let amount: i32 = column(&row, "amount")?;
@@ -216,9 +221,16 @@ async fn pay(
     });
     let answer = match call(&request, settings.provider_timeout_ms).await {
         Ok((status, body)) => provider.read_charge(status, &body),
+        Err(Transport::NotSent(e)) if resend => {
+            // This attempt never left, but an earlier one with the same key may have been
+            // captured: the payment stays `processing` until the provider says (a later
+            // re-send or reconciliation asks with the same idempotency key).
+            eprintln!("pay: provider unreachable on a re-send of {order_id}: {e}; stays unknown");
+            return Err(PaymentError::ProviderUnavailable.into());
+        }
         Err(Transport::NotSent(e)) => {
-            // Nothing left this host: nothing was captured, so the payment fails at once and the
-            // next attempt starts clean (a new order, a new idempotency key).
+            // A first send that never left this host: nothing was captured, so the payment
+            // fails at once and the next attempt starts clean (a new order, a new key).
             eprintln!("pay: provider unreachable: {e}");
             one(
                 sql::RECORD_FAILURE,

@@ -259,6 +259,7 @@ async fn deliver(req: Request) -> Result<Response> {
             "refunded": done.refunded,
             "notCaptured": done.not_captured,
             "unknown": done.unknown,
+            "parked": done.parked,
         }),
     ))
 }

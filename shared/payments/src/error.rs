@@ -32,6 +32,12 @@ pub enum PaymentError {
     Expired,
     #[error("Reservation no longer holds its seats")]
     HoldLost,
+    /// The event was cancelled: nothing of it is sold any more.
+    #[error("Event is cancelled; nothing of it can be paid")]
+    EventCancelled,
+    /// An operator must look at this payment first (reconciliation set it aside).
+    #[error("Payment is under review; contact support")]
+    UnderReview,
     /// The capture happened but could not become a ticket; its refund is on its way.
     #[error("Reservation could not be completed; the payment is being refunded")]
     CaptureRefunded,
@@ -70,6 +76,8 @@ impl PaymentError {
             PaymentError::NotFound => 404,
             PaymentError::Expired
             | PaymentError::HoldLost
+            | PaymentError::EventCancelled
+            | PaymentError::UnderReview
             | PaymentError::CaptureRefunded
             | PaymentError::InFlight
             | PaymentError::AlreadyCancelled => 409,
@@ -88,6 +96,8 @@ impl PaymentError {
             PaymentError::OrderMismatch => "order_mismatch",
             PaymentError::Expired => "reservation_expired",
             PaymentError::HoldLost => "hold_lost",
+            PaymentError::EventCancelled => "event_cancelled",
+            PaymentError::UnderReview => "payment_under_review",
             PaymentError::CaptureRefunded => "payment_refunded",
             PaymentError::InFlight => "payment_in_progress",
             PaymentError::Declined => "payment_declined",

@@ -36,6 +36,9 @@ pub const PENDING_WORK: &str = "SELECT kind, outbox_id, payment_id::text AS paym
             payment_key, amount, idempotency_key, reason \
      FROM payment_pending_work($1::uuid, $2, $3)";
 
+/// `$1` outbox id or NULL, `$2` payment, `$3` reason: set one reconciliation row aside.
+pub const PARK_WORK: &str = "SELECT outcome FROM payment_park_work($1, $2::uuid, $3::text)";
+
 /// `$1` event id, `$2` event type, `$3` order id, `$4` payment key, `$5` status, `$6` amount,
 /// `$7` approved at (RFC 3339 or NULL).
 pub const APPLY_WEBHOOK: &str = "SELECT outcome, reservation_id::text AS reservation_id, \
@@ -43,9 +46,12 @@ pub const APPLY_WEBHOOK: &str = "SELECT outcome, reservation_id::text AS reserva
      FROM payment_apply_webhook($1::text, $2::text, $3::text, $4::text, $5::text, $6, \
                                 $7::timestamptz)";
 
-/// `$1` reservation, `$2` user, `$3` reason (the shared cancel of the booking schema).
-pub const CANCEL_RESERVATION: &str = "SELECT outcome, refund_outbox_id, refund_amount \
-     FROM cancel_reservation($1::uuid, $2::uuid, $3::text)";
+/// `$1` reservation, `$2` user, `$3` reason, `$4` the buyer's cut-off in seconds before the
+/// event's start (the shared cancel of the booking schema). `holds`: the seat holds to free in
+/// Redis after the commit (JSON text or NULL).
+pub const CANCEL_RESERVATION: &str = "SELECT outcome, refund_outbox_id, refund_amount, \
+            holds::text AS holds \
+     FROM cancel_reservation($1::text::uuid, $2::text::uuid, $3::text, $4::int4)";
 
 /// A payment as reads return it: camelCase and snake_case names (old clients read either).
 const PAYMENT_JSON: &str = "json_build_object(\

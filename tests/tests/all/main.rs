@@ -12,6 +12,7 @@ mod devstack;
 mod edge;
 mod host;
 mod limits;
+mod money_safety;
 mod openapi;
 mod outage;
 mod outbound;

@@ -13,18 +13,18 @@ use urr_mock_provider::{Config, MockProvider, Scenario};
 use urr_tests::{AppOptions, TestApp, mint_access_token, spawn_app_with};
 
 /// The provider timeout the tests run with: short, so unknown outcomes go stale quickly.
-const PROVIDER_TIMEOUT_MS: u64 = 800;
+pub(crate) const PROVIDER_TIMEOUT_MS: u64 = 800;
 /// `PROVIDER_TIMEOUT_MS` + the components' stale margin (2 s), plus slack.
-const STALE_WAIT: Duration = Duration::from_millis(PROVIDER_TIMEOUT_MS + 2_300);
-const SEAT_PRICE: i32 = 15_000;
+pub(crate) const STALE_WAIT: Duration = Duration::from_millis(PROVIDER_TIMEOUT_MS + 2_300);
+pub(crate) const SEAT_PRICE: i32 = 15_000;
 
-struct World {
-    app: TestApp,
-    mock: MockProvider,
-    pool: PgPool,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) mock: MockProvider,
+    pub(crate) pool: PgPool,
 }
 
-async fn world_with(options: impl FnOnce(AppOptions) -> AppOptions) -> World {
+pub(crate) async fn world_with(options: impl FnOnce(AppOptions) -> AppOptions) -> World {
     let mock = MockProvider::start(
         "127.0.0.1:0",
         Config {
@@ -50,16 +50,16 @@ async fn world_with(options: impl FnOnce(AppOptions) -> AppOptions) -> World {
     World { app, mock, pool }
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     world_with(|o| o).await
 }
 
-struct User {
-    id: String,
-    token: String,
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) token: String,
 }
 
-fn user(admin: bool) -> User {
+pub(crate) fn user(admin: bool) -> User {
     let id = uuid::Uuid::new_v4().to_string();
     let token = mint_access_token(
         &id,
@@ -70,15 +70,20 @@ fn user(admin: bool) -> User {
     User { id, token }
 }
 
-struct Reservation {
-    id: String,
-    event_id: String,
-    amount: i32,
+pub(crate) struct Reservation {
+    pub(crate) id: String,
+    pub(crate) event_id: String,
+    pub(crate) amount: i32,
 }
 
 /// An on-sale event with `seats` seats locked for a new pending reservation of `user` that
 /// expires in `expires_in_secs` (negative: already expired), items carrying the seats' tokens.
-async fn reserve(pool: &PgPool, user: &User, seats: i32, expires_in_secs: i64) -> Reservation {
+pub(crate) async fn reserve(
+    pool: &PgPool,
+    user: &User,
+    seats: i32,
+    expires_in_secs: i64,
+) -> Reservation {
     let event_id: String = sqlx::query_scalar(
         "INSERT INTO events (title, venue, event_date, sale_start_date, sale_end_date) \
          VALUES ('Payments test', 'Hall', now() + interval '30 days', now() - interval '1 day', \
@@ -132,13 +137,13 @@ async fn reserve(pool: &PgPool, user: &User, seats: i32, expires_in_secs: i64) -
     }
 }
 
-struct Answer {
-    status: u16,
-    body: Value,
-    retry_after: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) retry_after: Option<String>,
 }
 
-async fn send(request: reqwest::RequestBuilder) -> Answer {
+pub(crate) async fn send(request: reqwest::RequestBuilder) -> Answer {
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
     let retry_after = response
@@ -154,15 +159,15 @@ async fn send(request: reqwest::RequestBuilder) -> Answer {
     }
 }
 
-async fn post(app: &TestApp, path: &str, user: &User, body: Value) -> Answer {
+pub(crate) async fn post(app: &TestApp, path: &str, user: &User, body: Value) -> Answer {
     send(app.post(path).bearer_auth(&user.token).json(&body)).await
 }
 
-async fn get(app: &TestApp, path: &str, user: &User) -> Answer {
+pub(crate) async fn get(app: &TestApp, path: &str, user: &User) -> Answer {
     send(app.get(path).bearer_auth(&user.token)).await
 }
 
-async fn process(app: &TestApp, user: &User, reservation: &Reservation) -> Answer {
+pub(crate) async fn process(app: &TestApp, user: &User, reservation: &Reservation) -> Answer {
     post(
         app,
         "/api/v1/payments/process",
@@ -172,14 +177,17 @@ async fn process(app: &TestApp, user: &User, reservation: &Reservation) -> Answe
     .await
 }
 
-async fn deliver(app: &TestApp) -> Value {
+pub(crate) async fn deliver(app: &TestApp) -> Value {
     let admin = user(true);
     let answer = post(app, "/api/v1/payments/outbox/deliver", &admin, json!({})).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.body
 }
 
-async fn statuses(pool: &PgPool, reservation: &Reservation) -> (String, String, Vec<String>) {
+pub(crate) async fn statuses(
+    pool: &PgPool,
+    reservation: &Reservation,
+) -> (String, String, Vec<String>) {
     let (status, payment_status): (String, String) =
         sqlx::query_as("SELECT status, payment_status FROM reservations WHERE id = $1::uuid")
             .bind(&reservation.id)
@@ -196,7 +204,7 @@ async fn statuses(pool: &PgPool, reservation: &Reservation) -> (String, String, 
     (status, payment_status, payments)
 }
 
-async fn seat_statuses(pool: &PgPool, reservation: &Reservation) -> Vec<String> {
+pub(crate) async fn seat_statuses(pool: &PgPool, reservation: &Reservation) -> Vec<String> {
     sqlx::query_scalar("SELECT status FROM seats WHERE event_id = $1::uuid ORDER BY seat_number")
         .bind(&reservation.event_id)
         .fetch_all(pool)
@@ -206,7 +214,7 @@ async fn seat_statuses(pool: &PgPool, reservation: &Reservation) -> Vec<String> 
 
 /// captured − refunded = value sold for every event (nothing owed), in the database AND in the
 /// provider's own account.
-async fn assert_ledger_balances(world: &World) {
+pub(crate) async fn assert_ledger_balances(world: &World) {
     let rows: Vec<(String, i64, i64, i64, i64, bool)> = sqlx::query_as(
         "SELECT event_id::text, captured, refunded, refund_owed, value_sold, balanced FROM payment_ledger",
     )
@@ -654,7 +662,7 @@ async fn prepare_and_confirm_follow_the_contract() {
     assert_ledger_balances(&world).await;
 }
 
-fn signed(world: &World, body: &[u8], secret: &str, at: i64) -> reqwest::RequestBuilder {
+pub(crate) fn signed(world: &World, body: &[u8], secret: &str, at: i64) -> reqwest::RequestBuilder {
     let signature = urr_payments::webhook::sign(secret.as_bytes(), at, body);
     world
         .app
@@ -665,7 +673,7 @@ fn signed(world: &World, body: &[u8], secret: &str, at: i64) -> reqwest::Request
         .body(body.to_vec())
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -42,7 +42,13 @@ pub enum Scenario {
     Timeout,
     ApproveWithDelayedWebhook,
     UnknownOutcome,
+    /// A faulty capture: the provider takes [`OVER_CAPTURE_EXTRA`] more than it was asked for
+    /// and says so in its answer (the merchant must refund it in full, never sell it).
+    OverCapture,
 }
+
+/// What an [`Scenario::OverCapture`] takes on top of the asked amount.
+pub const OVER_CAPTURE_EXTRA: i32 = 1_000;
 
 /// How the mock is set up.
 #[derive(Debug, Clone)]
@@ -225,6 +231,32 @@ impl MockProvider {
             .payments
             .get(order_id)
             .map(|p| p.object.clone())
+    }
+
+    /// A refund made at the provider itself (its console, or a chargeback): the payment of
+    /// `order_id` is refunded in full, counted, and a `CANCELED` webhook is sent. `false`: no
+    /// such captured payment.
+    pub async fn refund_from_console(&self, order_id: &str) -> Result<bool> {
+        let object = {
+            let mut book = self.shared.book();
+            let Some(payment) = book.payments.get_mut(order_id) else {
+                return Ok(false);
+            };
+            if payment.object.status != "DONE" {
+                return Ok(false);
+            }
+            payment.object.status = "CANCELED".into();
+            let object = payment.object.clone();
+            *book
+                .counts
+                .refunds
+                .entry(format!("console-{order_id}"))
+                .or_default() += 1;
+            book.counts.refunded_amount += i64::from(object.amount);
+            object
+        };
+        send_webhook(&self.shared, object).await?;
+        Ok(true)
     }
 
     /// Down: the listener closes (connections refused) and open connections are dropped. Up:
@@ -458,7 +490,15 @@ async fn charge(
             tokio::time::sleep(config.timeout_delay).await;
             Ok(error(503, "PROVIDER_TIMEOUT", "took too long"))
         }
-        Scenario::Approve | Scenario::ApproveWithDelayedWebhook | Scenario::UnknownOutcome => {
+        Scenario::Approve
+        | Scenario::ApproveWithDelayedWebhook
+        | Scenario::UnknownOutcome
+        | Scenario::OverCapture => {
+            let amount = if scenario == Scenario::OverCapture {
+                body.amount + OVER_CAPTURE_EXTRA
+            } else {
+                body.amount
+            };
             let object = {
                 let mut book = shared.book();
                 if book.payments.contains_key(&body.order_id) {
@@ -471,7 +511,7 @@ async fn charge(
                         .clone()
                         .unwrap_or_else(|| shared.next_id("pk")),
                     order_id: body.order_id.clone(),
-                    amount: body.amount,
+                    amount,
                     status: "DONE".into(),
                     approved_at: Some(now_rfc3339()),
                     method: Some(body.method.clone()),
@@ -483,7 +523,7 @@ async fn charge(
                     },
                 );
                 *book.counts.captures.entry(key.clone()).or_default() += 1;
-                book.counts.captured_amount += i64::from(body.amount);
+                book.counts.captured_amount += i64::from(amount);
                 let answer = serde_json::to_string(&object).unwrap_or_default();
                 book.charge_answers.insert(key, (200, answer));
                 object

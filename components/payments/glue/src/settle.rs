@@ -161,10 +161,17 @@ pub struct WorkDone {
     pub refunded: u32,
     pub not_captured: u32,
     pub unknown: u32,
+    /// Rows set aside for an operator this pass (see [`park`]).
+    pub parked: u32,
 }
 
 /// Delivers owed refunds and resolves unknown outcomes: one user's (their next call) or
 /// everyone's (`user_id` None: the operator's pass), at most `limit` of each kind.
+///
+/// Each row is its own step: a row that fails in a way no retry mends (our 500: a broken
+/// invariant, a provider answer our records cannot hold) is parked with its reason and the
+/// pass goes on, so one bad row never blocks the users and refunds behind it. A store that is
+/// going away (503) ends the pass: the next call retries everything.
 pub async fn work_through(
     settings: &PaySettings,
     user_id: Option<&str>,
@@ -182,27 +189,66 @@ pub async fn work_through(
     let mut done = WorkDone::default();
     for row in &rows {
         let kind: String = column(row, "kind")?;
-        if kind == "refund" {
-            let outbox_id: i64 = column(row, "outbox_id")?;
-            if deliver_refund(settings, outbox_id).await? {
-                done.refunds_delivered += 1;
-            } else {
-                done.refunds_pending += 1;
-            }
-            continue;
-        }
+        let outbox_id: Option<i64> = optional(row, "outbox_id")?;
         let payment_id: String = column(row, "payment_id")?;
-        let order_id: String = column(row, "order_id")?;
-        match resolve_unknown(settings, &payment_id, &order_id).await? {
-            Resolution::Settled(Settled::Confirmed | Settled::AlreadyConfirmed) => {
-                done.confirmed += 1
+        let step = if kind == "refund" {
+            deliver_refund(settings, outbox_id.unwrap_or_default())
+                .await
+                .map(|delivered| {
+                    if delivered {
+                        done.refunds_delivered += 1;
+                    } else {
+                        done.refunds_pending += 1;
+                    }
+                })
+        } else {
+            let order_id: String = column(row, "order_id")?;
+            resolve_unknown(settings, &payment_id, &order_id)
+                .await
+                .map(|resolution| match resolution {
+                    Resolution::Settled(Settled::Confirmed | Settled::AlreadyConfirmed) => {
+                        done.confirmed += 1
+                    }
+                    Resolution::Settled(Settled::Refunded { .. }) => done.refunded += 1,
+                    Resolution::Settled(Settled::NotFound) | Resolution::StillUnknown => {
+                        done.unknown += 1
+                    }
+                    Resolution::NotCaptured => done.not_captured += 1,
+                })
+        };
+        match step {
+            Ok(()) => {}
+            Err(e) if e.retry_after_secs.is_some() => return Err(e),
+            Err(e) => {
+                let reason = format!(
+                    "{kind} work failed: {} {} ({})",
+                    e.status, e.code, e.message
+                );
+                park(outbox_id, &payment_id, &reason).await?;
+                done.parked += 1;
             }
-            Resolution::Settled(Settled::Refunded { .. }) => done.refunded += 1,
-            Resolution::Settled(Settled::NotFound) | Resolution::StillUnknown => done.unknown += 1,
-            Resolution::NotCaptured => done.not_captured += 1,
         }
     }
     Ok(done)
+}
+
+/// Sets one work row aside for an operator with `reason` (one SQL function; counted as
+/// `work_parked`, shown on the dashboard): the outbox row when there is one, else the payment.
+async fn park(outbox_id: Option<i64>, payment_id: &str, reason: &str) -> Result<()> {
+    eprintln!(
+        "payments: parking work on payment {payment_id} (outbox {outbox_id:?}): {reason}; \
+         an operator must look at it"
+    );
+    one(
+        sql::PARK_WORK,
+        vec![
+            outbox_id.map_or_else(null, ParameterValue::Int64),
+            text(payment_id),
+            text(reason),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// [`release_queue_slot`] for a confirming row that names `event_id` and `user_id`.
