@@ -13,7 +13,7 @@ use urr_auth::input::{parse_login, parse_registration, parse_verify_token};
 use urr_auth::password::{SALT_BYTES, hash_password, verify_password};
 use urr_auth::refresh::RefreshToken;
 use urr_auth::{AuthError, sql};
-use urr_auth_session::limits::{charge, charge_or_pass, decide};
+use urr_auth_session::limits::{charge, charge_or_pass, decide, give_back};
 use urr_auth_session::request::{body, check_origin, client_ip, route, wants_tokens_in_body};
 use urr_auth_session::respond::{Framing, clearing, issue_from_row, user_object};
 use urr_auth_session::settings::signing_key;
@@ -107,30 +107,26 @@ async fn login(req: Request) -> Result<Response> {
     let attempt = parse_login(&body(req).await?)?;
     let key = signing_key().await?;
 
-    // Per-account throttle: ask before the expensive check, charge only failures.
+    // Per-account throttle: every attempt is charged before the expensive check, in one atomic
+    // step, so attempts sent at once cost as much as attempts sent one by one. Only a wrong
+    // password keeps its charge.
     let throttle_key = urr_auth::throttle::login_failure_key(&settings.key_prefix, &attempt.email);
     let quota = urr_auth::throttle::login_failure_quota();
     if let limited @ Decision::Limited { .. } =
-        decide(&redis, throttle_key.clone(), quota, false).await?
+        decide(&redis, throttle_key.clone(), quota, true).await?
     {
         return Err(AuthError::AccountThrottled {
             retry_after_secs: limited.retry_after_secs().unwrap_or(1),
         }
         .into());
     }
-
-    let found = rows(sql::FIND_LOGIN, vec![attempt.email.clone().into()]).await?;
-    let account = found.first();
-    let stored = account.and_then(|r| r.get::<String>("password_hash"));
-    // Unknown email: the same Argon2 work against the dummy hash, the same 401.
-    if !verify_password(&attempt.password, stored.as_deref()) {
-        decide(&redis, throttle_key, quota, true).await?;
-        return Err(AuthError::InvalidCredentials.into());
+    let checked = check_password(&attempt).await;
+    if !matches!(checked, Ok(None)) {
+        give_back(&redis, throttle_key, quota).await;
     }
-    let user_id = account
-        .map(|r| text(r, "id"))
-        .transpose()?
-        .ok_or_else(ApiError::internal)?;
+    let Some(user_id) = checked? else {
+        return Err(AuthError::InvalidCredentials.into());
+    };
     let refresh = new_refresh_token()?;
     let started = rows(
         sql::START_SESSION,
@@ -151,6 +147,22 @@ async fn login(req: Request) -> Result<Response> {
         tokens_in_body: in_body,
     };
     issue_from_row(&key, row, &refresh.encode(), framing)
+}
+
+/// The account's id when `attempt`'s password is right, `None` when it is wrong or the account
+/// does not exist (the same Argon2id work against the dummy hash, the same answer).
+async fn check_password(attempt: &urr_auth::input::Login) -> Result<Option<String>> {
+    let found = rows(sql::FIND_LOGIN, vec![attempt.email.clone().into()]).await?;
+    let account = found.first();
+    let stored = account.and_then(|r| r.get::<String>("password_hash"));
+    if !verify_password(&attempt.password, stored.as_deref()) {
+        return Ok(None);
+    }
+    account
+        .map(|r| text(r, "id"))
+        .transpose()?
+        .ok_or_else(ApiError::internal)
+        .map(Some)
 }
 
 /// Revokes this session's family (`?all=true`: every family of the user), deny-lists the ones

@@ -7,7 +7,8 @@ use spin_sdk::redis::Connection;
 use urr_component::Result;
 pub use urr_component::ratelimit::decide;
 use urr_component::ratelimit::limited;
-use urr_ratelimit::{Category, Decision, Identity};
+use urr_component::store::run_script;
+use urr_ratelimit::{Category, Decision, Identity, Quota};
 
 /// Charges one auth-category request to `identity`: 429 with Retry-After over the quota, 503
 /// when Redis fails (fail closed).
@@ -30,5 +31,22 @@ pub async fn charge_or_pass(
     match charge(conn, settings, identity).await {
         Err(e) if e.status == 503 => Ok(()),
         other => other,
+    }
+}
+
+/// Gives one charge back to `key`, charged under `quota` (the login throttle: a right password,
+/// or an attempt that never reached the check, costs nothing). A Redis failure only costs the
+/// account that one attempt, so it is logged, not answered.
+pub async fn give_back(conn: &Connection, key: String, quota: Quota) {
+    if let Err(e) = run_script(
+        conn,
+        urr_auth::throttle::GIVE_BACK_SCRIPT,
+        urr_auth::throttle::GIVE_BACK_SCRIPT_SHA1,
+        &[key],
+        &urr_auth::throttle::give_back_args(quota),
+    )
+    .await
+    {
+        eprintln!("login throttle: giving a charge back failed: {}", e.0);
     }
 }
