@@ -19,6 +19,16 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
 pub const DEFAULT_MAX_WAITING: usize = 256;
 /// How long a request may wait for a slot before it is shed.
 pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_millis(1000);
+/// How long a request body may take to arrive, whole. Bodies are read before the request takes
+/// one of its component's slots, so a slow sender holds a connection, never a slot; this bounds
+/// how long it holds even that. The API's bodies are small JSON that arrives in one packet.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Slowest accepted body, in bytes per second on average, once [`DEFAULT_BODY_RATE_GRACE`] has
+/// passed: a phone on a poor link sends tens of KB/s; a client trickling bytes to hold resources
+/// sends a few per second and is answered 408.
+pub const DEFAULT_MIN_BODY_BYTES_PER_SEC: u64 = 1024;
+/// Before the rate applies: connection set-up, a retransmitted first packet.
+pub const DEFAULT_BODY_RATE_GRACE: Duration = Duration::from_secs(2);
 /// Default Postgres pool size per address. Tests use 2-4 so parallel tests stay far below
 /// the server's connection limit.
 pub const DEFAULT_PG_POOL_MAX: u32 = 16;
@@ -57,6 +67,12 @@ pub struct RequestLimits {
     pub max_concurrency: usize,
     pub max_waiting: usize,
     pub queue_timeout: Duration,
+    /// The whole body within this long (408 beyond).
+    pub body_timeout: Duration,
+    /// At least this many body bytes per second on average after `body_rate_grace` (408 below);
+    /// 0: no rate, only `body_timeout`.
+    pub min_body_bytes_per_sec: u64,
+    pub body_rate_grace: Duration,
 }
 
 impl Default for RequestLimits {
@@ -67,6 +83,9 @@ impl Default for RequestLimits {
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             max_waiting: DEFAULT_MAX_WAITING,
             queue_timeout: DEFAULT_QUEUE_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            min_body_bytes_per_sec: DEFAULT_MIN_BODY_BYTES_PER_SEC,
+            body_rate_grace: DEFAULT_BODY_RATE_GRACE,
         }
     }
 }

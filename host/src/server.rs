@@ -1,7 +1,8 @@
-//! The HTTP side of the host: accept connections, route each request to its component, run it in
-//! a fresh instance under the component's limits, and answer. Everything the host itself answers
-//! (404, 413, 503 shed, 504 deadline, 500 guest failure) is the API's JSON error shape with a
-//! request id, and no guest failure can take the server down.
+//! The HTTP side of the host: accept connections, route each request to its component, read its
+//! body (before it takes a slot), run it in a fresh instance under the component's limits, and
+//! answer. Everything the host itself answers (404, 408 slow body, 413, 503 shed, 504 deadline,
+//! 500 guest failure) is the API's JSON error shape with a request id, and no guest failure can
+//! take the server down.
 
 use crate::config::{HostConfig, RequestLimits};
 use crate::manifest::Manifest;
@@ -48,10 +49,9 @@ const DRAIN_MAX_BYTES: u64 = 1 << 20;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Reads and drops a refused request body: at most about `budget` more bytes (checked after each
-/// frame) and [`DRAIN_TIMEOUT`]. Callers release their slot first: a drain must not hold one.
-async fn drain(mut body: hyper::body::Incoming, deadline: tokio::time::Instant, budget: u64) {
-    let until = deadline.min(tokio::time::Instant::now() + DRAIN_TIMEOUT);
-    let _ = tokio::time::timeout_at(until, async {
+/// frame) and [`DRAIN_TIMEOUT`]. No slot is held meanwhile: bodies are read before one is taken.
+async fn drain(mut body: hyper::body::Incoming, budget: u64) {
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
         let mut left = budget;
         while let Some(Ok(frame)) = body.frame().await {
             let len = frame.data_ref().map_or(0, |d| d.len() as u64);
@@ -70,14 +70,55 @@ enum BodyError {
     TooLarge(hyper::body::Incoming),
     /// The connection broke or the framing was invalid.
     Broken,
+    /// Not whole within the body timeout, or slower than the minimum rate.
+    TooSlow,
 }
 
-/// The whole body, at most `max` bytes; a body without a `Content-Length` that runs over is
-/// handed back to be drained like a declared one, so its client reads the 413.
-async fn read_body(mut body: hyper::body::Incoming, max: usize) -> Result<Bytes, BodyError> {
+/// How fast a body must arrive: whole within `timeout`, and, once `grace` has passed, at no less
+/// than `min_bytes_per_sec` on average (0: no rate).
+#[derive(Debug, Clone, Copy)]
+struct BodyPace {
+    timeout: Duration,
+    grace: Duration,
+    min_bytes_per_sec: u64,
+}
+
+impl BodyPace {
+    fn of(limits: &RequestLimits) -> Self {
+        Self {
+            timeout: limits.body_timeout,
+            grace: limits.body_rate_grace,
+            min_bytes_per_sec: limits.min_body_bytes_per_sec,
+        }
+    }
+
+    /// How long after the start a body that has delivered `received` bytes may wait for more:
+    /// each byte buys `1 / min_bytes_per_sec` seconds beyond the grace, up to the timeout.
+    fn patience(&self, received: usize) -> Duration {
+        if self.min_bytes_per_sec == 0 {
+            return self.timeout;
+        }
+        let earned = Duration::from_secs_f64(received as f64 / self.min_bytes_per_sec as f64);
+        (self.grace + earned).min(self.timeout)
+    }
+}
+
+/// The whole body, at most `max` bytes, arriving at `pace`; a body without a `Content-Length` that
+/// runs over is handed back to be drained like a declared one, so its client reads the 413.
+async fn read_body(
+    mut body: hyper::body::Incoming,
+    max: usize,
+    pace: BodyPace,
+) -> Result<Bytes, BodyError> {
+    let started = tokio::time::Instant::now();
     let mut buf = bytes::BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| BodyError::Broken)?;
+    loop {
+        let until = started + pace.patience(buf.len());
+        let frame = match tokio::time::timeout_at(until, body.frame()).await {
+            Err(_) => return Err(BodyError::TooSlow),
+            Ok(None) => break,
+            Ok(Some(frame)) => frame.map_err(|_| BodyError::Broken)?,
+        };
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
@@ -179,6 +220,9 @@ fn limits_for(config: &HostConfig, component: &LoadedComponent) -> RequestLimits
         max_concurrency: o.max_concurrency.unwrap_or(d.max_concurrency),
         max_waiting: o.max_waiting.unwrap_or(d.max_waiting),
         queue_timeout: d.queue_timeout,
+        body_timeout: d.body_timeout,
+        min_body_bytes_per_sec: d.min_body_bytes_per_sec,
+        body_rate_grace: d.body_rate_grace,
     }
 }
 
@@ -442,21 +486,11 @@ async fn run_component(
     let gate = &app.gates[index];
     let metrics = &app.metrics.components[index].1;
     let limits = &gate.limits;
-    let deadline = tokio::time::Instant::now() + limits.deadline;
 
-    let Some(permit) = gate.enter().await else {
-        metrics.record_shed();
-        let err = ApiError::unavailable(
-            "overloaded",
-            "The service is busy; please retry shortly",
-            SHED_RETRY_AFTER_SECS,
-        );
-        return error_response(&err, id);
-    };
-    let _in_flight = metrics.in_flight();
-
-    // The body is read whole, under the cap, before the guest starts: API bodies are small JSON,
-    // and a deterministic 413 beats a guest failing halfway through a read.
+    // The body is read whole, under the cap, before the request takes a slot: API bodies are
+    // small JSON, a deterministic 413 beats a guest failing halfway through a read, and a client
+    // sending slowly holds only its own connection, never a slot real requests need (it gets a
+    // 408 once it falls below the minimum rate or passes the body timeout).
     let (mut parts, body) = req.into_parts();
     let too_large = || {
         error_response(
@@ -473,27 +507,24 @@ async fn run_component(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if let Some(declared) = declared.filter(|n| *n > limits.max_body_bytes as u64) {
-        drop(permit);
         if declared <= DRAIN_MAX_BYTES {
-            drain(body, deadline, declared).await;
+            drain(body, declared).await;
         }
         return too_large();
     }
-    let body = match tokio::time::timeout_at(deadline, read_body(body, limits.max_body_bytes)).await
-    {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyError::TooLarge(rest))) => {
-            drop(permit);
-            drain(rest, deadline, DRAIN_MAX_BYTES).await;
+    let body = match read_body(body, limits.max_body_bytes, BodyPace::of(limits)).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge(rest)) => {
+            drain(rest, DRAIN_MAX_BYTES).await;
             return too_large();
         }
-        Ok(Err(BodyError::Broken)) => {
+        Err(BodyError::Broken) => {
             return error_response(
                 &ApiError::bad_request("bad_body", "The request body could not be read"),
                 id,
             );
         }
-        Err(_) => {
+        Err(BodyError::TooSlow) => {
             return error_response(
                 &ApiError::new(
                     408,
@@ -504,6 +535,19 @@ async fn run_component(
             );
         }
     };
+
+    // The route deadline runs from here: the wait for a slot and the guest.
+    let deadline = tokio::time::Instant::now() + limits.deadline;
+    let Some(permit) = gate.enter().await else {
+        metrics.record_shed();
+        let err = ApiError::unavailable(
+            "overloaded",
+            "The service is busy; please retry shortly",
+            SHED_RETRY_AFTER_SECS,
+        );
+        return error_response(&err, id);
+    };
+    let _in_flight = metrics.in_flight();
 
     // Spin's routing headers are the host's to set: a client must not be able to forge them.
     let forged: Vec<http::HeaderName> = parts
@@ -831,4 +875,27 @@ impl Drop for DriveAlong {
 
 fn never_fails(never: std::convert::Infallible) -> wasmtime_wasi_http::Error {
     match never {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_earns_time_by_arriving_up_to_the_timeout() {
+        let pace = BodyPace {
+            timeout: Duration::from_secs(10),
+            grace: Duration::from_secs(2),
+            min_bytes_per_sec: 1024,
+        };
+        assert_eq!(pace.patience(0), Duration::from_secs(2));
+        assert_eq!(pace.patience(1024), Duration::from_secs(3));
+        assert_eq!(pace.patience(4 * 1024), Duration::from_secs(6));
+        assert_eq!(pace.patience(1 << 20), Duration::from_secs(10));
+        let no_rate = BodyPace {
+            min_bytes_per_sec: 0,
+            ..pace
+        };
+        assert_eq!(no_rate.patience(0), Duration::from_secs(10));
+    }
 }

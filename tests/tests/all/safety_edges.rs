@@ -1,8 +1,10 @@
 //! Money and seat safety at the edges, through the real host: the login throttle under parallel
-//! guessing.
+//! guessing, and slow request bodies against a component's slots.
 
 use futures::future::join_all;
 use serde_json::json;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use urr_tests::{AppOptions, spawn_app_with};
 
 const PASSWORD: &str = "correct horse battery";
@@ -96,4 +98,92 @@ async fn a_right_password_gives_its_charge_back() {
     let mut expected: Vec<u16> = (0..burst - 1).flat_map(|_| [401, 200]).collect();
     expected.extend([401, 429]);
     assert_eq!(statuses, expected);
+}
+
+// ---------------------------------------------------------------- slow request bodies
+
+/// Concurrency slots of every component in the slow-body test, and how many tricklers it opens.
+const SLOTS: usize = 4;
+const TRICKLERS: usize = 2 * SLOTS;
+/// What a trickler declares: a 60 KB payment body, under pay's 64 KiB cap.
+const TRICKLED_BODY_BYTES: usize = 60_000;
+/// One byte per this interval: 4 bytes per second, far below any acceptable rate.
+const TRICKLE_INTERVAL: Duration = Duration::from_millis(250);
+/// How long a trickler waits for the host's answer before the test gives up on it.
+const TRICKLE_GIVE_UP: Duration = Duration::from_secs(25);
+
+/// Sends a POST's headers to `addr`, then its body one byte per [`TRICKLE_INTERVAL`], and
+/// returns the status line the host answers with (`None`: no answer within `give_up`).
+async fn trickle(addr: std::net::SocketAddr, path: &str, give_up: Duration) -> Option<String> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {TRICKLED_BODY_BYTES}\r\n\r\n"
+    );
+    writer.write_all(head.as_bytes()).await.expect("headers");
+    let sender = tokio::spawn(async move {
+        for _ in 0..TRICKLED_BODY_BYTES {
+            tokio::time::sleep(TRICKLE_INTERVAL).await;
+            if writer.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    });
+    let answer = tokio::time::timeout(give_up, async {
+        let mut buf = vec![0_u8; 4096];
+        let n = reader.read(&mut buf).await.unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .map(str::to_string)
+    })
+    .await
+    .ok()
+    .flatten();
+    sender.abort();
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_do_not_hold_a_components_slots() {
+    let app = spawn_app_with(AppOptions::application().configure(|c| {
+        c.limits.max_concurrency = SLOTS;
+        c.limits.max_waiting = 0;
+    }))
+    .await;
+    let addr = app.host().addr();
+    let path = "/api/v1/payments/process";
+    let tricklers: Vec<_> = (0..TRICKLERS)
+        .map(|_| tokio::spawn(trickle(addr, path, TRICKLE_GIVE_UP)))
+        .collect();
+    // Every trickler has sent its headers and a byte or two by now.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    // A buyer beside them is served by the guest (401: no session), not shed.
+    let started = Instant::now();
+    let buyer = app
+        .post(path)
+        .json(&json!({"reservationId": uuid::Uuid::new_v4().to_string()}))
+        .send()
+        .await
+        .expect("buyer");
+    let buyer_status = buyer.status().as_u16();
+    let mut answers = Vec::new();
+    for trickler in tricklers {
+        answers.push(trickler.await.expect("trickler task"));
+    }
+    println!(
+        "{TRICKLERS} tricklers at {SLOTS} slots: the buyer got {buyer_status} in {:?}; the \
+         tricklers got {answers:?}",
+        started.elapsed()
+    );
+    assert_ne!(buyer_status, 503, "the buyer was shed behind slow bodies");
+    assert_eq!(buyer_status, 401, "the guest answers an anonymous buyer");
+    for answer in &answers {
+        assert!(
+            answer.as_deref().is_some_and(|l| l.contains(" 408 ")),
+            "every trickler is cut off with 408: {answers:?}"
+        );
+    }
 }
