@@ -9,7 +9,9 @@
 --      capture that happens anyway is refunded and its reservation cancelled.
 --   4. A stale re-send: `payment_begin` tells a first charge (`charge`: nothing was ever sent,
 --      so a send that never left may fail the payment) from a re-send of a payment whose
---      earlier attempt may be captured (`resend`: never failed on our side alone).
+--      earlier attempt may be captured (`resend`: never failed on our side alone), and a
+--      lookup that finds nothing fails a payment only while no re-send was stamped since
+--      (`payment_record_not_captured`).
 --   5. One bad row stopping reconciliation: a row that fails in a way no retry mends is parked
 --      with its reason (`payment_park_work`), counted, shown on the dashboard, and skipped by
 --      the work list, so the rest proceed. A capture of another amount than the order's is
@@ -43,6 +45,14 @@ ALTER TABLE payment_outbox ADD COLUMN parked_at timestamptz;
 ALTER TABLE payment_outbox ADD COLUMN parked_reason text;
 ALTER TABLE payment_outbox ADD CONSTRAINT payment_outbox_parked_check
     CHECK ((parked_at IS NULL) = (parked_reason IS NULL));
+
+-- Captures recorded before this migration that took another amount than the order's owe
+-- exactly the outbox amount back (that is what they captured).
+UPDATE payments AS p
+   SET captured_amount = o.amount
+  FROM payment_outbox AS o
+ WHERE o.payment_id = p.id AND o.action = 'refund' AND p.payment_key IS NOT NULL
+   AND p.failure_code = 'amount_mismatch' AND o.amount > 0;
 
 INSERT INTO business_counter_totals (counter)
 VALUES ('work_parked'), ('refunds_by_provider')
@@ -321,9 +331,10 @@ BEGIN
         RETURN;
     END IF;
 
+    -- A capture that does not say its amount is not taken as the order's: refunded, never sold.
     v_captured := coalesce(p_amount, p.amount);
     verdict := CASE
-        WHEN v_captured <> p.amount THEN 'amount_mismatch'
+        WHEN p_amount IS DISTINCT FROM p.amount THEN 'amount_mismatch'
         WHEN EXISTS (SELECT 1 FROM payments AS o
                       WHERE o.reservation_id = r.id AND o.status = 'confirmed') THEN 'already_paid'
         ELSE payment_reservation_is_payable(r.id)
@@ -438,6 +449,26 @@ BEGIN
 END;
 $$;
 
+-- The provider says payment `p_payment_id`, whose outcome was unknown, was never captured:
+-- it fails, but only while it is still stale (no re-send has been stamped since the caller
+-- read its work list: a re-send in flight may still capture). Outcomes: failed |
+-- not_processing (resolved, re-sent or parked meanwhile: nothing changes).
+CREATE FUNCTION payment_record_not_captured(p_payment_id uuid, p_stale_after_ms integer)
+RETURNS TABLE (outcome text)
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+BEGIN ATOMIC
+    WITH failed AS (
+        UPDATE payments
+           SET status = 'failed', failure_code = 'not_captured', updated_at = now()
+         WHERE id = p_payment_id AND status = 'processing' AND payment_key IS NULL
+           AND parked_at IS NULL
+           AND processing_started_at <= now() - make_interval(secs => p_stale_after_ms / 1000.0)
+        RETURNING 1
+    )
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM failed) THEN 'failed' ELSE 'not_processing' END;
+END;
+
 -- For operators, once the cause is mended: every parked row goes back on the work list.
 -- Returns how many.
 CREATE FUNCTION payment_unpark_work() RETURNS bigint
@@ -461,13 +492,11 @@ END;
 -- A webhook whose signature the component verified, applied once: the event id is recorded in
 -- the same transaction as its effect, so a replay changes nothing. `p_status`:
 --   DONE      the provider captured: as payment_record_capture
---   CANCELED  the provider refunded: the payment's pending refund is delivered; with no refund
---             owed (a refund made at the provider: its console, a chargeback) a confirmed
---             payment's reservation is cancelled, its seats and quantities freed, and the
---             refund recorded as delivered (`refunded_by_provider`)
+--   CANCELED  the provider refunded: as payment_refunded_by_provider (our owed refund is
+--             delivered; with none owed, a refund made at the provider — its console, a
+--             chargeback — cancels the sale and is recorded as delivered)
 --   ABORTED   the provider declined / gave up: as payment_record_failure
--- Outcomes: duplicate | unknown_order | ignored | refund_delivered | refunded_by_provider | the
--- inner function's outcome.
+-- Outcomes: duplicate | unknown_order | ignored | the inner function's outcome.
 CREATE OR REPLACE FUNCTION payment_apply_webhook(
     p_event_id text, p_event_type text, p_order_id text, p_payment_key text, p_status text,
     p_amount integer, p_approved_at timestamptz
@@ -482,7 +511,6 @@ DECLARE
     p payments;
     captured record;
     result text;
-    o payment_outbox;
 BEGIN
     INSERT INTO payment_webhook_events (event_id, event_type, order_id, outcome)
     VALUES (p_event_id, left(p_event_type, 100), left(p_order_id, 200), 'applying')
@@ -505,14 +533,7 @@ BEGIN
                             p_payment_key;
         RETURN;
     ELSIF p_status = 'CANCELED' THEN
-        SELECT * INTO o FROM payment_outbox
-         WHERE payment_id = p.id AND action = 'refund' AND status = 'pending';
-        IF FOUND THEN
-            PERFORM payment_refund_delivered(o.id);
-            result := 'refund_delivered';
-        ELSE
-            result := payment_refunded_by_provider(p.id);
-        END IF;
+        result := payment_refunded_by_provider(p.id);
     ELSIF p_status = 'ABORTED' THEN
         SELECT f.outcome INTO result FROM payment_record_failure(p.id, 'provider_aborted') AS f;
     ELSE
@@ -524,10 +545,17 @@ BEGIN
 END;
 $$;
 
--- The provider refunded confirmed payment `p_payment_id` on its own (no refund was owed on our
--- side): its reservation is cancelled and what it held goes back on sale, and the refund is
--- recorded and delivered at once, so the ledger balances. `refunded_by_provider`, or `ignored`
--- when the payment is not confirmed (nothing was sold, or it is refunded already).
+-- The provider says it refunded payment `p_payment_id`. Decided under the reservation's and
+-- the payment's locks (a cancel may be committing its own refund right now):
+--   refund_delivered      our owed refund is the one the provider made: delivered
+--   ignored               our refund was delivered already, or nothing was captured
+--   parked                we still think it is `processing`: refunded before we recorded its
+--                         capture; set aside for an operator, and never re-sent (a re-send
+--                         would replay the capture and sell a ticket whose money went back)
+--   refunded_by_provider  a confirmed payment the provider refunded on its own (its console, a
+--                         chargeback): its reservation is cancelled and what it held goes back
+--                         on sale, and the refund is recorded and delivered at once, so the
+--                         ledger balances
 CREATE FUNCTION payment_refunded_by_provider(p_payment_id uuid) RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = public, pg_temp
@@ -540,6 +568,19 @@ BEGIN
     -- Reservation first, then payment: the lock order of every payment function.
     PERFORM 1 FROM reservations WHERE id = p.reservation_id FOR UPDATE;
     SELECT * INTO p FROM payments WHERE id = p_payment_id FOR UPDATE;
+    SELECT * INTO o FROM payment_outbox WHERE payment_id = p.id AND action = 'refund';
+    IF FOUND THEN
+        IF o.status = 'pending' THEN
+            PERFORM payment_refund_delivered(o.id);
+            RETURN 'refund_delivered';
+        END IF;
+        RETURN 'ignored';
+    END IF;
+    IF p.status = 'processing' THEN
+        PERFORM payment_park_work(NULL, p.id,
+                                  'refunded at the provider before its capture was recorded');
+        RETURN 'parked';
+    END IF;
     IF p.status <> 'confirmed' THEN
         RETURN 'ignored';
     END IF;
@@ -649,5 +690,6 @@ END;
 -- ---------------------------------------------------------------- grants
 
 REVOKE ALL ON FUNCTION payment_park_work(bigint, uuid, text), payment_unpark_work(),
-    payment_refunded_by_provider(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION payment_park_work(bigint, uuid, text) TO urr_payments;
+    payment_refunded_by_provider(uuid), payment_record_not_captured(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION payment_park_work(bigint, uuid, text),
+    payment_record_not_captured(uuid, integer) TO urr_payments;

@@ -220,6 +220,7 @@ async fn pay(
         payment_key: order.map(|(_, key)| key),
     });
     let answer = match call(&request, settings.provider_timeout_ms).await {
+        Ok((status, body)) if resend => provider.read_charge(status, &body).for_resend(status),
         Ok((status, body)) => provider.read_charge(status, &body),
         Err(Transport::NotSent(e)) if resend => {
             // This attempt never left, but an earlier one with the same key may have been

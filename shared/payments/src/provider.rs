@@ -102,6 +102,25 @@ pub enum ChargeOutcome {
     Unknown(String),
 }
 
+/// HTTP statuses with which the provider refuses a request without answering for its
+/// idempotency key: 409 (a request with the same key is being processed) and 429 (not processed
+/// at all). Any other 4xx to a key is that key's own answer, replayed.
+pub const REFUSALS_NOT_FOR_THE_KEY: &[u16] = &[409, 429];
+
+impl ChargeOutcome {
+    /// What the answer to a RE-SEND (a charge whose earlier attempt with the same key may be
+    /// captured) means: a refusal that does not answer for the key says nothing about that
+    /// earlier attempt, so its outcome stays unknown instead of declined.
+    pub fn for_resend(self, status: u16) -> Self {
+        match self {
+            ChargeOutcome::Declined { code } if REFUSALS_NOT_FOR_THE_KEY.contains(&status) => {
+                ChargeOutcome::Unknown(format!("re-send refused ({code}, http {status})"))
+            }
+            other => other,
+        }
+    }
+}
+
 /// What a status lookup means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupOutcome {
@@ -331,6 +350,30 @@ mod tests {
             method: Some("card".into()),
         })
         .expect("serializes")
+    }
+
+    #[test]
+    fn a_resend_refused_without_an_answer_for_its_key_stays_unknown() {
+        let body = br#"{"code":"ALREADY_PROCESSING","message":"busy"}"#;
+        for status in [409, 429] {
+            let outcome = provider().read_charge(status, body);
+            assert!(
+                matches!(outcome, ChargeOutcome::Declined { .. }),
+                "first send: {status}"
+            );
+            assert!(
+                matches!(outcome.for_resend(status), ChargeOutcome::Unknown(_)),
+                "re-send: {status}"
+            );
+        }
+        // The key's own decline, replayed, is definite on a re-send too.
+        let declined = provider().read_charge(402, br#"{"code":"CARD_DECLINED","message":"no"}"#);
+        assert_eq!(
+            declined.for_resend(402),
+            ChargeOutcome::Declined {
+                code: "CARD_DECLINED".into()
+            }
+        );
     }
 
     #[test]

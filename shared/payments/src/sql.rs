@@ -36,6 +36,10 @@ pub const PENDING_WORK: &str = "SELECT kind, outbox_id, payment_id::text AS paym
             payment_key, amount, idempotency_key, reason \
      FROM payment_pending_work($1::uuid, $2, $3)";
 
+/// `$1` payment, `$2` stale-after ms: the provider says it never captured it.
+pub const RECORD_NOT_CAPTURED: &str =
+    "SELECT outcome FROM payment_record_not_captured($1::text::uuid, $2)";
+
 /// `$1` outbox id or NULL, `$2` payment, `$3` reason: set one reconciliation row aside.
 pub const PARK_WORK: &str = "SELECT outcome FROM payment_park_work($1, $2::uuid, $3::text)";
 

@@ -204,6 +204,15 @@ pub(crate) async fn statuses(
     (status, payment_status, payments)
 }
 
+/// The order id of `reservation`'s (only) payment.
+pub(crate) async fn order_id(pool: &PgPool, reservation: &Reservation) -> String {
+    sqlx::query_scalar("SELECT order_id FROM payments WHERE reservation_id = $1::uuid")
+        .bind(&reservation.id)
+        .fetch_one(pool)
+        .await
+        .expect("order")
+}
+
 pub(crate) async fn seat_statuses(pool: &PgPool, reservation: &Reservation) -> Vec<String> {
     sqlx::query_scalar("SELECT status FROM seats WHERE event_id = $1::uuid ORDER BY seat_number")
         .bind(&reservation.event_id)
@@ -687,12 +696,7 @@ async fn webhooks_are_verified_deduplicated_and_reconcile_lost_answers() {
     let reservation = reserve(&world.pool, &buyer, 1, 300).await;
     world.mock.set_default_scenario(Scenario::UnknownOutcome);
     assert_eq!(process(&world.app, &buyer, &reservation).await.status, 502);
-    let order_id: String =
-        sqlx::query_scalar("SELECT order_id FROM payments WHERE reservation_id = $1::uuid")
-            .bind(&reservation.id)
-            .fetch_one(&world.pool)
-            .await
-            .expect("order");
+    let order_id = order_id(&world.pool, &reservation).await;
     let captured = world
         .mock
         .payment(&order_id)

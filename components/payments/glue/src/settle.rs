@@ -6,7 +6,7 @@
 
 use crate::PaySettings;
 use crate::provider::call;
-use crate::store::{column, null, one, optional, query, text};
+use crate::store::{DATA_CONFLICT, column, null, one, optional, query, text};
 use spin_sdk::pg::ParameterValue;
 use spin_sdk::redis::RedisParameter;
 use urr_component::Result;
@@ -121,6 +121,9 @@ pub enum Resolution {
     NotCaptured,
     /// The provider could not say (down, slow): try again later.
     StillUnknown,
+    /// The provider says it refunded a capture we never recorded: set aside for an operator
+    /// (and never re-sent, which would replay the capture).
+    Parked,
 }
 
 /// Asks the provider what became of order `order_id` (payment `payment_id`) and records it.
@@ -139,16 +142,33 @@ pub async fn resolve_unknown(
             record_capture(settings, payment_id, &captured).await?,
         )),
         LookupOutcome::NotCaptured => {
-            one(
-                sql::RECORD_FAILURE,
-                vec![text(payment_id), text("not_captured")],
+            // Only if nobody re-sent it since the work list was read: a re-send in flight may
+            // capture after this lookup.
+            let row = one(
+                sql::RECORD_NOT_CAPTURED,
+                vec![
+                    text(payment_id),
+                    ParameterValue::Int32(settings.stale_after_ms()),
+                ],
             )
             .await?;
-            Ok(Resolution::NotCaptured)
+            Ok(match column::<String>(&row, "outcome")?.as_str() {
+                "failed" => Resolution::NotCaptured,
+                _ => Resolution::StillUnknown,
+            })
+        }
+        LookupOutcome::Refunded(_) => {
+            park(
+                None,
+                payment_id,
+                "refunded at the provider before its capture was recorded",
+            )
+            .await?;
+            Ok(Resolution::Parked)
         }
         // Refunded at the provider while we still think it is processing: only possible if our
         // own records were lost; leave it for an operator rather than guess.
-        LookupOutcome::Refunded(_) | LookupOutcome::Unknown(_) => Ok(Resolution::StillUnknown),
+        LookupOutcome::Unknown(_) => Ok(Resolution::StillUnknown),
     }
 }
 
@@ -168,10 +188,11 @@ pub struct WorkDone {
 /// Delivers owed refunds and resolves unknown outcomes: one user's (their next call) or
 /// everyone's (`user_id` None: the operator's pass), at most `limit` of each kind.
 ///
-/// Each row is its own step: a row that fails in a way no retry mends (our 500: a broken
-/// invariant, a provider answer our records cannot hold) is parked with its reason and the
-/// pass goes on, so one bad row never blocks the users and refunds behind it. A store that is
-/// going away (503) ends the pass: the next call retries everything.
+/// Each row is its own step: a row whose statement breaks a rule on its own data (a
+/// [`DATA_CONFLICT`]: a provider answer our records cannot hold, such as a payment key another
+/// payment already has) is parked with its reason and the pass goes on, so one bad row never
+/// blocks the users and refunds behind it. Any other failure (a store going away, a missing
+/// grant, our own bug) would fail every row alike: it ends the pass, and parks nothing.
 pub async fn work_through(
     settings: &PaySettings,
     user_id: Option<&str>,
@@ -214,19 +235,23 @@ pub async fn work_through(
                         done.unknown += 1
                     }
                     Resolution::NotCaptured => done.not_captured += 1,
+                    Resolution::Parked => done.parked += 1,
                 })
         };
         match step {
             Ok(()) => {}
-            Err(e) if e.retry_after_secs.is_some() => return Err(e),
-            Err(e) => {
-                let reason = format!(
-                    "{kind} work failed: {} {} ({})",
-                    e.status, e.code, e.message
-                );
-                park(outbox_id, &payment_id, &reason).await?;
+            Err(e) if e.code == DATA_CONFLICT => {
+                let reason = if kind == "refund" {
+                    "the refund's delivery could not be recorded: its data breaks a rule \
+                     (SQLSTATE class 22/23); the payments log has the detail"
+                } else {
+                    "the provider's answer could not be recorded: its data breaks a rule \
+                     (SQLSTATE class 22/23); the payments log has the detail"
+                };
+                park(outbox_id, &payment_id, reason).await?;
                 done.parked += 1;
             }
+            Err(e) => return Err(e),
         }
     }
     Ok(done)

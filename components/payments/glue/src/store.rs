@@ -30,8 +30,27 @@ pub async fn one(statement: &str, params: Vec<ParameterValue>) -> Result<Row> {
         })
 }
 
+/// SQLSTATE classes of a statement that broke a rule on the data it was given (22 data
+/// exception, 23 integrity constraint violation): the row is wrong, not the code or the store.
+const DATA_CONFLICT_SQLSTATE_CLASSES: &[&str] = &["22", "23"];
+
+/// The `code` of a 500 whose statement broke a rule on its row's data (the client still sees an
+/// internal error; reconciliation parks such a row instead of stopping, see `settle.rs`).
+pub const DATA_CONFLICT: &str = "data_conflict";
+
 fn store_error(err: &pg::Error) -> ApiError {
-    urr_component::store::pg_failure("payments", err, RETRYABLE_SQLSTATE_CLASSES)
+    let api = urr_component::store::pg_failure("payments", err, RETRYABLE_SQLSTATE_CLASSES);
+    match err {
+        pg::Error::PgError(pg::PgError::QueryFailed(pg::QueryError::DbError(db)))
+            if api.status == 500
+                && DATA_CONFLICT_SQLSTATE_CLASSES
+                    .iter()
+                    .any(|class| db.code.starts_with(class)) =>
+        {
+            ApiError::new(500, DATA_CONFLICT, api.message)
+        }
+        _ => api,
+    }
 }
 
 /// A column that must be present with the expected type; anything else is our bug.
