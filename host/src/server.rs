@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use tokio_util::task::TaskTracker;
 use urr_api::ApiError;
+use urr_api::edge::{AllowedOrigins, Preflight};
 use wasmtime::Store;
 use wasmtime_wasi_http::p3::bindings::Service;
 
@@ -40,6 +41,14 @@ pub const SHED_RETRY_AFTER_SECS: u32 = 1;
 pub const DEADLINE_RETRY_AFTER_SECS: u32 = 2;
 /// Longest accepted `X-Request-Id`; longer ones are replaced, not echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
+/// The application variable naming the web origins allowed to call the API (as the components
+/// read it).
+const ALLOWED_ORIGINS_VARIABLE: &str = "allowed_origins";
+
+/// Marks an answer the host wrote itself (not a guest's), so it gets the edge headers the
+/// components' wrapper would have given it. Never sent: response extensions stay in the process.
+#[derive(Clone, Copy)]
+struct HostAnswer;
 
 /// Up to this much of a refused body is read and dropped before the 413 goes out: a client still
 /// sending when the connection closes sees a reset instead of the answer. Bodies declared larger
@@ -174,6 +183,9 @@ struct App {
     pools: Vec<InstancePool>,
     metrics: Metrics,
     config: HostConfig,
+    /// The application's `allowed_origins`: the host's own answers carry the same CORS headers
+    /// as the components' (`urr_api::edge`), so a browser shows a 404 or a 503, not a CORS error.
+    allowed_origins: AllowedOrigins,
 }
 
 /// A running host. Dropping it does not stop it: call `shutdown`.
@@ -268,7 +280,13 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
         .iter()
         .map(|_| InstancePool::default())
         .collect();
+    let allowed_origins = runtime
+        .app_vars
+        .get(ALLOWED_ORIGINS_VARIABLE)
+        .map(|v| AllowedOrigins::parse(v))
+        .unwrap_or_default();
     let app = Arc::new(App {
+        allowed_origins,
         pools,
         runtime,
         router,
@@ -376,7 +394,64 @@ fn error_response(err: &ApiError, request_id: &str) -> Response<ResponseBody> {
     if let Some(secs) = err.retry_after_secs {
         headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    response.extensions_mut().insert(HostAnswer);
     response
+}
+
+/// The edge headers of every component (`urr_component::edge`) on an answer the host wrote: CORS
+/// for an allowed `origin` (none for any other), the security headers, `Vary: Origin`.
+fn with_edge_headers(
+    response: &mut Response<ResponseBody>,
+    origin: Option<&str>,
+    allowed: &AllowedOrigins,
+) {
+    let headers = response.headers_mut();
+    for (name, value) in urr_api::edge::cors_headers(origin, allowed) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    for (name, value) in urr_api::edge::SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(http::header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static(
+            urr_api::edge::DEFAULT_CACHE_CONTROL,
+        ));
+    headers.append(http::header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// The answer to a CORS preflight for a path no component serves, decided from its headers as
+/// the components decide theirs: the browser then sends the request and shows its page the 404,
+/// not a CORS failure.
+fn unrouted_preflight(
+    origin: Option<&str>,
+    request_method: &str,
+    allowed: &AllowedOrigins,
+    request_id: &str,
+) -> Response<ResponseBody> {
+    match urr_api::edge::preflight(origin, request_method, allowed) {
+        Preflight::Allowed(headers) => {
+            let mut response = Response::new(full(Bytes::new()));
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            for (name, value) in headers {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response.extensions_mut().insert(HostAnswer);
+            response
+        }
+        Preflight::Refused => error_response(
+            &ApiError::new(
+                403,
+                "cors_refused",
+                "Cross-origin request not allowed from this origin",
+            ),
+            request_id,
+        ),
+    }
 }
 
 async fn handle(
@@ -388,6 +463,15 @@ async fn handle(
     let id = request_id(&req);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let header = |name: http::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let origin = header(http::header::ORIGIN);
+    let preflight_method = header(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+        .filter(|_| method == http::Method::OPTIONS);
 
     let (component, mut response) = if path == "/metrics" && method == http::Method::GET {
         let mut text = app.metrics.render(&app.stores.pg_pool_stats());
@@ -404,7 +488,13 @@ async fn handle(
         match app.router.route(&path) {
             None => {
                 app.metrics.unrouted.fetch_add(1, Ordering::Relaxed);
-                ("", error_response(&ApiError::not_found(), &id))
+                let answer = match &preflight_method {
+                    Some(asked) => {
+                        unrouted_preflight(origin.as_deref(), asked, &app.allowed_origins, &id)
+                    }
+                    None => error_response(&ApiError::not_found(), &id),
+                };
+                ("", answer)
             }
             Some(routed) => {
                 let index = routed.component;
@@ -424,6 +514,9 @@ async fn handle(
             }
         }
     };
+    if response.extensions().get::<HostAnswer>().is_some() {
+        with_edge_headers(&mut response, origin.as_deref(), &app.allowed_origins);
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }

@@ -1,5 +1,6 @@
 //! Money and seat safety at the edges, through the real host: the login throttle under parallel
-//! guessing, and slow request bodies against a component's slots.
+//! guessing, slow request bodies against a component's slots, and CORS on the answers the host
+//! writes itself.
 
 use futures::future::join_all;
 use serde_json::json;
@@ -7,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use urr_tests::{AppOptions, spawn_app_with};
 
+const WEB_ORIGIN: &str = "http://localhost:3000";
 const PASSWORD: &str = "correct horse battery";
 
 // ---------------------------------------------------------------- the login throttle
@@ -185,5 +187,92 @@ async fn slow_bodies_do_not_hold_a_components_slots() {
             answer.as_deref().is_some_and(|l| l.contains(" 408 ")),
             "every trickler is cut off with 408: {answers:?}"
         );
+    }
+}
+
+// ---------------------------------------------------------------- CORS on every answer
+
+fn cors_of(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("access-control-allow-origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_cors_for_an_allowed_origin_and_none_for_others() {
+    let app = spawn_app_with(AppOptions::application()).await;
+    let unknown = || app.get("/api/v1/nowhere");
+    let not_allowed = || app.get("/api/v1/auth/login");
+
+    let response = unknown()
+        .header("origin", WEB_ORIGIN)
+        .send()
+        .await
+        .expect("unknown route");
+    assert_eq!(response.status(), 404);
+    assert_eq!(cors_of(&response).as_deref(), Some(WEB_ORIGIN));
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-credentials")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+
+    let response = not_allowed()
+        .header("origin", WEB_ORIGIN)
+        .send()
+        .await
+        .expect("405");
+    assert_eq!(response.status(), 405);
+    assert_eq!(cors_of(&response).as_deref(), Some(WEB_ORIGIN));
+
+    // The host's own 413 (a declared body over the cap) carries them too.
+    let response = app
+        .post("/api/v1/auth/login")
+        .header("origin", WEB_ORIGIN)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 70_000])
+        .send()
+        .await
+        .expect("413");
+    assert_eq!(response.status(), 413);
+    assert_eq!(cors_of(&response).as_deref(), Some(WEB_ORIGIN));
+
+    // A preflight for a path nobody serves is answered like any other, so the browser goes on to
+    // show its page the 404 instead of a CORS failure.
+    let preflight = || {
+        app.client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/v1/nowhere", app.url),
+            )
+            .header("access-control-request-method", "POST")
+    };
+    let response = preflight()
+        .header("origin", WEB_ORIGIN)
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(response.status(), 204);
+    assert_eq!(cors_of(&response).as_deref(), Some(WEB_ORIGIN));
+
+    // A foreign origin gets none, whoever answers.
+    let response = preflight()
+        .header("origin", "https://evil.example.com")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(response.status(), 403);
+    assert!(cors_of(&response).is_none(), "{response:?}");
+    for request in [unknown(), not_allowed()] {
+        let response = request
+            .header("origin", "https://evil.example.com")
+            .send()
+            .await
+            .expect("foreign origin");
+        assert!(cors_of(&response).is_none(), "{response:?}");
     }
 }
