@@ -12,6 +12,7 @@
 
 pub mod openapi;
 pub mod private_redis;
+pub mod spin;
 
 use anyhow::{Context, Result};
 use sqlx::Executor as _;
@@ -330,6 +331,8 @@ pub struct TestApp {
     pub output: Arc<Mutex<Vec<u8>>>,
     redis_url: String,
     host: Option<RunningHost>,
+    /// The `spin up` serving this test instead of the in-process host (conformance runs).
+    spin: Option<spin::SpinApp>,
     /// Every answer the application gave this test, checked against the OpenAPI description
     /// when the test ends (`None`: another manifest, which the spec does not describe).
     answers: Option<Arc<Mutex<Vec<urr_edge::Exchange>>>>,
@@ -337,9 +340,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn host(&self) -> &RunningHost {
-        self.host
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("the host lives until drop"))
+        self.host.as_ref().unwrap_or_else(|| {
+            panic!(
+                "this test inspects the in-process host, which a Spin conformance run does not have"
+            )
+        })
+    }
+
+    /// Whether this test runs on `spin up` (a conformance run) rather than the in-process host.
+    pub fn on_spin(&self) -> bool {
+        self.spin.is_some()
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
@@ -428,6 +438,7 @@ impl TestApp {
         if let Some(host) = self.host.take() {
             host.shutdown().await;
         }
+        self.spin.take();
     }
 }
 
@@ -584,17 +595,35 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
     if let Some(configure) = options.configure {
         configure(&mut config);
     }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
+    // A conformance run: the same application and variables, served by Spin (host settings and
+    // the response tap are the in-process host's own; `spin.rs` says what that leaves out).
+    if let Some(cli) = spin::spin_cli() {
+        let app = spin::start(&cli, &options.manifest, &config.variables, output.clone()).await?;
+        return Ok(TestApp {
+            url: app.url.clone(),
+            key_prefix,
+            database,
+            client,
+            output,
+            redis_url,
+            host: None,
+            spin: Some(app),
+            answers: None,
+        });
+    }
     let host = urr_edge::start(config).await?;
     Ok(TestApp {
         url: host.url(),
         key_prefix,
         database,
-        client: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()?,
+        client,
         output,
         redis_url,
         host: Some(host),
+        spin: None,
         answers,
     })
 }

@@ -39,7 +39,7 @@ pub async fn create(actor: &Actor, body: &[u8]) -> Result<Response> {
             optional_text(event.poster_image_url.as_deref()),
             text(&event.artist_name),
             optional_text(event.seat_layout_id.as_ref().map(EntityId::as_str)),
-            text(&ticket_types.to_string()),
+            crate::store::json(&ticket_types),
         ],
     )
     .await?;

@@ -28,13 +28,14 @@ pub async fn change(
     summary: &serde_json::Value,
     params: Vec<ParameterValue>,
 ) -> Result<Row> {
+    // Sent in their declared types (`$1::uuid`, `$3::jsonb`): Spin refuses text for either.
     let mut all = vec![
-        text(&actor.admin_id),
+        ParameterValue::Uuid(actor.admin_id.clone()),
         actor
             .client_ip
             .as_deref()
             .map_or(ParameterValue::DbNull, text),
-        text(&summary.to_string()),
+        json(summary),
     ];
     all.extend(params);
     query(statement, all)
@@ -77,8 +78,14 @@ pub fn text(value: &str) -> ParameterValue {
     ParameterValue::Str(value.to_string())
 }
 
+/// An id for a `uuid` parameter (Spin binds by the declared type: text is refused there).
 pub fn id(value: &EntityId) -> ParameterValue {
-    text(value.as_str())
+    ParameterValue::Uuid(value.as_str().to_string())
+}
+
+/// A JSON document for a `jsonb` parameter.
+pub fn json(value: &serde_json::Value) -> ParameterValue {
+    ParameterValue::Jsonb(value.to_string().into_bytes())
 }
 
 pub fn optional_text(value: Option<&str>) -> ParameterValue {

@@ -17,7 +17,7 @@ use urr_auth_session::limits::{charge, charge_or_pass, decide, give_back};
 use urr_auth_session::request::{body, check_origin, client_ip, route, wants_tokens_in_body};
 use urr_auth_session::respond::{Framing, clearing, issue_from_row, user_object};
 use urr_auth_session::settings::signing_key;
-use urr_auth_session::store::{json, null, open_redis, rows, run_script, text};
+use urr_auth_session::store::{json, null, open_redis, rows, run_script, text, uuid};
 use urr_auth_session::user::{Access, authenticate, require_user};
 use urr_auth_session::{Settings, store::RedisDown};
 use urr_component::{ApiError, Response, Result, method_not_allowed, respond};
@@ -131,7 +131,7 @@ async fn login(req: Request) -> Result<Response> {
     let started = rows(
         sql::START_SESSION,
         vec![
-            user_id.into(),
+            uuid(user_id),
             refresh.hash().into(),
             ttl_param(urr_tokens::REFRESH_TTL_SECS),
         ],
@@ -195,8 +195,8 @@ async fn logout(req: Request) -> Result<Response> {
         let revoked = rows(
             sql::LOGOUT,
             vec![
-                who.user.user_id.clone().into(),
-                who.user.family_id.clone().into(),
+                uuid(who.user.user_id.clone()),
+                uuid(who.user.family_id.clone()),
                 all.into(),
                 ttl_param(urr_tokens::DENY_TTL_SECS),
                 sql::MAX_DENY_FAMILIES.into(),
@@ -242,7 +242,7 @@ async fn me(req: Request) -> Result<Response> {
     );
     charge_or_pass(redis.as_ref(), &settings, &identity).await?;
     let who = who?;
-    let found = rows(sql::ME, vec![who.user.user_id.into()]).await?;
+    let found = rows(sql::ME, vec![uuid(who.user.user_id)]).await?;
     let row = found
         .first()
         .ok_or_else(|| ApiError::from(AuthError::Unauthenticated))?;

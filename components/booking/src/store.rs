@@ -119,6 +119,12 @@ pub fn text(value: &str) -> ParameterValue {
     ParameterValue::Str(value.to_string())
 }
 
+/// A user, event or reservation id for a `uuid` parameter: Spin binds each parameter with the
+/// type the statement declares and refuses text for a `uuid`.
+pub fn uuid(value: &str) -> ParameterValue {
+    ParameterValue::Uuid(value.to_string())
+}
+
 pub fn text_array(values: impl IntoIterator<Item = String>) -> ParameterValue {
     ParameterValue::ArrayStr(values.into_iter().map(Some).collect())
 }

@@ -29,9 +29,10 @@ pub fn column<T: Decode>(row: &Row, name: &str) -> Result<T> {
     urr_component::store::column("catalog", row, name)
 }
 
-/// A UUID path parameter as a query parameter (the SQL casts it with `::uuid`).
+/// A UUID path parameter as a query parameter: a UUID, since Spin binds each parameter with the
+/// type the statement declares (`$1::uuid`) and refuses text for it.
 pub fn id_param(id: &urr_catalog_domain::EntityId) -> ParameterValue {
-    ParameterValue::Str(id.as_str().to_string())
+    ParameterValue::Uuid(id.as_str().to_string())
 }
 
 pub fn event_row(row: &Row) -> Result<EventRow> {

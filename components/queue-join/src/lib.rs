@@ -8,7 +8,7 @@
 
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
-use urr_auth_session::store::{rows, text};
+use urr_auth_session::store::{rows, text, uuid};
 use urr_component::{ApiError, Response, Result, api_path, json, method_not_allowed, respond};
 use urr_queue::Uuid;
 use urr_queue::event::{CachedEvent, EventSnapshot, READ_EVENT};
@@ -71,7 +71,7 @@ async fn event_gate(caller: &Caller, event: &Uuid) -> Result<CachedEvent> {
     if let Some(hit) = cached.as_deref().and_then(CachedEvent::from_cache) {
         return Ok(hit);
     }
-    let found = rows(READ_EVENT, vec![event.as_str().to_string().into()]).await?;
+    let found = rows(READ_EVENT, vec![uuid(event.as_str())]).await?;
     let read = match found.first() {
         None => CachedEvent::Missing,
         Some(row) => CachedEvent::Found(EventSnapshot {

@@ -16,7 +16,7 @@ use urr_auth_session::store::open_redis;
 use urr_auth_session::user::{Access, require_user};
 use urr_booking::{EntityId, sql};
 use urr_booking_glue::entry::require_entry;
-use urr_booking_glue::store::text;
+use urr_booking_glue::store::uuid;
 use urr_booking_glue::{BookingSettings, Handled, charge, no_store, respond, store};
 use urr_component::{ApiError, Response, method_not_allowed};
 use urr_ratelimit::{Category, Identity};
@@ -74,7 +74,7 @@ async fn serve(req: Request, read: Read) -> Handled {
             &store::query(
                 sql::MY_RESERVATIONS,
                 vec![
-                    text(user_id),
+                    uuid(user_id),
                     ParameterValue::Int32(sql::MY_RESERVATIONS_LIMIT),
                 ],
             )
@@ -84,7 +84,7 @@ async fn serve(req: Request, read: Read) -> Handled {
         Read::Reservation(id) => {
             let id = EntityId::parse(&id, "id")?;
             let reservation = store::json_text(
-                &store::query(sql::RESERVATION, vec![text(user_id), text(id.as_str())]).await?,
+                &store::query(sql::RESERVATION, vec![uuid(user_id), uuid(id.as_str())]).await?,
             )
             .ok_or_else(ApiError::not_found)?;
             format!(r#"{{"reservation":{reservation}}}"#)
@@ -96,7 +96,7 @@ async fn serve(req: Request, read: Read) -> Handled {
                 &store::query(
                     sql::SEAT_MAP,
                     vec![
-                        text(event.as_str()),
+                        uuid(event.as_str()),
                         ParameterValue::Int32(sql::SEAT_MAP_LIMIT),
                     ],
                 )

@@ -23,7 +23,7 @@ use urr_booking::outcome::{ReserveOutcome, ReserveRow};
 use urr_booking::scripts::{self, HoldTerms};
 use urr_booking::{BookingError, sql};
 use urr_booking_glue::entry::require_entry;
-use urr_booking_glue::store::{optional_bytes, optional_text, text, text_array};
+use urr_booking_glue::store::{optional_bytes, optional_text, text_array, uuid};
 use urr_booking_glue::{BookingSettings, Handled, Refusal, charge, held, no_store, respond, store};
 use urr_component::{ApiError, Response, method_not_allowed};
 use urr_ratelimit::{Category, Identity};
@@ -176,8 +176,8 @@ async fn reserve_seats(req: Request) -> Handled {
         let rows = store::query(
             sql::RESERVE_SEATS,
             vec![
-                text(user_id),
-                text(request.event_id.as_str()),
+                uuid(user_id),
+                uuid(request.event_id.as_str()),
                 text_array(request.seats.strings()),
                 token.map_or(ParameterValue::DbNull, ParameterValue::Int64),
                 ParameterValue::Int32(i32::try_from(settings.reservation_ttl_secs).unwrap_or(300)),
@@ -262,8 +262,8 @@ async fn reserve_standing(req: Request) -> Handled {
     let rows = store::query(
         sql::RESERVE_STANDING,
         vec![
-            text(user_id),
-            text(request.event_id.as_str()),
+            uuid(user_id),
+            uuid(request.event_id.as_str()),
             text_array(
                 request
                     .items

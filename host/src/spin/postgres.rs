@@ -5,18 +5,23 @@
 //! connection, or the request ends, the session goes back to the pool through a reset
 //! (`ROLLBACK; RESET ALL; ...`, see `stores.rs`), so nothing leaks into the next request.
 //! Every call is bounded by the host's store timeout; a timed-out session is closed, not reused.
+//!
+//! Statements run as Spin runs them (tokio-postgres): always through the extended protocol (one
+//! statement per call, even without parameters), prepared with no parameter types so the server
+//! infers them, each parameter checked against its inferred type (`pg_types.rs`). A result with
+//! no rows has no columns, as in Spin.
 
 #![expect(
     clippy::result_large_err,
     reason = "pg::Error is the WIT interface's error type, returned to the guest as is"
 )]
 
-use super::pg_types::{bind_params, columns, decode_row, to_error};
+use super::pg_types::{Call, Param, bind_params, columns, convert_params, decode_row, to_error};
 use super::{Spin, pg};
 use crate::state::HostState;
 use futures::TryStreamExt as _;
+use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
-use sqlx::{Column as _, Postgres, TypeInfo as _};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -87,23 +92,44 @@ async fn bounded<T>(
     }
 }
 
+/// The parameter types the server infers for `statement` (prepared with none given, as
+/// tokio-postgres prepares). sqlx keeps the prepared statement in the session's cache, so the
+/// execution that follows reuses it instead of preparing again with other types.
+async fn inferred_types(
+    conn: &mut PoolConnection<Postgres>,
+    statement: &str,
+) -> Result<Vec<sqlx::postgres::PgTypeInfo>, pg::Error> {
+    use sqlx::Executor as _;
+    use sqlx::Statement as _;
+    let prepared = (&mut **conn)
+        .prepare(sqlx::AssertSqlSafe(statement.to_string()).into_sql_str())
+        .await
+        .map_err(to_error)?;
+    Ok(match prepared.parameters() {
+        Some(sqlx::Either::Left(types)) => types.to_vec(),
+        _ => Vec::new(),
+    })
+}
+
+/// Prepares `statement` and binds `params` with the inferred types.
+async fn typed_query<'q>(
+    conn: &mut PoolConnection<Postgres>,
+    statement: &'q str,
+    params: Vec<Param>,
+) -> Result<super::pg_types::PgQuery<'q>, pg::Error> {
+    let types = inferred_types(conn, statement).await?;
+    bind_params(sqlx::query(sqlx::AssertSqlSafe(statement)), params, &types)
+}
+
 async fn execute(
     session: &Session,
     op_timeout: Duration,
     statement: String,
     params: Vec<pg::ParameterValue>,
 ) -> Result<u64, pg::Error> {
+    let params = convert_params(params, Call::Execute)?;
     bounded(session, op_timeout, async |conn| {
-        if params.is_empty() {
-            // The simple-query protocol: BEGIN/COMMIT and multi-statement text work here.
-            use sqlx::Executor as _;
-            let done = conn
-                .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(statement)))
-                .await
-                .map_err(to_error)?;
-            return Ok(done.rows_affected());
-        }
-        let q = bind_params(sqlx::query(sqlx::AssertSqlSafe(statement)), params)?;
+        let q = typed_query(conn, &statement, params).await?;
         Ok(q.execute(&mut **conn)
             .await
             .map_err(to_error)?
@@ -118,8 +144,9 @@ async fn query(
     statement: String,
     params: Vec<pg::ParameterValue>,
 ) -> Result<(Vec<pg::Column>, Vec<Vec<pg::DbValue>>), pg::Error> {
+    let params = convert_params(params, Call::Query)?;
     bounded(session, op_timeout, async |conn| {
-        let q = bind_params(sqlx::query(sqlx::AssertSqlSafe(statement.clone())), params)?;
+        let q = typed_query(conn, &statement, params).await?;
         let mut stream = q.fetch(&mut **conn);
         let mut cols = Vec::new();
         let mut rows = Vec::new();
@@ -133,11 +160,6 @@ async fn query(
                 cols = columns(&row);
             }
             rows.push(decode_row(&row)?);
-        }
-        drop(stream);
-        if rows.is_empty() {
-            // No row carries column metadata: ask the server to describe the statement.
-            cols = describe_columns(conn, statement).await;
         }
         Ok((cols, rows))
     })
@@ -154,7 +176,7 @@ type Row = Vec<pg::DbValue>;
 type Columns = Vec<pg::Column>;
 
 /// Starts a query whose rows flow to the guest as it reads them. Returns once the columns are
-/// known (with the first row, or from the statement's description when there is none).
+/// known (with the first row; none when there is no row).
 async fn stream_query(
     session: Session,
     op_timeout: Duration,
@@ -168,6 +190,7 @@ async fn stream_query(
     ),
     pg::Error,
 > {
+    let params = convert_params(params, Call::Query)?;
     let (columns_tx, columns_rx) = tokio::sync::oneshot::channel::<Result<Columns, pg::Error>>();
     let (rows_tx, rows_rx) = tokio::sync::mpsc::channel::<Row>(STREAM_READ_AHEAD_ROWS);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -175,7 +198,7 @@ async fn stream_query(
         let mut conn = session.lock_owned().await;
         let mut columns_tx = Some(columns_tx);
         let result = async {
-            let q = bind_params(sqlx::query(sqlx::AssertSqlSafe(statement.clone())), params)?;
+            let q = typed_query(&mut *conn, &statement, params).await?;
             let mut stream = q.fetch(&mut **conn);
             loop {
                 // Each row must arrive within the store timeout: a hung server ends the query.
@@ -199,7 +222,8 @@ async fn stream_query(
             }
             drop(stream);
             if let Some(tx) = columns_tx.take() {
-                let _ = tx.send(Ok(describe_columns(&mut conn, statement).await));
+                // No rows, no columns (Spin reads them off the first row).
+                let _ = tx.send(Ok(Vec::new()));
             }
             Ok(())
         }
@@ -265,27 +289,6 @@ impl<D> wasmtime::component::StreamProducer<D> for RowStream {
             Poll::Pending if finish => Poll::Ready(Ok(StreamResult::Cancelled)),
             Poll::Pending => Poll::Pending,
         }
-    }
-}
-
-/// Column metadata of a statement that returned no rows, from the server's description (the
-/// statement is in the session's cache already, so this is one short round trip).
-async fn describe_columns(conn: &mut PoolConnection<Postgres>, statement: String) -> Columns {
-    use sqlx::Executor as _;
-    use sqlx::Statement as _;
-    match (&mut **conn)
-        .prepare(sqlx::AssertSqlSafe(statement).into_sql_str())
-        .await
-    {
-        Ok(prepared) => prepared
-            .columns()
-            .iter()
-            .map(|c| pg::Column {
-                name: c.name().to_string(),
-                data_type: super::pg_types::column_type(c.type_info().name()),
-            })
-            .collect(),
-        Err(_) => Vec::new(),
     }
 }
 

@@ -1,6 +1,12 @@
 //! `spin:redis@3.0.0` on one shared, multiplexed, auto-reconnecting connection per address.
-//! `execute` carries any command, including EVAL/EVALSHA; multi-bulk replies come back flattened,
-//! as Spin does.
+//! `execute` carries any command, including EVAL/EVALSHA; multi-bulk replies come back flattened.
+//!
+//! Replies and errors are Spin's (its `factor-outbound-redis`): a map, verbatim-string, attribute
+//! or push reply is an error, not flattened; every failure is `other(message)` except a type
+//! error of `sadd`, and an address the Redis client cannot parse is `invalid-address`. Spin opens
+//! a connection of its own for every `open`; this host shares one per address, so the commands
+//! that change a connection's state (SELECT, MULTI, WATCH, CLIENT, ...) are refused here rather
+//! than leaking into other requests — they behave differently on the two runtimes.
 
 use super::{Spin, rd};
 use crate::state::HostState;
@@ -11,12 +17,39 @@ pub struct RedisConnection {
     conn: ConnectionManager,
 }
 
+/// Commands whose effect outlives the call on the connection that ran them. Spin gives each
+/// `open` its own connection; this host shares one per address, so it refuses them.
+const CONNECTION_STATE_COMMANDS: &[&str] = &[
+    "AUTH",
+    "CLIENT",
+    "DISCARD",
+    "EXEC",
+    "HELLO",
+    "MONITOR",
+    "MULTI",
+    "PSUBSCRIBE",
+    "QUIT",
+    "READONLY",
+    "READWRITE",
+    "RESET",
+    "SELECT",
+    "SSUBSCRIBE",
+    "SUBSCRIBE",
+    "UNWATCH",
+    "WATCH",
+];
+
 fn to_error(e: redis::RedisError) -> rd::Error {
+    // The server's own message (e.g. "NOSCRIPT ...", "ERR ...") is what guests branch on.
+    rd::Error::Other(e.to_string())
+}
+
+/// `sadd` is the one call whose type errors Spin reports as `type-error`.
+fn to_sadd_error(e: redis::RedisError) -> rd::Error {
     if e.kind() == redis::ErrorKind::UnexpectedReturnType {
         rd::Error::TypeError
     } else {
-        // The server's own message (e.g. "NOSCRIPT ...", "ERR ...") is what guests branch on.
-        rd::Error::Other(e.to_string())
+        to_error(e)
     }
 }
 
@@ -34,6 +67,10 @@ async fn run<R: redis::FromRedisValue>(
     cmd.query_async::<R>(&mut conn).await.map_err(to_error)
 }
 
+fn unsupported(what: &str) -> rd::Error {
+    rd::Error::Other(format!("Could not convert Redis response - {what}"))
+}
+
 fn flatten(value: redis::Value, out: &mut Vec<rd::RedisResult>) -> Result<(), rd::Error> {
     use redis::Value as V;
     match value {
@@ -47,20 +84,22 @@ fn flatten(value: redis::Value, out: &mut Vec<rd::RedisResult>) -> Result<(), rd
                 flatten(item, out)?;
             }
         }
-        V::Map(pairs) => {
-            for (k, v) in pairs {
-                flatten(k, out)?;
-                flatten(v, out)?;
-            }
-        }
         V::Boolean(b) => out.push(rd::RedisResult::Int64(i64::from(b))),
         V::Double(d) => out.push(rd::RedisResult::Binary(d.to_string().into_bytes())),
-        V::VerbatimString { text, .. } => out.push(rd::RedisResult::Binary(text.into_bytes())),
-        V::ServerError(e) => return Err(rd::Error::Other(format!("{e:?}"))),
+        // The number's decimal digits, as Spin sends them.
+        V::BigNumber(digits) => out.push(rd::RedisResult::Binary(digits)),
+        V::ServerError(e) => return Err(rd::Error::Other(format!("Server error: {e:?}"))),
+        // Spin refuses these rather than flatten them (RESP3 maps, formatted strings, ...).
+        V::Map(_) => return Err(unsupported("Redis Map type is not supported")),
+        V::VerbatimString { .. } => {
+            return Err(unsupported(
+                "Redis string with format attribute is not supported",
+            ));
+        }
+        V::Attribute { .. } => return Err(unsupported("Redis Attribute type is not supported")),
+        V::Push { .. } => return Err(unsupported("Redis Pub/Sub types are not supported")),
         other => {
-            return Err(rd::Error::Other(format!(
-                "unsupported Redis reply: {other:?}"
-            )));
+            return Err(unsupported(&format!("unsupported Redis reply: {other:?}")));
         }
     }
     Ok(())
@@ -93,6 +132,10 @@ impl<U> rd::HostConnectionWithStore<U> for Spin {
         });
         if !allowed {
             tracing::warn!(%component, address = %crate::stores::redact(&address), "redis address denied by allowed_outbound_hosts");
+            return Ok(Err(rd::Error::InvalidAddress));
+        }
+        // An address the Redis client cannot read is `invalid-address` in Spin, not `other`.
+        if redis::Client::open(address.as_str()).is_err() {
             return Ok(Err(rd::Error::InvalidAddress));
         }
         let conn = match stores.redis(&address).await {
@@ -157,8 +200,13 @@ impl<U> rd::HostConnectionWithStore<U> for Spin {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, rd::Error>> {
-        let c = connection(accessor, &this)?;
-        Ok(run(c, redis::cmd("SADD").arg(key).arg(values).clone()).await)
+        let mut c = connection(accessor, &this)?;
+        Ok(redis::cmd("SADD")
+            .arg(key)
+            .arg(values)
+            .query_async::<u32>(&mut c)
+            .await
+            .map_err(to_sadd_error))
     }
 
     async fn smembers(
@@ -186,6 +234,11 @@ impl<U> rd::HostConnectionWithStore<U> for Spin {
         command: String,
         arguments: Vec<rd::RedisParameter>,
     ) -> wasmtime::Result<Result<Vec<rd::RedisResult>, rd::Error>> {
+        if CONNECTION_STATE_COMMANDS.contains(&command.to_ascii_uppercase().as_str()) {
+            return Ok(Err(rd::Error::Other(format!(
+                "`{command}` changes the connection's state, which this host shares between requests (Spin gives each open its own connection): not supported by urr-edge"
+            ))));
+        }
         let c = connection(accessor, &this)?;
         let mut cmd = redis::cmd(&command);
         for argument in arguments {

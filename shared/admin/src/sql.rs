@@ -103,7 +103,7 @@ pub const LIST_RESERVATIONS: &str = "\
                floor(extract(epoch FROM r.created_at))::int8 AS created_at, \
                floor(extract(epoch FROM r.expires_at))::int8 AS expires_at, \
                floor(extract(epoch FROM r.cancelled_at))::int8 AS cancelled_at, \
-               r.created_at AS created_order \
+               extract(epoch FROM r.created_at) AS created_order \
         FROM reservations AS r JOIN events AS e ON e.id = r.event_id \
         WHERE $1::text IS NULL \
            OR reservation_effective_status(r.status, r.expires_at, now()) = $1::text \
@@ -123,7 +123,7 @@ pub const LIST_AUDIT_LOG: &str = "\
                a.request_summary::text AS request_summary, a.resulting_status, \
                host(a.client_ip) AS client_ip, \
                floor(extract(epoch FROM a.created_at))::int8 AS created_at, \
-               a.created_at AS created_order \
+               extract(epoch FROM a.created_at) AS created_order \
         FROM admin_audit_log AS a \
         WHERE ($1::text IS NULL OR a.resource_type = $1::text) \
           AND ($2::text IS NULL OR a.resource_id = $2::text) \

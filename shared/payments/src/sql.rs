@@ -10,20 +10,20 @@ pub const DELIVERY_PASS_LIMIT: i32 = 50;
 
 /// `$1` reservation, `$2` user, `$3` amount.
 pub const PREPARE: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, amount \
-     FROM payment_prepare($1::uuid, $2::uuid, $3)";
+     FROM payment_prepare($1::text::uuid, $2::text::uuid, $3)";
 
 /// `$1` reservation, `$2` user, `$3` method, `$4` order id or NULL, `$5` stale-after ms.
 pub const BEGIN: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, amount, method, \
             idempotency_key, payment_key, to_json(approved_at) #>> '{}' AS approved_at \
-     FROM payment_begin($1::uuid, $2::uuid, $3::text, $4::text, $5)";
+     FROM payment_begin($1::text::uuid, $2::text::uuid, $3::text, $4::text, $5)";
 
 /// `$1` payment, `$2` payment key, `$3` approved at (RFC 3339 or NULL), `$4` captured amount.
 pub const RECORD_CAPTURE: &str = "SELECT outcome, reason, reservation_id::text AS reservation_id, \
             event_id::text AS event_id, user_id::text AS user_id, refund_outbox_id, refund_amount \
-     FROM payment_record_capture($1::uuid, $2::text, coalesce($3::timestamptz, now()), $4)";
+     FROM payment_record_capture($1::text::uuid, $2::text, coalesce($3::text::timestamptz, now()), $4)";
 
 /// `$1` payment, `$2` failure code.
-pub const RECORD_FAILURE: &str = "SELECT outcome FROM payment_record_failure($1::uuid, $2::text)";
+pub const RECORD_FAILURE: &str = "SELECT outcome FROM payment_record_failure($1::text::uuid, $2::text)";
 
 /// `$1` outbox id.
 pub const REFUND_DELIVERED: &str = "SELECT outcome FROM payment_refund_delivered($1)";
@@ -34,21 +34,21 @@ pub const REFUND_FAILED: &str = "SELECT payment_refund_failed($1, $2::text)";
 /// `$1` user or NULL (every user's), `$2` stale-after ms, `$3` limit per kind.
 pub const PENDING_WORK: &str = "SELECT kind, outbox_id, payment_id::text AS payment_id, order_id, \
             payment_key, amount, idempotency_key, reason \
-     FROM payment_pending_work($1::uuid, $2, $3)";
+     FROM payment_pending_work($1::text::uuid, $2, $3)";
 
 /// `$1` payment, `$2` stale-after ms: the provider says it never captured it.
 pub const RECORD_NOT_CAPTURED: &str =
     "SELECT outcome FROM payment_record_not_captured($1::text::uuid, $2)";
 
 /// `$1` outbox id or NULL, `$2` payment, `$3` reason: set one reconciliation row aside.
-pub const PARK_WORK: &str = "SELECT outcome FROM payment_park_work($1, $2::uuid, $3::text)";
+pub const PARK_WORK: &str = "SELECT outcome FROM payment_park_work($1, $2::text::uuid, $3::text)";
 
 /// `$1` event id, `$2` event type, `$3` order id, `$4` payment key, `$5` status, `$6` amount,
 /// `$7` approved at (RFC 3339 or NULL).
 pub const APPLY_WEBHOOK: &str = "SELECT outcome, reservation_id::text AS reservation_id, \
             event_id::text AS event_id, user_id::text AS user_id, refund_outbox_id, refund_amount \
      FROM payment_apply_webhook($1::text, $2::text, $3::text, $4::text, $5::text, $6, \
-                                $7::timestamptz)";
+                                $7::text::timestamptz)";
 
 /// `$1` reservation, `$2` user, `$3` reason, `$4` the buyer's cut-off in seconds before the
 /// event's start (the shared cancel of the booking schema). `holds`: the seat holds to free in
@@ -74,17 +74,17 @@ pub fn order() -> String {
         "SELECT {PAYMENT_JSON}::text AS payment, p.reservation_id::text AS reservation_id, \
                 p.status, p.amount, p.method, p.payment_key, \
                 to_json(p.approved_at) #>> '{{}}' AS approved_at \
-           FROM payments AS p WHERE p.order_id = $1 AND p.user_id = $2::uuid"
+           FROM payments AS p WHERE p.order_id = $1 AND p.user_id = $2::text::uuid"
     )
 }
 
 /// `$1` owner, `$2` limit, `$3` offset: the page (newest first) and the total.
 pub fn user_payments() -> String {
     format!(
-        "SELECT (SELECT count(*) FROM payments WHERE user_id = $1::uuid) AS total, \
+        "SELECT (SELECT count(*) FROM payments WHERE user_id = $1::text::uuid) AS total, \
                 coalesce((SELECT json_agg(page.payment ORDER BY page.created_at DESC, page.id DESC) \
                             FROM (SELECT {PAYMENT_JSON} AS payment, p.created_at, p.id \
-                                    FROM payments AS p WHERE p.user_id = $1::uuid \
+                                    FROM payments AS p WHERE p.user_id = $1::text::uuid \
                                    ORDER BY p.created_at DESC, p.id DESC \
                                    LIMIT $2 OFFSET $3) AS page), '[]')::text AS payments"
     )
@@ -97,7 +97,7 @@ pub const OUTBOX_ITEM: &str = "SELECT o.amount, o.idempotency_key, o.reason, p.p
 
 /// `$1` payment key, `$2` owner: the payment's reservation and status.
 pub const PAYMENT_BY_KEY: &str = "SELECT reservation_id::text AS reservation_id, status, amount \
-     FROM payments WHERE payment_key = $1 AND user_id = $2::uuid";
+     FROM payments WHERE payment_key = $1 AND user_id = $2::text::uuid";
 
 #[cfg(test)]
 mod tests {
@@ -128,8 +128,8 @@ mod tests {
 
     #[test]
     fn reads_are_scoped_to_the_owner_and_bounded() {
-        assert!(order().contains("p.user_id = $2::uuid"));
+        assert!(order().contains("p.user_id = $2::text::uuid"));
         assert!(user_payments().contains("LIMIT $2 OFFSET $3"));
-        assert!(PAYMENT_BY_KEY.contains("user_id = $2::uuid"));
+        assert!(PAYMENT_BY_KEY.contains("user_id = $2::text::uuid"));
     }
 }

@@ -88,7 +88,7 @@ async fn two_tests_never_see_each_others_redis_keys() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_postgres_type_round_trips_with_nulls_and_empty_column_metadata() {
+async fn every_postgres_type_round_trips_with_nulls_as_spin_converts_it() {
     let app = spawn_app().await;
     let (status, report) = app.get_json("/fixture/pg-types").await;
     assert_eq!(status, 200, "{report}");

@@ -20,3 +20,4 @@ mod payments;
 mod queue;
 mod queue_store;
 mod seats_storm;
+mod spin_conformance;

@@ -44,3 +44,9 @@ pub fn json(row: &spin_sdk::pg::Row, column: &str) -> Result<serde_json::Value> 
 pub fn null() -> ParameterValue {
     ParameterValue::DbNull
 }
+
+/// A user or family id for a `uuid` parameter: sent as a UUID, since Spin binds each parameter
+/// with the type the statement declares and refuses text for a `uuid`.
+pub fn uuid(value: impl Into<String>) -> ParameterValue {
+    ParameterValue::Uuid(value.into())
+}

@@ -1,0 +1,206 @@
+//! The conformance mode of the harness: with `URR_TEST_SPIN` naming a Spin CLI (4.1 or later),
+//! `spawn_app_with` runs each test's application on `spin up` instead of the in-process host —
+//! the same manifest, the same built components, the same fresh database and Redis key prefix,
+//! the same variables (through Spin's environment provider, `SPIN_VARIABLE_<NAME>`).
+//!
+//! One Spin process per test, so every test keeps its own world and its own variables (a mock
+//! payment provider's URL, a rate limit, a private Redis). Spin's Postgres client negotiates TLS
+//! by default: loopback addresses get `sslmode=disable`. Guest output is Spin's stdout/stderr
+//! (logs to disk are off), captured like the in-process host's.
+//!
+//! What only the in-process host has (its settings, `/metrics`, its response tap) is not here:
+//! a test that needs it is listed, with its reason, in `tests/spin-exclusions.txt`.
+
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The environment variable naming the Spin CLI; unset, tests run on the in-process host.
+pub const SPIN_ENV: &str = "URR_TEST_SPIN";
+/// How long a `spin up` may take to answer its first request (it compiles the components the
+/// first time; later boots load them from Wasmtime's cache).
+const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often boot is polled.
+const BOOT_POLL: Duration = Duration::from_millis(50);
+/// Boots retried when the chosen port was taken in between (ports are picked, then released).
+const BOOT_ATTEMPTS: u32 = 3;
+/// Spin's Postgres client verifies TLS unless told not to; local servers have no certificate.
+const SSLMODE_DISABLE: &str = "sslmode=disable";
+
+/// The Spin CLI to run the applications on, when the conformance run asked for one.
+pub fn spin_cli() -> Option<PathBuf> {
+    std::env::var_os(SPIN_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// A `spin up` serving one test's application; killed when dropped.
+pub struct SpinApp {
+    pub url: String,
+    child: Child,
+    /// Spin's state and log folder for this instance, removed with it.
+    state: PathBuf,
+}
+
+impl Drop for SpinApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+/// A Postgres URL as Spin needs it on loopback: with `sslmode=disable`.
+pub fn without_tls(url: &str) -> String {
+    if !url.starts_with("postgres") || url.contains("sslmode=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{SSLMODE_DISABLE}")
+}
+
+/// Copies a child's output, as it arrives, into each of `into` (the test's captured output, and
+/// the boot log that explains a failed boot).
+fn capture(mut from: impl std::io::Read + Send + 'static, into: Vec<Arc<Mutex<Vec<u8>>>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            for sink in &into {
+                if let Ok(mut out) = sink.lock() {
+                    out.extend_from_slice(&buf[..n]);
+                }
+            }
+        }
+    });
+}
+
+/// Starts `spin up` for `manifest` with `variables` and waits until it answers HTTP.
+pub async fn start(
+    spin: &Path,
+    manifest: &Path,
+    variables: &BTreeMap<String, String>,
+    output: Arc<Mutex<Vec<u8>>>,
+) -> Result<SpinApp> {
+    let mut last = None;
+    for _ in 0..BOOT_ATTEMPTS {
+        match start_once(spin, manifest, variables, output.clone()).await {
+            Ok(app) => return Ok(app),
+            Err(e) if format!("{e:#}").contains("in use") => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("spin up did not start")))
+}
+
+async fn start_once(
+    spin: &Path,
+    manifest: &Path,
+    variables: &BTreeMap<String, String>,
+    output: Arc<Mutex<Vec<u8>>>,
+) -> Result<SpinApp> {
+    let port = urr_edge::devstack::free_port()?;
+    let listen = format!("127.0.0.1:{port}");
+    let state = std::env::temp_dir().join(format!("urr-spin-{port}-{}", std::process::id()));
+    let mut command = Command::new(spin);
+    command
+        .arg("up")
+        .arg("--from")
+        .arg(manifest)
+        .arg("--listen")
+        .arg(&listen)
+        // Spin also prints guest output (captured below); its log files go to a folder of this
+        // instance's own, never under the repository's .spin/.
+        .arg("--log-dir")
+        .arg(&state)
+        .arg("--state-dir")
+        .arg(&state)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in variables {
+        command.env(
+            format!(
+                "{}{}",
+                urr_edge::variables::ENV_PREFIX,
+                name.to_ascii_uppercase()
+            ),
+            without_tls(value),
+        );
+    }
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", spin.display()))?;
+    let boot_log = Arc::new(Mutex::new(Vec::new()));
+    if let Some(stdout) = child.stdout.take() {
+        capture(stdout, vec![output.clone(), boot_log.clone()]);
+    }
+    if let Some(stderr) = child.stderr.take() {
+        capture(stderr, vec![output, boot_log.clone()]);
+    }
+    let app = SpinApp {
+        url: format!("http://{listen}"),
+        child,
+        state,
+    };
+    wait_until_serving(app, boot_log).await
+}
+
+async fn wait_until_serving(mut app: SpinApp, log: Arc<Mutex<Vec<u8>>>) -> Result<SpinApp> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = app.child.try_wait()? {
+            // Give the output threads a moment to copy the last lines.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let log = log
+                .lock()
+                .map(|l| String::from_utf8_lossy(&l).into_owned())
+                .unwrap_or_default();
+            bail!("spin up exited ({status}) before serving:\n{log}");
+        }
+        // Any HTTP answer (a 404 for `/` included) means the trigger is serving.
+        if client.get(format!("{}/", app.url)).send().await.is_ok() {
+            return Ok(app);
+        }
+        if started.elapsed() > BOOT_TIMEOUT {
+            bail!("spin up did not answer within {BOOT_TIMEOUT:?}");
+        }
+        tokio::time::sleep(BOOT_POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_postgres_urls_get_tls_turned_off_once() {
+        assert_eq!(
+            without_tls("postgres://u@127.0.0.1:5432/db"),
+            "postgres://u@127.0.0.1:5432/db?sslmode=disable"
+        );
+        assert_eq!(
+            without_tls("postgres://u@h/db?application_name=x"),
+            "postgres://u@h/db?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            without_tls("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require"
+        );
+        assert_eq!(
+            without_tls("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
+}
