@@ -23,7 +23,8 @@ pub const RECORD_CAPTURE: &str = "SELECT outcome, reason, reservation_id::text A
      FROM payment_record_capture($1::text::uuid, $2::text, coalesce($3::text::timestamptz, now()), $4)";
 
 /// `$1` payment, `$2` failure code.
-pub const RECORD_FAILURE: &str = "SELECT outcome FROM payment_record_failure($1::text::uuid, $2::text)";
+pub const RECORD_FAILURE: &str =
+    "SELECT outcome FROM payment_record_failure($1::text::uuid, $2::text)";
 
 /// `$1` outbox id.
 pub const REFUND_DELIVERED: &str = "SELECT outcome FROM payment_refund_delivered($1)";
