@@ -198,7 +198,7 @@ async fn stream_query(
         let mut conn = session.lock_owned().await;
         let mut columns_tx = Some(columns_tx);
         let result = async {
-            let q = typed_query(&mut *conn, &statement, params).await?;
+            let q = typed_query(&mut conn, &statement, params).await?;
             let mut stream = q.fetch(&mut **conn);
             loop {
                 // Each row must arrive within the store timeout: a hung server ends the query.
