@@ -10,11 +10,15 @@
 //!   transaction as each change (migration `business_counters`). The host reads them as the
 //!   `urr_metrics` role, which may call `business_counters()` and nothing else. They only grow:
 //!   Prometheus counters, `urr_<name>_total`.
+//!
+//! A scrape's reads are reused for a short window ([`ScrapeCache`]): scrapers that arrive
+//! together, or several of them, cost the stores one read.
 
 use crate::stores::Stores;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use urr_admin_domain::live::{HOLD_FIELDS, LiveCounters, QUEUE_FIELDS, event_keys};
 
 /// Keys the scrape looks at, at most: it walks the keyspace with SCAN, and a scrape must stay
@@ -134,6 +138,59 @@ pub async fn render(stores: &Stores, source: &Source<'_>) -> String {
     };
     let (redis, pg) = tokio::join!(redis, pg);
     redis + &pg
+}
+
+/// The last scrape's text, reused for `ttl`. Scrapes wait on one lock while a read is under
+/// way, so scrapers that arrive together share it instead of each starting their own.
+pub struct ScrapeCache {
+    ttl: Duration,
+    last: tokio::sync::Mutex<Option<(Instant, String)>>,
+    /// Scrapes that read the stores, and scrapes that reused the last read
+    /// (`urr_business_scrapes_total{source="stores"|"cache"}`): how a test, or an operator, sees
+    /// that the window holds.
+    reads: AtomicU64,
+    reuses: AtomicU64,
+}
+
+impl ScrapeCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            last: tokio::sync::Mutex::new(None),
+            reads: AtomicU64::new(0),
+            reuses: AtomicU64::new(0),
+        }
+    }
+
+    /// The business counters' text: the last read's while it is younger than the window, else a
+    /// new read of both stores; then how many scrapes did which.
+    pub async fn render(&self, stores: &Stores, source: &Source<'_>) -> String {
+        let mut last = self.last.lock().await;
+        let mut text = match &*last {
+            Some((at, text)) if at.elapsed() < self.ttl => {
+                self.reuses.fetch_add(1, Ordering::Relaxed);
+                text.clone()
+            }
+            _ => {
+                let text = render(stores, source).await;
+                self.reads.fetch_add(1, Ordering::Relaxed);
+                *last = Some((Instant::now(), text.clone()));
+                text
+            }
+        };
+        drop(last);
+        let _ = writeln!(
+            text,
+            "# HELP urr_business_scrapes_total Scrapes of the business counters, by whether they \
+             read the stores or reused the last read (within the cache window).\n\
+             # TYPE urr_business_scrapes_total counter\n\
+             urr_business_scrapes_total{{source=\"stores\"}} {}\n\
+             urr_business_scrapes_total{{source=\"cache\"}} {}",
+            self.reads.load(Ordering::Relaxed),
+            self.reuses.load(Ordering::Relaxed),
+        );
+        text
+    }
 }
 
 /// Reads the counters `business_counters()` returns: `(name, value)`, every counter. The

@@ -44,6 +44,12 @@ pub const DEFAULT_HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_HTTP_TOTAL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest outbound response body a guest may receive.
 pub const DEFAULT_HTTP_MAX_RESPONSE_BYTES: usize = 4 << 20;
+/// Where `urr-edge up` serves `/metrics`: a listener of its own, on loopback, never the public
+/// one (the text names every component, pool and counter, and a scrape reads both stores).
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+/// How long one scrape's store reads (a bounded Redis SCAN, a Postgres fold) are reused: any
+/// number of scrapers within it cost the stores one read.
+pub const DEFAULT_METRICS_CACHE: Duration = Duration::from_secs(1);
 /// How much guest stdout/stderr the capture mode keeps (the newest bytes win).
 pub const GUEST_OUTPUT_CAPTURE_BYTES: usize = 256 << 10;
 
@@ -170,6 +176,11 @@ pub struct HostConfig {
     pub reuse_instances: bool,
     /// Shown every answer (tests); `None` streams answers untouched.
     pub response_tap: Option<ResponseTap>,
+    /// `host:port` of the metrics listener (`GET /metrics` and nothing else); `None`: no metrics
+    /// endpoint. The public listener never serves `/metrics`.
+    pub metrics_listen: Option<String>,
+    /// How long a scrape's store reads are reused ([`DEFAULT_METRICS_CACHE`]).
+    pub metrics_cache: Duration,
 }
 
 impl HostConfig {
@@ -186,6 +197,9 @@ impl HostConfig {
             guest_output: GuestOutput::Inherit,
             reuse_instances: false,
             response_tap: None,
+            // A free loopback port: an embedding (tests, benchmarks) asks `metrics_addr()`.
+            metrics_listen: Some("127.0.0.1:0".to_string()),
+            metrics_cache: DEFAULT_METRICS_CACHE,
         }
     }
 

@@ -58,6 +58,10 @@ enum Command {
         /// Where private servers, the compile cache and development keys live.
         #[arg(long, default_value = ".urr", env = "URR_STATE_DIR")]
         state_dir: PathBuf,
+        /// Address of the metrics listener (`GET /metrics`, unauthenticated: keep it on
+        /// loopback or a private interface); `off` for none. The API listener never serves it.
+        #[arg(long, default_value = urr_edge::config::DEFAULT_METRICS_LISTEN, env = "URR_METRICS_LISTEN")]
+        metrics_listen: String,
     },
     /// Create the database if missing, bootstrap the component roles, apply the migrations.
     Migrate {
@@ -129,6 +133,7 @@ fn main() -> Result<()> {
             redis_url,
             database_url,
             state_dir,
+            metrics_listen,
         } => {
             let manifest = Manifest::load(&cli.manifest)?;
             if build {
@@ -138,6 +143,7 @@ fn main() -> Result<()> {
             config.listen = listen;
             config.compile_cache = Some(compile_cache);
             config.reuse_instances = reuse_instances;
+            config.metrics_listen = (metrics_listen != "off").then_some(metrics_listen);
             if let Some(n) = pg_pool_max {
                 config.stores.pg_pool_max = n;
             }
@@ -214,6 +220,9 @@ async fn up(
         host.url().replace("://127.0.0.1:", "://localhost:"),
         started.elapsed()
     );
+    if let Some(metrics) = host.metrics_url() {
+        tracing::info!("metrics at {metrics}");
+    }
     shutdown_signal().await;
     tracing::info!("shutting down: draining in-flight requests");
     host.shutdown().await;

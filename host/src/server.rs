@@ -41,6 +41,8 @@ pub const SHED_RETRY_AFTER_SECS: u32 = 1;
 pub const DEADLINE_RETRY_AFTER_SECS: u32 = 2;
 /// Longest accepted `X-Request-Id`; longer ones are replaced, not echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
+/// The one path of the metrics listener.
+pub const METRICS_PATH: &str = "/metrics";
 /// The application variable naming the web origins allowed to call the API (as the components
 /// read it).
 const ALLOWED_ORIGINS_VARIABLE: &str = "allowed_origins";
@@ -186,11 +188,14 @@ struct App {
     /// The application's `allowed_origins`: the host's own answers carry the same CORS headers
     /// as the components' (`urr_api::edge`), so a browser shows a 404 or a 503, not a CORS error.
     allowed_origins: AllowedOrigins,
+    /// The business counters of the last scrape, reused for `config.metrics_cache`.
+    scrapes: crate::business::ScrapeCache,
 }
 
 /// A running host. Dropping it does not stop it: call `shutdown`.
 pub struct RunningHost {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     app: Arc<App>,
@@ -205,8 +210,19 @@ impl RunningHost {
         format!("http://{}", self.addr)
     }
 
+    /// The metrics listener's address (`HostConfig.metrics_listen`), if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// `http://<metrics listener>/metrics`, if there is a metrics listener.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr
+            .map(|addr| format!("http://{addr}{METRICS_PATH}"))
+    }
+
     /// The host's own metrics text: `GET /metrics` without the business counters it adds from
-    /// Redis.
+    /// Redis and Postgres.
     pub fn metrics_text(&self) -> String {
         self.app.metrics.render(&self.app.stores.pg_pool_stats())
     }
@@ -275,6 +291,18 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match &config.metrics_listen {
+        Some(listen) => Some(
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen} for /metrics"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(tokio::net::TcpListener::local_addr)
+        .transpose()?;
     let pools = runtime
         .components
         .iter()
@@ -285,7 +313,9 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
         .get(ALLOWED_ORIGINS_VARIABLE)
         .map(|v| AllowedOrigins::parse(v))
         .unwrap_or_default();
+    let scrapes = crate::business::ScrapeCache::new(config.metrics_cache);
     let app = Arc::new(App {
+        scrapes,
         allowed_origins,
         pools,
         runtime,
@@ -296,20 +326,41 @@ pub async fn start(config: HostConfig) -> Result<RunningHost> {
         config,
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let task = tokio::spawn(serve(app.clone(), listener, shutdown_rx));
+    let public = serve(app.clone(), listener, shutdown_rx.clone(), handle);
+    let metrics =
+        metrics_listener.map(|listener| serve(app.clone(), listener, shutdown_rx, metrics_answer));
+    let task = tokio::spawn(async move {
+        match metrics {
+            Some(metrics) => {
+                tokio::join!(public, metrics);
+            }
+            None => public.await,
+        }
+    });
     Ok(RunningHost {
         addr,
+        metrics_addr,
         shutdown,
         task,
         app,
     })
 }
 
-async fn serve(
+/// Accepts connections on `listener` and answers each request with `answer` until shutdown,
+/// then lets in-flight requests finish (up to [`SHUTDOWN_DRAIN_TIMEOUT`]).
+async fn serve<F, Fut>(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
     mut shutdown: watch::Receiver<bool>,
-) {
+    answer: F,
+) where
+    F: Fn(Arc<App>, Request<hyper::body::Incoming>, SocketAddr) -> Fut
+        + Copy
+        + Send
+        + Sync
+        + 'static,
+    Fut: std::future::Future<Output = Response<ResponseBody>> + Send + 'static,
+{
     let connections = TaskTracker::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -331,7 +382,7 @@ async fn serve(
             let io = hyper_util::rt::TokioIo::new(stream);
             let service = hyper::service::service_fn(move |req| {
                 let app = app.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(app, req, peer).await) }
+                async move { Ok::<_, std::convert::Infallible>(answer(app, req, peer).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -473,18 +524,7 @@ async fn handle(
     let preflight_method = header(http::header::ACCESS_CONTROL_REQUEST_METHOD)
         .filter(|_| method == http::Method::OPTIONS);
 
-    let (component, mut response) = if path == "/metrics" && method == http::Method::GET {
-        let mut text = app.metrics.render(&app.stores.pg_pool_stats());
-        if let Some(source) = crate::business::Source::of(&app.runtime.app_vars) {
-            text.push_str(&crate::business::render(&app.stores, &source).await);
-        }
-        let mut r = Response::new(full(text));
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        );
-        ("", r)
-    } else {
+    let (component, mut response) = {
         match app.router.route(&path) {
             None => {
                 app.metrics.unrouted.fetch_add(1, Ordering::Relaxed);
@@ -538,6 +578,40 @@ async fn handle(
         None => response,
         Some(tap) => show(tap, method.as_str(), path, response).await,
     }
+}
+
+/// The metrics listener's one route: `GET /metrics`, Prometheus text. The host's own counters
+/// are read at every scrape (atomics); the business counters come through the scrape cache.
+async fn metrics_answer(
+    app: Arc<App>,
+    req: Request<hyper::body::Incoming>,
+    _peer: SocketAddr,
+) -> Response<ResponseBody> {
+    let plain = |status: StatusCode, text: &'static str| {
+        let mut response = Response::new(full(text));
+        *response.status_mut() = status;
+        response
+    };
+    if req.uri().path() != METRICS_PATH {
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    }
+    if req.method() != http::Method::GET {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
+        response
+            .headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+        return response;
+    }
+    let mut text = app.metrics.render(&app.stores.pg_pool_stats());
+    if let Some(source) = crate::business::Source::of(&app.runtime.app_vars) {
+        text.push_str(&app.scrapes.render(&app.stores, &source).await);
+    }
+    let mut response = Response::new(full(text));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
 }
 
 /// Buffers an answer to show it to the tap, then sends the same bytes on.

@@ -372,9 +372,10 @@ impl TestApp {
         (status, body)
     }
 
-    /// `GET /metrics`, as text.
+    /// `GET /metrics` on the host's metrics listener (the public one does not serve it), as text.
     pub async fn metrics(&self) -> String {
-        let response = self.get("/metrics").send().await.expect("GET /metrics");
+        let url = self.host().metrics_url().expect("a metrics listener");
+        let response = self.client.get(url).send().await.expect("GET /metrics");
         assert_eq!(response.status(), 200, "GET /metrics");
         response.text().await.expect("metrics text")
     }
@@ -531,6 +532,9 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
     config.listen = "127.0.0.1:0".into();
     config.stores.pg_pool_max = TEST_PG_POOL_MAX;
     config.guest_output = GuestOutput::Capture(output.clone());
+    // Tests read the business counters right after the change they count: no scrape cache
+    // (the cache's own test sets a window).
+    config.metrics_cache = std::time::Duration::ZERO;
     // One compile cache for every test of the run: components compile once.
     config.compile_cache = Some(repo_root().join("target/urr-test-compile-cache"));
     config

@@ -366,14 +366,7 @@ async fn metrics_count_requests_per_component_and_status_class() {
     let app = spawn_app().await;
     app.get_json("/health").await;
     app.get_json("/fixture/error").await;
-    let metrics = app
-        .get("/metrics")
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("urr_requests_total{component=\"health\",class=\"2xx\"} 1"),
         "{metrics}"

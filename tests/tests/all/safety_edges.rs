@@ -1,6 +1,6 @@
 //! Money and seat safety at the edges, through the real host: the login throttle under parallel
-//! guessing, slow request bodies against a component's slots, and CORS on the answers the host
-//! writes itself.
+//! guessing, slow request bodies against a component's slots, who may read `/metrics` and what a
+//! scrape costs, and CORS on the answers the host writes itself.
 
 use futures::future::join_all;
 use serde_json::json;
@@ -188,6 +188,59 @@ async fn slow_bodies_do_not_hold_a_components_slots() {
             "every trickler is cut off with 408: {answers:?}"
         );
     }
+}
+
+// ---------------------------------------------------------------- /metrics
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_not_served_on_the_public_listener() {
+    let app = spawn_app_with(AppOptions::application()).await;
+    let (status, body) = app.get_json("/metrics").await;
+    assert_eq!(status, 404, "/metrics on the public listener: {body}");
+    // The metrics listener is loopback, apart from the API's, and serves nothing else.
+    let metrics = app.host().metrics_addr().expect("a metrics listener");
+    assert!(metrics.ip().is_loopback(), "{metrics}");
+    assert_ne!(metrics, app.host().addr());
+    let elsewhere = app
+        .client
+        .get(format!("http://{metrics}/api/v1/events"))
+        .send()
+        .await
+        .expect("metrics listener");
+    assert_eq!(elsewhere.status(), 404);
+    assert!(app.metrics().await.contains("urr_requests_total"));
+}
+
+/// Long enough that two scrapes in a row fall within it on any machine.
+const SCRAPE_CACHE_WINDOW: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_within_the_cache_window_reads_the_stores_once() {
+    let app = spawn_app_with(
+        AppOptions::application().configure(|c| c.metrics_cache = SCRAPE_CACHE_WINDOW),
+    )
+    .await;
+    let first = app.metrics().await;
+    let second = app.metrics().await;
+    let scrapes = |text: &str, source: &str| {
+        urr_tests::metric(
+            text,
+            &format!("urr_business_scrapes_total{{source=\"{source}\"}}"),
+        )
+    };
+    println!(
+        "after two scrapes: {:?} read the stores, {:?} reused the read",
+        scrapes(&second, "stores"),
+        scrapes(&second, "cache")
+    );
+    assert_eq!(scrapes(&first, "stores"), Some(1), "{first}");
+    assert_eq!(
+        scrapes(&second, "stores"),
+        Some(1),
+        "the second scrape read the stores again:\n{second}"
+    );
+    assert_eq!(scrapes(&second, "cache"), Some(1), "{second}");
+    assert_eq!(urr_tests::metric(&second, "urr_business_db_up"), Some(1));
 }
 
 // ---------------------------------------------------------------- CORS on every answer
