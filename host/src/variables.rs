@@ -30,11 +30,6 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether a name is valid, for the host interface (which answers `invalid-name`, not an error).
-pub fn is_valid_name(name: &str) -> bool {
-    validate_name(name).is_ok()
-}
-
 /// The variable names a template refers to, in order.
 pub fn template_references(template: &str) -> Result<Vec<String>> {
     let mut names = Vec::new();

@@ -30,11 +30,37 @@ const BOOT_ATTEMPTS: u32 = 3;
 /// Spin's Postgres client verifies TLS unless told not to; local servers have no certificate.
 const SSLMODE_DISABLE: &str = "sslmode=disable";
 
+/// The `spin up` settings production runs with (infra's start-spin.sh passes the same; an infra
+/// check compares them): a fresh instance for every request, as the application is designed for
+/// and as `urr-edge` does by default (Spin would otherwise reuse a WASI 0.3 instance for up to 128
+/// requests, 16 at once), and a request timeout equal to `urr-edge`'s default route deadline.
+pub const PRODUCTION_FLAGS: &[&str] = &[
+    "--max-instance-reuse-count",
+    "1",
+    "--max-instance-concurrent-reuse-count",
+    "1",
+    "--request-timeout",
+    "15s",
+];
+
 /// The Spin CLI to run the applications on, when the conformance run asked for one.
 pub fn spin_cli() -> Option<PathBuf> {
     std::env::var_os(SPIN_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
+}
+
+/// The application variables a manifest declares, read without judging the rest of it.
+pub fn declared_variables(manifest: &Path) -> Result<std::collections::BTreeSet<String>> {
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("reading {}", manifest.display()))?;
+    let parsed: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not TOML", manifest.display()))?;
+    Ok(parsed
+        .get("variables")
+        .and_then(toml::Value::as_table)
+        .map(|vars| vars.keys().cloned().collect())
+        .unwrap_or_default())
 }
 
 /// A `spin up` serving one test's application; killed when dropped.
@@ -43,6 +69,29 @@ pub struct SpinApp {
     child: Child,
     /// Spin's state and log folder for this instance, removed with it.
     state: PathBuf,
+}
+
+impl SpinApp {
+    /// What the components printed: Spin writes it to `<component>_stdout.txt` and
+    /// `<component>_stderr.txt` in the log folder.
+    pub fn guest_logs(&self) -> String {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.state)
+            .map(|dir| {
+                dir.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| {
+                let text = std::fs::read_to_string(f).ok()?;
+                let name = f.file_name()?.to_string_lossy().into_owned();
+                (!text.is_empty()).then(|| format!("[{name}]\n{text}"))
+            })
+            .collect()
+    }
 }
 
 impl Drop for SpinApp {
@@ -120,6 +169,7 @@ async fn start_once(
         .arg(&state)
         .arg("--state-dir")
         .arg(&state)
+        .args(PRODUCTION_FLAGS)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::var_os("HOME").unwrap_or_default())

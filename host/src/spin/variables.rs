@@ -1,4 +1,6 @@
 //! `spin:variables@3.0.0`: a component reads only its own component variables, resolved at boot.
+//! Errors carry the texts Spin's variables factor gives (`invalid-name` says why the name is not
+//! a variable name; `undefined` names the component and the variable).
 
 use super::{Spin, vars};
 use crate::state::HostState;
@@ -13,15 +15,20 @@ impl<U> vars::HostWithStore<U> for Spin {
     ) -> wasmtime::Result<Result<String, vars::Error>> {
         Ok(accessor.with(|mut access| {
             let state = access.get();
-            if !crate::variables::is_valid_name(&name) {
-                return Err(vars::Error::InvalidName(name));
+            if let Err(why) = crate::variables::validate_name(&name) {
+                return Err(vars::Error::InvalidName(format!("{name:?}: {why}")));
             }
             state
                 .component
                 .variables
                 .get(&name)
                 .cloned()
-                .ok_or(vars::Error::Undefined(name))
+                .ok_or_else(|| {
+                    vars::Error::Undefined(format!(
+                        "no variable for {:?}.{name:?}",
+                        state.component.id
+                    ))
+                })
         }))
     }
 }

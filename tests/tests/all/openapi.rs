@@ -617,9 +617,13 @@ async fn every_built_route_answers_as_the_spec_says() {
     }
     d.expect(400, "POST", register, d.post(register).body("{"))
         .await;
-    let huge = format!(r#"{{"name":"{}"}}"#, "x".repeat(70 * 1024));
-    d.expect(413, "POST", register, d.post(register).body(huge))
-        .await;
+    // The host's body cap drains an oversized body before its 413; on Spin the component answers
+    // 413 unread and the connection is reset first (docs/deploy.md, "Spin and urr-edge").
+    if !app.on_spin() {
+        let huge = format!(r#"{{"name":"{}"}}"#, "x".repeat(70 * 1024));
+        d.expect(413, "POST", register, d.post(register).body(huge))
+            .await;
+    }
     d.not_allowed("GET register", d.get(register)).await;
 
     let login = "/api/v1/auth/login";
