@@ -26,7 +26,7 @@ PLANNED = {
     "pg_address_metrics",
     "jwt_public_keys", "jwt_private_key", "queue_signing_key",
     "provider_base_url", "provider_secret_key", "provider_client_key", "provider_webhook_secret",
-    "allowed_origins", "trusted_client_ip_header",
+    "allowed_origins", "trusted_client_ip_header", "cancel_cutoff_secs", "development_mode",
 }  # fmt: skip
 
 
@@ -96,6 +96,8 @@ def test_service_unit_resolves_variables_before_every_start_into_a_private_tmpfs
 # --- The resolver, against a stub AWS CLI --------------------------------------------------------
 
 PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI/with'quote\"and$dollar\n-----END PRIVATE KEY-----"
+# A public key set the components accept (RFC 8032's first test vector, a published key).
+PUBLIC_KEYS = "rfc8032-1:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 
 STUB_AWS = textwrap.dedent(
     """\
@@ -139,7 +141,7 @@ def resolver(tmp_path):
         "config_generation": 1,
     }
     answers = {
-        "parameters": {"key_prefix": "urr", "jwt_public_keys": '{"keys":[{"kid":"a"}]}', "unrelated": "x"},
+        "parameters": {"key_prefix": "urr", "jwt_public_keys": PUBLIC_KEYS, "unrelated": "x"},
         "secrets": {
             "arn:jwt": PRIVATE_KEY,
             "arn:db:auth": json.dumps({"username": "urr_auth", "password": "p@ss/w:rd%"}),
@@ -178,7 +180,7 @@ def test_resolver_writes_every_variable_for_spin_root_only(resolver):
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert sourced(env_file, "SPIN_VARIABLE_KEY_PREFIX") == "urr"
-    assert sourced(env_file, "SPIN_VARIABLE_JWT_PUBLIC_KEYS") == '{"keys":[{"kid":"a"}]}'
+    assert sourced(env_file, "SPIN_VARIABLE_JWT_PUBLIC_KEYS") == PUBLIC_KEYS
     assert sourced(env_file, "SPIN_VARIABLE_JWT_PRIVATE_KEY") == PRIVATE_KEY
     assert sourced(env_file, "SPIN_VARIABLE_UNRELATED") == ""
     assert sourced(env_file, "URR_APP_REFERENCE") == "1.dkr.ecr/urr:1.0.0"

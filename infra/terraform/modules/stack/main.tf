@@ -148,6 +148,7 @@ module "spin_fleet" {
     queue_public_keys        = var.queue_public_keys
     hold_ttl_secs            = var.hold_ttl_secs
     reservation_ttl_secs     = var.reservation_ttl_secs
+    cancel_cutoff_secs       = var.cancel_cutoff_secs
     hold_limits              = var.hold_limits
     purchase_limits          = var.purchase_limits
     provider_base_url        = var.provider_base_url
@@ -155,6 +156,10 @@ module "spin_fleet" {
     provider_timeout_ms      = var.provider_timeout_ms
     allowed_origins          = local.allowed_origins
     trusted_client_ip_header = var.trusted_client_ip_header
+    # Never true in a deployment: it admits the mock provider's published keys (docs/configuration.md).
+    development_mode = "false"
+    # Never `true` in a deployed environment: it admits the payment mock's published secrets.
+    development_mode = "false"
     # host:port for allowed_outbound_hosts (no credentials).
     redis_host = "${module.redis.primary_endpoint_address}:${module.redis.port}"
     pg_host    = "${module.postgres.proxy_endpoint}:${module.postgres.port}"

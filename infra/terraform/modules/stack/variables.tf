@@ -243,6 +243,12 @@ variable "reservation_ttl_secs" {
   default     = "300"
 }
 
+variable "cancel_cutoff_secs" {
+  type        = string
+  description = "Spin variable cancel_cutoff_secs: how long before an event's start a buyer's cancel (and refund) closes, in seconds (0..2592000; 0: at the start)."
+  default     = "0"
+}
+
 variable "hold_limits" {
   type        = string
   description = "Spin variable hold_limits: per user per event, seats held at once and hold calls per minute, e.g. seats=4,per_minute=20."

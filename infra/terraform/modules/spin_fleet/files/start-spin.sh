@@ -16,9 +16,15 @@ fi
 aws ecr get-login-password --region "$URR_REGION" |
   spin registry login --username AWS --password-stdin "$URR_REGISTRY"
 
+# A fresh instance for every request (Spin would reuse a WASI 0.3 instance for up to 128 requests,
+# 16 at once) and a request timeout equal to urr-edge's default deadline: the settings the
+# conformance run tests with (PRODUCTION_FLAGS in tests/src/spin.rs; infra/check.sh compares them).
 exec spin up \
   --from "$URR_APP_REFERENCE" \
   --listen "0.0.0.0:${URR_LISTEN_PORT}" \
   --tls-cert /etc/urr/tls/target.crt \
   --tls-key /etc/urr/tls/target.key \
-  --log-dir /var/log/urr
+  --log-dir /var/log/urr \
+  --max-instance-reuse-count 1 \
+  --max-instance-concurrent-reuse-count 1 \
+  --request-timeout 15s
