@@ -1,6 +1,7 @@
-//! Event changes: create (with ticket types), update, cancel (with every live reservation),
-//! delete, and seat generation / deletion. Each is one call of its audited SQL function; the
-//! create and update replies read the event back with the catalog's own statements.
+//! Event changes: create (with ticket types), update, cancel (with every live reservation, whose
+//! seat holds are then freed), delete, and seat generation / deletion. Each is one call of its
+//! audited SQL function; the create and update replies read the event back with the catalog's
+//! own statements.
 
 use serde_json::{Value, json};
 use spin_sdk::pg::{ParameterValue, Row};
@@ -13,10 +14,10 @@ use urr_catalog_domain::EntityId;
 use urr_catalog_domain::reply::{EventDetail, EventRow, TicketType};
 use urr_component::{ApiError, Response, Result};
 
-use crate::Actor;
 use crate::store::{
     change, column, expect_outcome, id, optional_int, optional_text, query, reply, text,
 };
+use crate::{Actor, Holds};
 
 /// Ticket types read back with an event: the most one event may list in the catalog.
 const MAX_TICKET_TYPES: i64 = 100;
@@ -101,7 +102,12 @@ async fn saved(status: u16, message: &'static str, event_id: &EntityId) -> Resul
     )
 }
 
-pub async fn cancel(actor: &Actor, event_id: &EntityId, body: &[u8]) -> Result<Response> {
+pub async fn cancel(
+    actor: &Actor,
+    holds: &Holds<'_>,
+    event_id: &EntityId,
+    body: &[u8],
+) -> Result<Response> {
     let request = parse_cancel(body)?;
     let row = change(
         sql::CANCEL_EVENT,
@@ -111,6 +117,7 @@ pub async fn cancel(actor: &Actor, event_id: &EntityId, body: &[u8]) -> Result<R
     )
     .await?;
     expect_outcome(&row, &["cancelled"])?;
+    holds.free(&row, "event cancel").await;
     reply(
         200,
         &EventCancelled {

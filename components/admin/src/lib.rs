@@ -12,7 +12,9 @@
 //! writes, parse the body with `urr-admin-domain`, then ONE statement — for a change, one call of
 //! its audited SQL function, which writes the audit row in the same transaction. Writes check the
 //! session deny-list and fail closed (503) when Redis cannot answer. Nothing here is cacheable:
-//! every response carries `Cache-Control: no-store`.
+//! every response carries `Cache-Control: no-store`. A change that cancels reservations (an
+//! event cancel, a reservation's status) then frees their seat holds in Redis, so the seat map
+//! and the hold script agree at once.
 
 mod events;
 mod reads;
@@ -57,6 +59,24 @@ pub struct Actor {
     pub client_ip: Option<String>,
 }
 
+/// Where the seat holds of reservations a change cancelled are freed after its commit.
+pub struct Holds<'a> {
+    pub redis: Option<&'a spin_sdk::redis::Connection>,
+    pub key_prefix: &'a str,
+}
+
+impl Holds<'_> {
+    /// Frees the holds a change function returned (its `holds` column). Never fails the
+    /// request: the change is committed, and a hold not freed ends by itself.
+    pub async fn free(&self, row: &spin_sdk::pg::Row, what: &str) {
+        let Ok(holds) = store::column::<Option<String>>(row, "holds") else {
+            return;
+        };
+        urr_booking_glue::free::free_holds(self.redis, self.key_prefix, holds.as_deref(), what)
+            .await;
+    }
+}
+
 async fn admin(req: Request) -> Result<Response> {
     let settings = Settings::load().await?;
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
@@ -86,6 +106,10 @@ async fn admin(req: Request) -> Result<Response> {
             .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
     };
     let query = req.uri().query().unwrap_or("").to_string();
+    let holds = Holds {
+        redis: redis.as_ref(),
+        key_prefix: &settings.key_prefix,
+    };
     match route {
         Route::Dashboard => reads::dashboard(redis.as_ref(), &settings.key_prefix).await,
         Route::SeatLayouts => reads::seat_layouts().await,
@@ -93,14 +117,14 @@ async fn admin(req: Request) -> Result<Response> {
         Route::ListReservations => reservations::list(&query).await,
         Route::CreateEvent => events::create(&actor, &body(req).await?).await,
         Route::UpdateEvent(id) => events::update(&actor, &id, &body(req).await?).await,
-        Route::CancelEvent(id) => events::cancel(&actor, &id, &body(req).await?).await,
+        Route::CancelEvent(id) => events::cancel(&actor, &holds, &id, &body(req).await?).await,
         Route::DeleteEvent(id) => events::delete(&actor, &id).await,
         Route::GenerateSeats(id) => events::generate_seats(&actor, &id).await,
         Route::DeleteSeats(id) => events::delete_seats(&actor, &id).await,
         Route::CreateTicketType(id) => tickets::create(&actor, &id, &body(req).await?).await,
         Route::UpdateTicketType(id) => tickets::update(&actor, &id, &body(req).await?).await,
         Route::SetReservationStatus(id) => {
-            reservations::set_status(&actor, &id, &body(req).await?).await
+            reservations::set_status(&actor, &holds, &id, &body(req).await?).await
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The reservation list of the admin screens and an operator's status change (cancel only, via
-//! the shared `cancel_reservation`: a paid reservation gets its refund recorded in the outbox).
+//! the shared `cancel_reservation`: a paid reservation gets its refund recorded in the outbox,
+//! and its seat holds are freed after the commit).
 
 use spin_sdk::pg::ParameterValue;
 use urr_admin_domain::input::parse_status_change;
@@ -13,8 +14,8 @@ use urr_catalog_domain::EntityId;
 use urr_catalog_domain::reply::Pagination;
 use urr_component::{Response, Result};
 
-use crate::Actor;
 use crate::store::{change, column, expect_outcome, id, optional_text, query, reply, text};
+use crate::{Actor, Holds};
 
 pub async fn list(raw_query: &str) -> Result<Response> {
     let q = ReservationQuery::parse(raw_query)?;
@@ -59,7 +60,12 @@ pub async fn list(raw_query: &str) -> Result<Response> {
     )
 }
 
-pub async fn set_status(actor: &Actor, reservation_id: &EntityId, body: &[u8]) -> Result<Response> {
+pub async fn set_status(
+    actor: &Actor,
+    holds: &Holds<'_>,
+    reservation_id: &EntityId,
+    body: &[u8],
+) -> Result<Response> {
     let change_request = parse_status_change(body)?;
     let summary = serde_json::json!({
         "status": change_request.status.as_str(),
@@ -77,6 +83,7 @@ pub async fn set_status(actor: &Actor, reservation_id: &EntityId, body: &[u8]) -
     )
     .await?;
     let outcome = expect_outcome(&row, &["cancelled", "expired", "refund_pending"])?;
+    holds.free(&row, "reservation status").await;
     reply(
         200,
         &ReservationStatusChanged {

@@ -2,9 +2,11 @@
 //! `reservations` so each handler stays thin: settings from variables, the signed-in user and
 //! the rate limit (the session crate's), the waiting-room gate (entry token + live slot), script
 //! runs with mixed arguments, one-call SQL with store failures mapped, and refusals as
-//! responses. Decisions live in `urr-booking`.
+//! responses. `free` is also used by the components that cancel (`payments`, `admin`).
+//! Decisions live in `urr-booking`.
 
 pub mod entry;
+pub mod free;
 pub mod settings;
 pub mod store;
 

@@ -6,6 +6,8 @@
 //! - `GET  /payments/user/me`            — the owner's payments, newest first, paged
 //! - `POST /payments/{paymentKey}/cancel`— cancel a paid reservation by its payment, refunded
 //! - `POST /reservations/{id}/cancel`    — the shared cancel; a paid reservation is refunded
+//!
+//! A cancel frees the reservation's Redis seat holds after its commit.
 //! - `POST /payments/outbox/deliver`     — admin: deliver owed refunds, resolve unknown outcomes
 //!
 //! Refunds are owed in `payment_outbox` by the same transaction that cancels, delivered right
@@ -15,6 +17,7 @@ use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use urr_auth_session::request::{body, route as api_route};
+use urr_booking_glue::free::free_holds;
 use urr_component::{ApiError, Response, Result, json, method_not_allowed, path_param, respond};
 use urr_payments::PaymentError;
 use urr_payments::input::{Id, parse_page, reference};
@@ -160,11 +163,13 @@ async fn my_payments(req: Request) -> Result<Response> {
     ))
 }
 
-/// Cancels `reservation_id` for `user_id` (the shared SQL function) and delivers its refund
-/// right after the commit. Returns the refund amount (None: nothing was paid) and whether the
-/// refund is already delivered.
+/// Cancels `reservation_id` for `user_id` (the shared SQL function), then, after the commit,
+/// frees the reservation's seat holds in
+/// Redis and delivers its refund. Returns the refund amount (None: nothing was paid) and whether
+/// the refund is already delivered.
 async fn cancel(
     settings: &PaySettings,
+    redis: Option<&spin_sdk::redis::Connection>,
     reservation_id: &str,
     user_id: &str,
     reason: &str,
@@ -174,7 +179,14 @@ async fn cancel(
         vec![text(reservation_id), text(user_id), text(reason)],
     )
     .await?;
-    match column::<String>(&row, "outcome")?.as_str() {
+    let outcome: String = column(&row, "outcome")?;
+    if matches!(outcome.as_str(), "cancelled" | "expired" | "refund_pending") {
+        // Committed: a hold that is not freed here ends by itself, so nothing is refused.
+        let holds = optional::<String>(&row, "holds").unwrap_or_default();
+        let prefix = &settings.session.key_prefix;
+        free_holds(redis, prefix, holds.as_deref(), "cancel").await;
+    }
+    match outcome.as_str() {
         "cancelled" => Ok((None, true)),
         "refund_pending" => {
             let refund: Option<i32> = optional(&row, "refund_amount")?;
@@ -201,6 +213,7 @@ async fn cancel_reservation(req: Request) -> Result<Response> {
     work_through(&settings, Some(&who.user.user_id), sql::USER_WORK_LIMIT).await?;
     let (refund, delivered) = cancel(
         &settings,
+        who.redis.as_ref(),
         id.as_str(),
         &who.user.user_id,
         "cancelled by buyer",
@@ -232,6 +245,7 @@ async fn cancel_payment(req: Request) -> Result<Response> {
     let reservation_id: String = column(row, "reservation_id")?;
     let (refund, delivered) = cancel(
         &settings,
+        who.redis.as_ref(),
         &reservation_id,
         &who.user.user_id,
         "payment cancelled by buyer",

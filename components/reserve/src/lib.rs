@@ -20,7 +20,7 @@ use urr_auth_session::user::{Access, Authenticated, require_user};
 use urr_booking::idempotency::{reserve_hash, standing_hash};
 use urr_booking::input::{ReserveRequest, StandingRequest};
 use urr_booking::outcome::{ReserveOutcome, ReserveRow};
-use urr_booking::scripts::{self, HoldTerms};
+use urr_booking::scripts::{self, AlignTo, HoldTerms};
 use urr_booking::{BookingError, sql};
 use urr_booking_glue::entry::require_entry;
 use urr_booking_glue::store::{optional_bytes, optional_text, text_array, uuid};
@@ -110,8 +110,12 @@ async fn take_holds(
     request: &ReserveRequest,
     token_floor: i64,
 ) -> Result<Option<i64>, Refusal> {
+    // Never longer than the reservation these holds are for: taken before it, they then end
+    // before it does even when aligning them fails, so an expired reservation never leaves a
+    // hold behind that refuses its seats to the next buyer.
+    let ttl_secs = settings.hold_ttl_secs.min(settings.reservation_ttl_secs);
     let terms = HoldTerms {
-        ttl_ms: i64::from(settings.hold_ttl_secs) * 1000,
+        ttl_ms: i64::from(ttl_secs) * 1000,
         limits: settings.hold_limits,
         token_floor,
     };
@@ -201,16 +205,17 @@ async fn reserve_seats(req: Request) -> Handled {
         match outcome {
             ReserveOutcome::Respond {
                 expires_at_ms: Some(at),
+                fencing_token,
                 ..
             } => {
-                let call = scripts::align(
-                    prefix,
-                    &request.event_id,
-                    user_id,
-                    &request.seats,
-                    token,
-                    at,
-                );
+                // A replay took fresh holds under a new token: they carry the reservation's
+                // own from now on, the one its cancel frees them by.
+                let to = AlignTo {
+                    hold_token: token,
+                    reservation_token: fencing_token.unwrap_or(token),
+                    expires_at_ms: at,
+                };
+                let call = scripts::align(prefix, &request.event_id, user_id, &request.seats, to);
                 run_follow_up(conn, &call, "aligning holds").await;
             }
             ReserveOutcome::Stale { row_token, .. } if attempt < STALE_HOLD_RETRIES => {

@@ -26,9 +26,11 @@ pub const UPDATE_EVENT: &str = "\
          $7::text, $8::text, to_timestamp($9::int8), to_timestamp($10::int8), \
          to_timestamp($11::int8), $12::text, $13::text, $14::text::uuid)";
 
-/// `$4` event id, `$5` reason or NULL.
+/// `$4` event id, `$5` reason or NULL. `holds`: the seat holds the cancelled reservations may
+/// still have in Redis (JSON text or NULL), freed after the commit.
 pub const CANCEL_EVENT: &str = "\
-    SELECT outcome, reservations_cancelled, reservations_expired, refunds_recorded \
+    SELECT outcome, reservations_cancelled, reservations_expired, refunds_recorded, \
+           holds::text AS holds \
     FROM admin_cancel_event($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text)";
 
 /// `$4` event id.
@@ -66,9 +68,10 @@ pub const UPDATE_TICKET_TYPE: &str = concat!(
      $6::int4, $7::int4, $8::text)"
 );
 
-/// `$4` reservation id, `$5` target status, `$6` reason or NULL.
+/// `$4` reservation id, `$5` target status, `$6` reason or NULL. `holds` as in
+/// [`CANCEL_EVENT`].
 pub const SET_RESERVATION_STATUS: &str = "\
-    SELECT outcome, status, refund_outbox_id, refund_amount \
+    SELECT outcome, status, refund_outbox_id, refund_amount, holds::text AS holds \
     FROM admin_set_reservation_status($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text, $6::text)";
 
 /// The dashboard's counts as one JSON document (text), and the business counters Postgres kept

@@ -5,7 +5,8 @@
 //! - `input`       — request bodies parsed into domain types (ids, seat sets, idempotency keys)
 //! - `config`      — hold/reservation lifetimes and the per-user caps, from variables
 //! - `keys`        — every Redis key, hash-tagged per event
-//! - `scripts`     — the Lua scripts (hold, release, align, slot) and their replies
+//! - `scripts`     — the Lua scripts (hold, release, align, slot, free) and their replies
+//! - `freed`       — the seat holds a cancel owes Redis, as the cancelling functions return them
 //! - `idempotency` — the request hash an idempotency record is matched on
 //! - `sql`         — the statements the components run (functions of the booking migration)
 //! - `outcome`     — what a reserve function's outcome means for the response
@@ -13,6 +14,7 @@
 
 pub mod config;
 pub mod error;
+pub mod freed;
 pub mod idempotency;
 pub mod input;
 pub mod keys;

@@ -17,11 +17,13 @@ pub struct ReserveRow {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReserveOutcome {
     /// Send `body` with `status`. `expires_at_ms` is until when the seats are held (0: no
-    /// longer; None: unknown), for aligning the Redis holds.
+    /// longer; None: unknown) and `fencing_token` the reservation's own token (seated; a replay
+    /// reads it from the first answer), for aligning the Redis holds.
     Respond {
         status: u16,
         body: Value,
         expires_at_ms: Option<i64>,
+        fencing_token: Option<i64>,
     },
     /// The hold's token is older than a seat's: `row_token` is the newest written.
     Stale {
@@ -51,6 +53,11 @@ impl ReserveRow {
             "created" | "replay" => Some(ReserveOutcome::Respond {
                 status: u16::try_from(self.http_status).ok()?,
                 expires_at_ms: self.expires_at_ms,
+                fencing_token: self.fencing_token.or_else(|| {
+                    self.body
+                        .pointer("/reservation/fencingToken")
+                        .and_then(Value::as_i64)
+                }),
                 body: self.body,
             }),
             "stale_hold" => Some(ReserveOutcome::Stale {
@@ -93,13 +100,14 @@ mod tests {
 
     #[test]
     fn a_replay_is_sent_with_the_first_status_and_body() {
-        let body = json!({"message": "Seats reserved"});
+        let body = json!({"message": "Seats reserved", "reservation": {"fencingToken": 42}});
         assert_eq!(
             row("replay", 201, body.clone()).outcome(),
             Some(ReserveOutcome::Respond {
                 status: 201,
                 body,
-                expires_at_ms: None
+                expires_at_ms: None,
+                fencing_token: Some(42),
             })
         );
     }

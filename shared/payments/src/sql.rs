@@ -52,7 +52,9 @@ pub const APPLY_WEBHOOK: &str = "SELECT outcome, reservation_id::text AS reserva
                                 $7::text::timestamptz)";
 
 /// `$1` reservation, `$2` user, `$3` reason (the shared cancel of the booking schema).
-pub const CANCEL_RESERVATION: &str = "SELECT outcome, refund_outbox_id, refund_amount \
+/// `holds`: the seat holds to free in Redis after the commit (JSON text or NULL).
+pub const CANCEL_RESERVATION: &str = "SELECT outcome, refund_outbox_id, refund_amount, \
+            holds::text AS holds \
      FROM cancel_reservation($1::text::uuid, $2::text::uuid, $3::text)";
 
 /// A payment as reads return it: camelCase and snake_case names (old clients read either).

@@ -19,5 +19,6 @@ mod outbound;
 mod payments;
 mod queue;
 mod queue_store;
+mod seat_release;
 mod seats_storm;
 mod spin_conformance;
