@@ -1,4 +1,4 @@
--- Seat release: what a cancel owes Redis.
+-- Seat release: what a cancel owes Redis, and when a buyer may still cancel.
 --
 -- 1. Holds follow Postgres. Every function that moves reservations out of a live status here
 --    (`cancel_reservation`, and the operator paths through it) also returns the seat holds those
@@ -9,6 +9,10 @@
 --    can still be alive are listed: a hold is set with a lifetime of at most an hour (the
 --    largest `hold_ttl_secs` / `reservation_ttl_secs`), by a call made before the reservation
 --    expires, so a reservation past its expiry by more than an hour has none left.
+-- 2. The buyer's cancel cut-off. A buyer (p_user_id given) may cancel until `p_cutoff_secs`
+--    before the event's start (`events.event_date`; NULL: 0, the start itself); after it the
+--    outcome is `cancel_window_closed` and nothing changes. Operator paths (p_user_id NULL: an
+--    admin's status change, an event cancel) are not bound by it.
 
 -- ---------------------------------------------------------------- holds owed to Redis
 
@@ -41,14 +45,16 @@ END;
 --   confirmed                → cancelled, inventory released, and a refund of its confirmed
 --                              payment recorded in payment_outbox          outcome `refund_pending`
 --   cancelled / expired      → nothing changes                           outcome `already_cancelled`
+--   a buyer past the cut-off → nothing changes                           outcome `cancel_window_closed`
 --   unknown, or another user's (when p_user_id is given)                  outcome `not_found`
--- p_user_id NULL means the caller is an operator path (admin, event cancel) that checked rights.
+-- p_user_id NULL means the caller is an operator path (admin, event cancel) that checked rights;
+-- only a buyer is bound by the cut-off, `p_cutoff_secs` before the event's start (NULL: 0).
 -- `holds`: the seat holds the component releases after the commit (see the file's header).
 -- The refund is DELIVERED by the payments component after commit (outbox); payments.status
 -- becomes `refunded` and reservations.payment_status `refunded` only when the provider confirms.
 DROP FUNCTION cancel_reservation(uuid, uuid, text);
 CREATE FUNCTION cancel_reservation(
-    p_reservation_id uuid, p_user_id uuid, p_reason text)
+    p_reservation_id uuid, p_user_id uuid, p_reason text, p_cutoff_secs integer DEFAULT NULL)
 RETURNS TABLE (outcome text, refund_outbox_id bigint, refund_amount integer, holds jsonb)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = public, pg_temp
@@ -67,6 +73,15 @@ BEGIN
     END IF;
     IF r.status IN ('cancelled', 'expired') THEN
         RETURN QUERY SELECT 'already_cancelled'::text, NULL::bigint, NULL::integer, NULL::jsonb;
+        RETURN;
+    END IF;
+    IF p_user_id IS NOT NULL AND EXISTS (
+        SELECT FROM events AS e
+         WHERE e.id = r.event_id
+           AND now() >= e.event_date
+                         - make_interval(secs => greatest(coalesce(p_cutoff_secs, 0), 0))
+    ) THEN
+        RETURN QUERY SELECT 'cancel_window_closed'::text, NULL::bigint, NULL::integer, NULL::jsonb;
         RETURN;
     END IF;
     v_holds := booking_holds_to_release(r.event_id, ARRAY[r.id]);
@@ -165,7 +180,8 @@ BEGIN
 END;
 $$;
 
--- As in 20261130000005_admin.sql, plus `holds` (from `cancel_reservation`).
+-- As in 20261130000005_admin.sql, plus `holds` (from `cancel_reservation`). An operator is not
+-- bound by the buyer's cancel cut-off.
 DROP FUNCTION admin_set_reservation_status(uuid, inet, jsonb, uuid, text, text);
 CREATE FUNCTION admin_set_reservation_status(
     p_admin_id uuid, p_client_ip inet, p_summary jsonb, p_reservation_id uuid, p_status text,
@@ -202,11 +218,11 @@ $$;
 
 -- A dropped function loses its grants: the same ones again, for the new signatures.
 REVOKE ALL ON FUNCTION booking_holds_to_release(uuid, uuid[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION cancel_reservation(uuid, uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION cancel_reservation(uuid, uuid, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION admin_cancel_event(uuid, inet, jsonb, uuid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION admin_set_reservation_status(uuid, inet, jsonb, uuid, text, text)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cancel_reservation(uuid, uuid, text) TO urr_payments, urr_admin;
+GRANT EXECUTE ON FUNCTION cancel_reservation(uuid, uuid, text, integer) TO urr_payments, urr_admin;
 GRANT EXECUTE ON FUNCTION admin_cancel_event(uuid, inet, jsonb, uuid, text),
                           admin_set_reservation_status(uuid, inet, jsonb, uuid, text, text)
     TO urr_admin;

@@ -7,7 +7,8 @@
 //! - `POST /payments/{paymentKey}/cancel`— cancel a paid reservation by its payment, refunded
 //! - `POST /reservations/{id}/cancel`    — the shared cancel; a paid reservation is refunded
 //!
-//! A cancel frees the reservation's Redis seat holds after its commit.
+//! A buyer's cancel closes `cancel_cutoff_secs` before the event's start (409
+//! `cancel_window_closed`); a cancel frees the reservation's Redis seat holds after its commit.
 //! - `POST /payments/outbox/deliver`     — admin: deliver owed refunds, resolve unknown outcomes
 //!
 //! Refunds are owed in `payment_outbox` by the same transaction that cancels, delivered right
@@ -17,6 +18,7 @@ use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use urr_auth_session::request::{body, route as api_route};
+use urr_booking::BookingError;
 use urr_booking_glue::free::free_holds;
 use urr_component::{ApiError, Response, Result, json, method_not_allowed, path_param, respond};
 use urr_payments::PaymentError;
@@ -163,8 +165,20 @@ async fn my_payments(req: Request) -> Result<Response> {
     ))
 }
 
-/// Cancels `reservation_id` for `user_id` (the shared SQL function), then, after the commit,
-/// frees the reservation's seat holds in
+/// How long before the event's start a buyer's cancel closes (`cancel_cutoff_secs`).
+async fn cancel_cutoff_secs() -> Result<i32> {
+    let text = urr_component::variable("cancel_cutoff_secs").await?;
+    urr_booking::config::parse_cancel_cutoff_secs(&text)
+        .ok()
+        .and_then(|secs| i32::try_from(secs).ok())
+        .ok_or_else(|| {
+            eprintln!("variable `cancel_cutoff_secs` is invalid: `{text}`");
+            ApiError::internal()
+        })
+}
+
+/// Cancels `reservation_id` for `user_id` (the shared SQL function, which refuses once the
+/// event's cut-off has passed), then, after the commit, frees the reservation's seat holds in
 /// Redis and delivers its refund. Returns the refund amount (None: nothing was paid) and whether
 /// the refund is already delivered.
 async fn cancel(
@@ -176,7 +190,12 @@ async fn cancel(
 ) -> Result<(Option<i32>, bool)> {
     let row = one(
         sql::CANCEL_RESERVATION,
-        vec![text(reservation_id), text(user_id), text(reason)],
+        vec![
+            text(reservation_id),
+            text(user_id),
+            text(reason),
+            ParameterValue::Int32(cancel_cutoff_secs().await?),
+        ],
     )
     .await?;
     let outcome: String = column(&row, "outcome")?;
@@ -197,6 +216,7 @@ async fn cancel(
             Ok((refund, delivered))
         }
         "already_cancelled" => Err(PaymentError::AlreadyCancelled.into()),
+        "cancel_window_closed" => Err(BookingError::CancelWindowClosed.into()),
         "expired" => Err(PaymentError::Expired.into()),
         _ => Err(PaymentError::NotFound.into()),
     }

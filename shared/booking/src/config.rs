@@ -1,5 +1,6 @@
-//! Lifetimes and per-user caps, from Spin variables (docs/booking.md):
-//! `hold_ttl_secs`, `reservation_ttl_secs`, `hold_limits`, `purchase_limits`.
+//! Lifetimes, per-user caps and the buyer's cancel cut-off, from Spin variables
+//! (docs/booking.md): `hold_ttl_secs`, `reservation_ttl_secs`, `hold_limits`, `purchase_limits`,
+//! `cancel_cutoff_secs`.
 
 /// Default seat-hold lifetime: 7 minutes, time to pick seats and start the reservation.
 pub const DEFAULT_HOLD_TTL_SECS: u32 = 7 * 60;
@@ -20,10 +21,19 @@ pub const DEFAULT_MAX_STANDING_PER_EVENT: u32 = 10;
 /// Largest cap accepted from configuration (load tests raise the caps; nothing needs more).
 pub const MAX_CONFIGURED_CAP: u32 = 1_000_000;
 
+/// Default buyer's cancel cut-off: 0 seconds before the event's start, i.e. the start itself.
+pub const DEFAULT_CANCEL_CUTOFF_SECS: u32 = 0;
+/// Longest cut-off accepted: 30 days before the start; more is a typo (in minutes or ms).
+pub const MAX_CANCEL_CUTOFF_SECS: u32 = 30 * 24 * 3600;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("`{0}` must be a whole number of seconds from 1 to {MAX_TTL_SECS}")]
     Ttl(&'static str),
+    #[error(
+        "`cancel_cutoff_secs` must be a whole number of seconds from 0 to {MAX_CANCEL_CUTOFF_SECS}"
+    )]
+    CancelCutoff,
     #[error(
         "`{variable}` entry `{entry}` is not `name=number` with a known name and 1..={MAX_CONFIGURED_CAP}"
     )]
@@ -133,6 +143,19 @@ pub fn parse_ttl_secs(name: &'static str, text: &str, default: u32) -> Result<u3
         .ok_or(ConfigError::Ttl(name))
 }
 
+/// `cancel_cutoff_secs`: how long before the event's start a buyer's cancel (and its refund)
+/// closes (empty: the default, at the start).
+pub fn parse_cancel_cutoff_secs(text: &str) -> Result<u32, ConfigError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(DEFAULT_CANCEL_CUTOFF_SECS);
+    }
+    text.parse::<u32>()
+        .ok()
+        .filter(|v| *v <= MAX_CANCEL_CUTOFF_SECS)
+        .ok_or(ConfigError::CancelCutoff)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +184,19 @@ mod tests {
         assert_eq!(parse_ttl_secs("hold_ttl_secs", " 2 ", 420), Ok(2));
         for bad in ["0", "3601", "-5", "1.5"] {
             assert!(parse_ttl_secs("hold_ttl_secs", bad, 420).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_cancel_cutoff_is_seconds_before_the_start_bounded() {
+        assert_eq!(parse_cancel_cutoff_secs(""), Ok(0));
+        assert_eq!(parse_cancel_cutoff_secs(" 7200 "), Ok(7200));
+        assert_eq!(
+            parse_cancel_cutoff_secs("2592000"),
+            Ok(MAX_CANCEL_CUTOFF_SECS)
+        );
+        for bad in ["-1", "2592001", "1h", "1.5"] {
+            assert!(parse_cancel_cutoff_secs(bad).is_err(), "{bad}");
         }
     }
 }

@@ -57,6 +57,10 @@ pub enum BookingError {
     ConcurrentChange,
     #[error("No hold with this token")]
     HoldNotFound,
+    #[error(
+        "This reservation can no longer be cancelled: the event is about to start or has started"
+    )]
+    CancelWindowClosed,
 }
 
 impl BookingError {
@@ -87,7 +91,8 @@ impl BookingError {
             | Self::SoldOut
             | Self::PurchaseLimit { .. }
             | Self::HoldLimit { .. }
-            | Self::ConcurrentChange => 409,
+            | Self::ConcurrentChange
+            | Self::CancelWindowClosed => 409,
         }
     }
 
@@ -119,6 +124,7 @@ impl BookingError {
             Self::HoldLimit { .. } => "hold_limit",
             Self::ConcurrentChange => "concurrent_change",
             Self::HoldNotFound => "hold_not_found",
+            Self::CancelWindowClosed => "cancel_window_closed",
         }
     }
 
@@ -142,6 +148,15 @@ impl BookingError {
             map.extend(extra);
         }
         body
+    }
+}
+
+/// For components that answer in the shared `ApiError` shape (payments' cancel): the status,
+/// code and message. A refusal's own fields (`seats`, `limit`, `redirectTo`) are not carried:
+/// only refusals without them should travel this way.
+impl From<BookingError> for urr_api::ApiError {
+    fn from(e: BookingError) -> Self {
+        urr_api::ApiError::new(e.status(), e.code(), e.to_string())
     }
 }
 
@@ -177,5 +192,7 @@ mod tests {
         assert_eq!(BookingError::IdempotencyMismatch.status(), 422);
         assert_eq!(BookingError::IdempotencyInFlight.status(), 409);
         assert_eq!(BookingError::PurchaseLimit { limit: 4 }.status(), 409);
+        let closed = urr_api::ApiError::from(BookingError::CancelWindowClosed);
+        assert_eq!((closed.status, closed.code), (409, "cancel_window_closed"));
     }
 }

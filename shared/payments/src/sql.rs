@@ -51,11 +51,12 @@ pub const APPLY_WEBHOOK: &str = "SELECT outcome, reservation_id::text AS reserva
      FROM payment_apply_webhook($1::text, $2::text, $3::text, $4::text, $5::text, $6, \
                                 $7::text::timestamptz)";
 
-/// `$1` reservation, `$2` user, `$3` reason (the shared cancel of the booking schema).
-/// `holds`: the seat holds to free in Redis after the commit (JSON text or NULL).
+/// `$1` reservation, `$2` user, `$3` reason, `$4` the buyer's cut-off in seconds before the
+/// event's start (the shared cancel of the booking schema). `holds`: the seat holds to free in
+/// Redis after the commit (JSON text or NULL).
 pub const CANCEL_RESERVATION: &str = "SELECT outcome, refund_outbox_id, refund_amount, \
             holds::text AS holds \
-     FROM cancel_reservation($1::text::uuid, $2::text::uuid, $3::text)";
+     FROM cancel_reservation($1::text::uuid, $2::text::uuid, $3::text, $4::int4)";
 
 /// A payment as reads return it: camelCase and snake_case names (old clients read either).
 const PAYMENT_JSON: &str = "json_build_object(\

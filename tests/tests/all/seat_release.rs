@@ -4,6 +4,8 @@
 //!   operator's cancel, an event cancel) also frees their Redis holds at once, only the holds
 //!   still carrying that reservation's fencing token, so the next buyer is not told `seat_taken`
 //!   for a seat the seat map shows available; an expired reservation's holds end with it;
+//! - a buyer cannot cancel (and be refunded) once the event's cut-off has passed, while the
+//!   operator paths still can;
 
 use crate::admin::call;
 use crate::booking_support::{Buyer, Show, buyer, db, send, show};
@@ -344,4 +346,109 @@ async fn with_redis_down_a_cancel_still_cancels() {
     .await
     .expect("state");
     assert_eq!(state, ("cancelled".into(), "available".into()));
+}
+
+// ---------------------------------------------------------------- the cancel cut-off
+
+async fn set_event_start(pg: &mut PgConnection, event_id: &str, from_now: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE events SET event_date = now() + interval '{from_now}' WHERE id = '{event_id}'"
+    )))
+    .execute(pg)
+    .await
+    .expect("event start");
+}
+
+/// Everything a refused cancel must leave as it was: reservation, seat, payment, outbox.
+async fn paid_state(pg: &mut PgConnection, reservation_id: &str) -> (String, String, String, i64) {
+    sqlx::query_as(
+        "SELECT r.status, \
+                coalesce((SELECT string_agg(s.status, ',') FROM seats AS s \
+                           WHERE s.reservation_id = r.id), ''), \
+                (SELECT p.status FROM payments AS p WHERE p.reservation_id = r.id), \
+                (SELECT count(*) FROM payment_outbox AS o JOIN payments AS p \
+                    ON p.id = o.payment_id WHERE p.reservation_id = r.id) \
+           FROM reservations AS r WHERE r.id = $1::uuid",
+    )
+    .bind(reservation_id)
+    .fetch_one(pg)
+    .await
+    .expect("paid state")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_reservation_is_not_cancelled_or_refunded_after_the_event_has_started() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let first = buyer(&show).await;
+    let id = reserve_id(&show, &first, &[show.seats[0].as_str()], None).await;
+    let mut pg = db(&show.app).await;
+    let payment_key = mark_paid(&mut pg, &id).await;
+    set_event_start(&mut pg, &show.event_id, "-1 hour").await;
+    let before = paid_state(&mut pg, &id).await;
+    assert_eq!(
+        before,
+        ("confirmed".into(), "reserved".into(), "confirmed".into(), 0)
+    );
+
+    let (status, body) = cancel(&show, &first, &id).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("cancel_window_closed")),
+        "{body}"
+    );
+    let (status, body) = send(
+        show.app
+            .post(&format!("/api/v1/payments/{payment_key}/cancel"))
+            .bearer_auth(&first.access),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("cancel_window_closed")),
+        "{body}"
+    );
+    assert_eq!(paid_state(&mut pg, &id).await, before, "nothing changed");
+
+    // An operator is not bound by the buyer's cut-off (a refund owed after the show is theirs
+    // to decide).
+    let reply = call(
+        &show.app,
+        Method::PATCH,
+        &format!("/admin/reservations/{id}/status"),
+        Some(&operator()),
+        Some(&json!({"status": "cancelled", "reason": "show interrupted"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(paid_state(&mut pg, &id).await.0, "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cancel_cutoff_is_a_setting_before_the_event_starts() {
+    // Buyers may cancel until two hours before the start.
+    let options = AppOptions::application().variable("cancel_cutoff_secs", "7200");
+    let show = show(options, 1, 10).await;
+    let first = buyer(&show).await;
+    let (a, b) = (show.seats[0].as_str(), show.seats[1].as_str());
+    let early = reserve_id(&show, &first, &[a], None).await;
+    let late = reserve_id(&show, &first, &[b], None).await;
+    let mut pg = db(&show.app).await;
+
+    set_event_start(&mut pg, &show.event_id, "3 hours").await;
+    let (status, body) = cancel(&show, &first, &early).await;
+    assert_eq!(status, StatusCode::OK, "before the cut-off: {body}");
+
+    set_event_start(&mut pg, &show.event_id, "1 hour").await;
+    let (status, body) = cancel(&show, &first, &late).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("cancel_window_closed")),
+        "{body}"
+    );
+    let still: String = sqlx::query_scalar("SELECT status FROM reservations WHERE id = $1::uuid")
+        .bind(&late)
+        .fetch_one(&mut pg)
+        .await
+        .expect("status");
+    assert_eq!(still, "pending");
 }
