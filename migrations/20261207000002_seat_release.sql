@@ -1,4 +1,5 @@
--- Seat release: what a cancel owes Redis, and when a buyer may still cancel.
+-- Seat release: what a cancel owes Redis, when a buyer may still cancel, and how high a
+-- price may go.
 --
 -- 1. Holds follow Postgres. Every function that moves reservations out of a live status here
 --    (`cancel_reservation`, and the operator paths through it) also returns the seat holds those
@@ -13,6 +14,9 @@
 --    before the event's start (`events.event_date`; NULL: 0, the start itself); after it the
 --    outcome is `cancel_window_closed` and nothing changes. Operator paths (p_user_id NULL: an
 --    admin's status change, an event cancel) are not bound by it.
+-- 3. Prices. Every price column is bounded to 0..10,000,000 KRW (`booking_max_price()`): far above
+--    any ticket, and small enough that the largest order — 4 seats, or 10 standing lines of 10 —
+--    totals at most 1,000,000,000, inside `integer`. Totals and subtotals stay `integer`.
 
 -- ---------------------------------------------------------------- holds owed to Redis
 
@@ -226,3 +230,31 @@ GRANT EXECUTE ON FUNCTION cancel_reservation(uuid, uuid, text, integer) TO urr_p
 GRANT EXECUTE ON FUNCTION admin_cancel_event(uuid, inet, jsonb, uuid, text),
                           admin_set_reservation_status(uuid, inet, jsonb, uuid, text, text)
     TO urr_admin;
+
+-- ---------------------------------------------------------------- prices
+
+-- The largest price of one seat or one standing ticket, in won.
+CREATE FUNCTION booking_max_price() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 10000000;
+
+-- Whether every section price of a layout config is within the bound (a config that is not
+-- the right shape at all passes here and fails seat_layouts_config_check instead).
+CREATE FUNCTION layout_prices_in_range(config jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+    WHEN jsonb_typeof(config -> 'sections') = 'array' THEN NOT EXISTS (
+        SELECT FROM jsonb_array_elements(config -> 'sections') AS s
+        WHERE jsonb_typeof(s -> 'price') = 'number'
+          AND (s ->> 'price')::numeric > booking_max_price())
+    ELSE true
+END;
+
+ALTER TABLE seat_layouts ADD CONSTRAINT seat_layouts_price_range_check
+    CHECK (layout_prices_in_range(layout_config));
+ALTER TABLE seats ADD CONSTRAINT seats_price_range_check
+    CHECK (price <= booking_max_price());
+ALTER TABLE ticket_types ADD CONSTRAINT ticket_types_price_range_check
+    CHECK (price <= booking_max_price());
+ALTER TABLE reservation_items ADD CONSTRAINT reservation_items_unit_price_range_check
+    CHECK (unit_price <= booking_max_price());

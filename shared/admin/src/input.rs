@@ -9,8 +9,11 @@ use urr_catalog_domain::EntityId;
 use crate::AdminError;
 use crate::time::parse_timestamp;
 
-/// The catalog's bound on prices: far above any ticket, far below `integer`'s limit.
-pub use urr_catalog_domain::query::MAX_PRICE_KRW;
+/// The highest price of one seat or ticket, in won — the schema's `booking_max_price()`
+/// (migrations/20261207000002_seat_release.sql). Far above any real ticket, and low enough that
+/// the largest order (4 seats, or 10 standing lines of 10 tickets) totals at most 1,000,000,000
+/// won, inside the `integer` totals; a billion-won price once overflowed a total into a 500.
+pub const MAX_PRICE_KRW: i64 = 10_000_000;
 /// The `events` table's checks allow 200 characters of title and venue.
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_VENUE_CHARS: usize = 200;
@@ -615,6 +618,10 @@ mod tests {
                 "invalid_price",
             ),
             (
+                json!({"ticketTypes": [{"name": "A", "price": MAX_PRICE_KRW + 1, "totalQuantity": 1}]}),
+                "invalid_price",
+            ),
+            (
                 json!({"ticketTypes": [{"name": "A", "price": 1, "totalQuantity": 0}]}),
                 "invalid_quantity",
             ),
@@ -730,6 +737,15 @@ mod tests {
                 .reason
                 .as_deref(),
             Some("weather")
+        );
+    }
+
+    #[test]
+    fn the_price_bound_is_the_schemas() {
+        let migration = include_str!("../../../migrations/20261207000002_seat_release.sql");
+        assert!(
+            migration.contains(&format!("RETURN {MAX_PRICE_KRW};")),
+            "booking_max_price() must return MAX_PRICE_KRW"
         );
     }
 }

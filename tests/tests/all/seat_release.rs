@@ -6,8 +6,9 @@
 //!   for a seat the seat map shows available; an expired reservation's holds end with it;
 //! - a buyer cannot cancel (and be refunded) once the event's cut-off has passed, while the
 //!   operator paths still can;
+//! - prices are bounded so that no total can overflow into a 500;
 
-use crate::admin::call;
+use crate::admin::{call, event_body};
 use crate::booking_support::{Buyer, Show, buyer, db, send, show};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -451,4 +452,138 @@ async fn the_cancel_cutoff_is_a_setting_before_the_event_starts() {
         .await
         .expect("status");
     assert_eq!(still, "pending");
+}
+
+// ---------------------------------------------------------------- prices and totals
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_that_could_overflow_a_total_is_refused_and_the_highest_price_sells() {
+    let show = show(AppOptions::application(), 1, 10).await;
+    let admin = operator();
+    let mut pg = db(&show.app).await;
+    let events_before = count(&mut pg, "SELECT count(*) FROM events").await;
+    let types_before = count(&mut pg, "SELECT count(*) FROM ticket_types").await;
+    let event = |price: i64| {
+        event_body(
+            None,
+            json!([{"name": "Gold", "price": price, "totalQuantity": 100}]),
+        )
+    };
+
+    // The reproduction: a billion-won ticket was accepted, and three of them overflowed the
+    // reservation total (`integer`) into a 500.
+    let reply = call(
+        &show.app,
+        Method::POST,
+        "/admin/events",
+        Some(&admin),
+        Some(&event(1_000_000_000)),
+    )
+    .await;
+    if reply.status == 201 {
+        let event_id = reply.body["event"]["id"].as_str().expect("id").to_string();
+        let ticket = reply.body["ticketTypes"][0]["id"].as_str().expect("type");
+        let user = uuid::Uuid::new_v4().to_string();
+        urr_tests::admit_to_event(&show.app, &user, &event_id).await;
+        let (status, body) = send(
+            show.app
+                .post("/api/v1/reservations")
+                .bearer_auth(mint_access_token(&user, "b@example.com", false, "fam"))
+                .header(
+                    "x-queue-entry-token",
+                    urr_tests::mint_entry_token(&user, &event_id),
+                )
+                .json(&json!({"eventId": event_id, "items": [{"ticketTypeId": ticket, "quantity": 3}]})),
+        )
+        .await;
+        panic!("a price of 1,000,000,000 was accepted; three tickets answered {status}: {body}");
+    }
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (400, Some("invalid_price")),
+        "{}",
+        reply.body
+    );
+    let reply = call(
+        &show.app,
+        Method::POST,
+        &format!("/admin/events/{}/tickets", show.event_id),
+        Some(&admin),
+        Some(&json!({"name": "Gold", "price": 10_000_001, "totalQuantity": 10})),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (400, Some("invalid_price")),
+        "{}",
+        reply.body
+    );
+    let reply = call(
+        &show.app,
+        Method::PUT,
+        &format!("/admin/tickets/{}", show.ticket_type_id),
+        Some(&admin),
+        Some(&json!({"price": 10_000_001})),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (400, Some("invalid_price")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        count(&mut pg, "SELECT count(*) FROM events").await,
+        events_before
+    );
+    assert_eq!(
+        count(&mut pg, "SELECT count(*) FROM ticket_types").await,
+        types_before
+    );
+    let price: i32 = sqlx::query_scalar("SELECT price FROM ticket_types WHERE id = $1::uuid")
+        .bind(&show.ticket_type_id)
+        .fetch_one(&mut pg)
+        .await
+        .expect("price");
+    assert_eq!(price, 30000, "nothing changed");
+
+    // The schema holds the same bound for every writer (a seat layout, a direct insert).
+    for statement in [
+        format!(
+            "UPDATE ticket_types SET price = 10000001 WHERE id = '{}'",
+            show.ticket_type_id
+        ),
+        "INSERT INTO seat_layouts (name, layout_config) VALUES ('too_dear', \
+         '{\"sections\":[{\"name\":\"A\",\"rows\":1,\"seatsPerRow\":4,\"price\":999999999}]}')"
+            .to_string(),
+        format!(
+            "UPDATE seats SET price = 10000001 WHERE id = '{}'",
+            show.seats[0]
+        ),
+    ] {
+        let err = sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut pg)
+            .await
+            .expect_err(&statement);
+        assert_eq!(
+            err.as_database_error().and_then(|e| e.code()).as_deref(),
+            Some("23514"),
+            "{statement}: {err}"
+        );
+    }
+
+    // At the bound, the largest order sells and its total is exact.
+    let reply = call(
+        &show.app,
+        Method::PUT,
+        &format!("/admin/tickets/{}", show.ticket_type_id),
+        Some(&admin),
+        Some(&json!({"price": 10_000_000})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let me = buyer(&show).await;
+    let (status, body) = show.reserve_standing(&me, 10, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["reservation"]["totalAmount"], 100_000_000, "{body}");
 }
