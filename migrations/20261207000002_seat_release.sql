@@ -1,5 +1,5 @@
--- Seat release: what a cancel owes Redis, when a buyer may still cancel, and how high a
--- price may go.
+-- Seat release: what a cancel owes Redis, when a buyer may still cancel, how high a price may
+-- go, and a reserve budget that holds while Redis is down.
 --
 -- 1. Holds follow Postgres. Every function that moves reservations out of a live status here
 --    (`cancel_reservation`, and the operator paths through it) also returns the seat holds those
@@ -17,6 +17,8 @@
 -- 3. Prices. Every price column is bounded to 0..10,000,000 KRW (`booking_max_price()`): far above
 --    any ticket, and small enough that the largest order — 4 seats, or 10 standing lines of 10 —
 --    totals at most 1,000,000,000, inside `integer`. Totals and subtotals stay `integer`.
+-- 4. `booking_fallback_charge`: the per-user reserve budget (the booking rate limit) kept in
+--    Postgres, used by the reserve component only while Redis cannot answer.
 
 -- ---------------------------------------------------------------- holds owed to Redis
 
@@ -258,3 +260,53 @@ ALTER TABLE ticket_types ADD CONSTRAINT ticket_types_price_range_check
     CHECK (price <= booking_max_price());
 ALTER TABLE reservation_items ADD CONSTRAINT reservation_items_unit_price_range_check
     CHECK (unit_price <= booking_max_price());
+
+-- ---------------------------------------------------------------- the reserve budget without Redis
+
+-- One row per buyer who reserved while Redis was down: the GCRA's theoretical arrival time.
+-- UNLOGGED: a limiter's state may be lost in a crash (the budget starts afresh), and it costs
+-- no WAL on the reserve path.
+CREATE UNLOGGED TABLE booking_fallback_limits (
+    user_id uuid        NOT NULL,
+    tat     timestamptz NOT NULL,
+    CONSTRAINT booking_fallback_limits_pkey PRIMARY KEY (user_id)
+);
+
+-- Charges one reserve to `p_user_id` against a budget of `p_per_minute` calls per minute, with a
+-- burst of the whole minute (the same GCRA as the Redis limiter). Returns 0 when allowed, else
+-- the seconds to wait. Postgres' clock decides. Rows of buyers idle for an hour are pruned now
+-- and then, a bounded batch at a time.
+CREATE FUNCTION booking_fallback_charge(p_user_id uuid, p_per_minute integer) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    v_step interval := make_interval(secs => 60.0 / greatest(p_per_minute, 1));
+    v_window constant interval := interval '60 seconds';
+    v_tat timestamptz;
+    v_wait integer;
+BEGIN
+    INSERT INTO booking_fallback_limits AS l (user_id, tat)
+    VALUES (p_user_id, now() + v_step)
+    ON CONFLICT ON CONSTRAINT booking_fallback_limits_pkey DO UPDATE
+        SET tat = greatest(l.tat, now()) + v_step
+        WHERE greatest(l.tat, now()) + v_step <= now() + v_window
+    RETURNING tat INTO v_tat;
+    IF random() < 0.01 THEN
+        DELETE FROM booking_fallback_limits
+         WHERE user_id IN (SELECT user_id FROM booking_fallback_limits
+                            WHERE tat < now() - interval '1 hour' LIMIT 100);
+    END IF;
+    IF v_tat IS NOT NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT greatest(1, ceil(extract(epoch FROM
+               greatest(l.tat, now()) + v_step - now() - v_window)))::integer
+      INTO v_wait
+      FROM booking_fallback_limits AS l WHERE l.user_id = p_user_id;
+    RETURN coalesce(v_wait, 1);
+END;
+$$;
+
+REVOKE ALL ON FUNCTION booking_fallback_charge(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION booking_fallback_charge(uuid, integer) TO urr_booking;

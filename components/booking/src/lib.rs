@@ -1,9 +1,9 @@
 //! The spin-sdk side of booking, shared by components `seat-lock`, `reserve` and
 //! `reservations` so each handler stays thin: settings from variables, the signed-in user and
-//! the rate limit (the session crate's), the waiting-room gate (entry token + live slot), script
-//! runs with mixed arguments, one-call SQL with store failures mapped, and refusals as
-//! responses. `free` is also used by the components that cancel (`payments`, `admin`).
-//! Decisions live in `urr-booking`.
+//! the rate limit (the session crate's, or a Postgres budget for reserve while Redis is down),
+//! the waiting-room gate (entry token + live slot), script runs with mixed arguments, one-call
+//! SQL with store failures mapped, and refusals as responses. `free` is also used by the
+//! components that cancel (`payments`, `admin`). Decisions live in `urr-booking`.
 
 pub mod entry;
 pub mod free;
@@ -62,37 +62,79 @@ pub fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// Charges one request of `category` to `identity`. `fail_closed`: a Redis failure is a 503
-/// (holds); otherwise the request goes on without the limiter (reserve and reads, which
-/// Postgres alone decides).
+/// What the rate limit does when Redis cannot answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithoutRedis {
+    /// 503 (holds: Redis is their store).
+    FailClosed,
+    /// Go on without a limit (reads, which Postgres answers as they are).
+    Pass,
+    /// Charge the user's budget in Postgres instead (reserve, which may go on with Postgres
+    /// alone, but not without a limit: one buyer could otherwise cost it a transaction per call).
+    PostgresBudget,
+}
+
+/// Charges one request of `category` to `identity`, or, when Redis cannot answer, does what
+/// `without_redis` says.
 pub async fn charge(
     redis: Option<&spin_sdk::redis::Connection>,
     settings: &BookingSettings,
     identity: &Identity,
     category: Category,
-    fail_closed: bool,
+    without_redis: WithoutRedis,
 ) -> Result<(), Refusal> {
+    let quota = settings.session.limits.quota(category);
+    let down = |why: String| async move {
+        match without_redis {
+            WithoutRedis::FailClosed => Err(RedisDown(why).into()),
+            WithoutRedis::Pass => {
+                eprintln!("rate limiter skipped, redis: {why}");
+                Ok(())
+            }
+            WithoutRedis::PostgresBudget => postgres_budget(identity, quota.per_minute).await,
+        }
+    };
     let Some(conn) = redis else {
-        return if fail_closed {
-            Err(RedisDown("no connection".into()).into())
-        } else {
-            Ok(())
-        };
+        return down("no connection".into()).await;
     };
     let key = urr_ratelimit::limiter_key(&settings.session.key_prefix, category, identity);
-    let quota = settings.session.limits.quota(category);
     match urr_auth_session::limits::decide(conn, key, quota, true).await {
         Ok(Decision::Allowed { .. }) => Ok(()),
-        Ok(limited) => Err(ApiError {
-            retry_after_secs: Some(limited.retry_after_secs().unwrap_or(1)),
-            ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
-        }
-        .into()),
-        Err(e) if fail_closed => Err(e.into()),
-        Err(e) => {
-            eprintln!("rate limiter skipped, redis: {}", e.0);
-            Ok(())
-        }
+        Ok(limited) => Err(rate_limited(limited.retry_after_secs().unwrap_or(1))),
+        Err(e) => down(e.0).await,
+    }
+}
+
+fn rate_limited(retry_after_secs: u32) -> Refusal {
+    ApiError {
+        retry_after_secs: Some(retry_after_secs),
+        ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
+    }
+    .into()
+}
+
+/// The same per-minute budget, kept in Postgres (`booking_fallback_charge`): one extra round
+/// trip, only while Redis is down. Only a user has a budget there (ids are UUIDs).
+async fn postgres_budget(identity: &Identity, per_minute: u32) -> Result<(), Refusal> {
+    let Identity::User(user_id) = identity else {
+        return Ok(());
+    };
+    let rows = store::query(
+        urr_booking::sql::FALLBACK_CHARGE,
+        vec![
+            spin_sdk::pg::ParameterValue::Uuid(user_id.clone()),
+            spin_sdk::pg::ParameterValue::Int32(i32::try_from(per_minute).unwrap_or(i32::MAX)),
+        ],
+    )
+    .await?;
+    let wait = rows
+        .first()
+        .and_then(|r| r.get::<i32>("retry_after_secs"))
+        .ok_or_else(ApiError::internal)?;
+    match u32::try_from(wait) {
+        Ok(0) => Ok(()),
+        Ok(secs) => Err(rate_limited(secs)),
+        Err(_) => Err(ApiError::internal().into()),
     }
 }
 

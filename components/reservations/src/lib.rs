@@ -17,7 +17,7 @@ use urr_auth_session::user::{Access, require_user};
 use urr_booking::{EntityId, sql};
 use urr_booking_glue::entry::require_entry;
 use urr_booking_glue::store::uuid;
-use urr_booking_glue::{BookingSettings, Handled, charge, no_store, respond, store};
+use urr_booking_glue::{BookingSettings, Handled, WithoutRedis, charge, no_store, respond, store};
 use urr_component::{ApiError, Response, method_not_allowed};
 use urr_ratelimit::{Category, Identity};
 
@@ -65,7 +65,7 @@ async fn serve(req: Request, read: Read) -> Handled {
         &settings,
         &identity,
         Category::Default,
-        false,
+        WithoutRedis::Pass,
     )
     .await?;
     // Each reply is built whole by its SQL function: passed through as text, never re-parsed.

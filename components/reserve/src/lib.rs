@@ -7,8 +7,9 @@
 //! reservation, its items and the idempotency record — all or nothing. Then the holds are set
 //! to expire with the reservation. A refusal releases the holds this call took.
 //!
-//! With Redis down the reserve goes on with Postgres alone: no holds, no limiter, the entry
-//! token's own word, and the SQL function derives the fencing token from its rows and clock.
+//! With Redis down the reserve goes on with Postgres alone: no holds, the entry token's own
+//! word, the buyer's rate limit kept in Postgres instead, and the SQL function derives the
+//! fencing token from its rows and clock.
 
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
@@ -24,7 +25,9 @@ use urr_booking::scripts::{self, AlignTo, HoldTerms};
 use urr_booking::{BookingError, sql};
 use urr_booking_glue::entry::require_entry;
 use urr_booking_glue::store::{optional_bytes, optional_text, text_array, uuid};
-use urr_booking_glue::{BookingSettings, Handled, Refusal, charge, held, no_store, respond, store};
+use urr_booking_glue::{
+    BookingSettings, Handled, Refusal, WithoutRedis, charge, held, no_store, respond, store,
+};
 use urr_component::{ApiError, Response, method_not_allowed};
 use urr_ratelimit::{Category, Identity};
 
@@ -48,7 +51,7 @@ async fn route(req: Request) -> Response {
 }
 
 /// What both routes check before the body: settings, Redis if it answers, the user, the origin
-/// rule, and the booking rate limit (skipped when Redis is down: Postgres decides).
+/// rule, and the booking rate limit (charged in Postgres when Redis is down).
 async fn admit(
     req: &Request,
 ) -> Result<(BookingSettings, Option<Connection>, Authenticated), Refusal> {
@@ -72,7 +75,7 @@ async fn admit(
         &settings,
         &identity,
         Category::Booking,
-        false,
+        WithoutRedis::PostgresBudget,
     )
     .await?;
     Ok((settings, redis, who))

@@ -16,7 +16,9 @@ use urr_booking::input::{HoldRequest, ReleaseRequest};
 use urr_booking::reply;
 use urr_booking::scripts::{self, HoldTerms};
 use urr_booking_glue::entry::require_entry;
-use urr_booking_glue::{BookingSettings, Handled, charge, held, no_store, respond, store};
+use urr_booking_glue::{
+    BookingSettings, Handled, WithoutRedis, charge, held, no_store, respond, store,
+};
 use urr_component::{ApiError, Response, method_not_allowed};
 use urr_ratelimit::{Category, Identity};
 
@@ -56,7 +58,14 @@ async fn admit(
         who.source == urr_tokens::CredentialSource::Cookie,
     )?;
     let identity = Identity::User(who.user.user_id.clone());
-    charge(Some(&redis), &settings, &identity, Category::Booking, true).await?;
+    charge(
+        Some(&redis),
+        &settings,
+        &identity,
+        Category::Booking,
+        WithoutRedis::FailClosed,
+    )
+    .await?;
     Ok((settings, redis, who))
 }
 

@@ -1,6 +1,7 @@
 //! Every statement the booking components run: one call of a function of
-//! migrations/20261130000003_booking.sql each (one round trip, one transaction). JSON comes
-//! back as text; ids go in as text and are cast in the statement.
+//! migrations/20261130000003_booking.sql (or 20261207000002_seat_release.sql) each (one round
+//! trip, one transaction). JSON comes back as text; ids go in as text and are cast in the
+//! statement.
 
 /// `booking_reserve_seats`: `$1` user, `$2` event, `$3` seat ids (text[]), `$4` fencing token or
 /// NULL (Redis could not issue one), `$5` reservation TTL secs, `$6` seat cap per event, `$7`
@@ -28,6 +29,11 @@ pub const RESERVATION: &str = "SELECT booking_reservation($1::uuid, $2::uuid)::t
 /// `GET /seats/events/{id}`: `$1` event, `$2` most seats; NULL body for an unknown event.
 pub const SEAT_MAP: &str = "SELECT booking_seat_map($1::uuid, $2::int4)::text AS body";
 
+/// `booking_fallback_charge` (migrations/20261207000002_seat_release.sql): charges one reserve
+/// to `$1` user against `$2` calls per minute while Redis cannot; `retry_after_secs` 0: allowed.
+pub const FALLBACK_CHARGE: &str =
+    "SELECT booking_fallback_charge($1::uuid, $2::int4) AS retry_after_secs";
+
 /// Most reservations `GET /reservations/my` lists: a buyer's history fits; no unbounded read.
 pub const MY_RESERVATIONS_LIMIT: i32 = 100;
 /// Most seats a seat map returns: the layout table's own bound on seats per event.
@@ -45,6 +51,7 @@ mod tests {
             MY_RESERVATIONS,
             RESERVATION,
             SEAT_MAP,
+            FALLBACK_CHARGE,
         ] {
             assert_eq!(sql.matches("booking_").count(), 1, "{sql}");
         }

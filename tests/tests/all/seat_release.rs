@@ -7,6 +7,7 @@
 //! - a buyer cannot cancel (and be refunded) once the event's cut-off has passed, while the
 //!   operator paths still can;
 //! - prices are bounded so that no total can overflow into a 500;
+//! - with Redis down, reserve still holds each buyer to a per-minute budget, kept in Postgres.
 
 use crate::admin::{call, event_body};
 use crate::booking_support::{Buyer, Show, buyer, db, send, show};
@@ -586,4 +587,60 @@ async fn a_price_that_could_overflow_a_total_is_refused_and_the_highest_price_se
     let (status, body) = show.reserve_standing(&me, 10, None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["reservation"]["totalAmount"], 100_000_000, "{body}");
+}
+
+// ---------------------------------------------------------------- Redis down: the reserve budget
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_reserve_still_holds_each_buyer_to_a_per_minute_budget() {
+    const PER_MINUTE: usize = 4;
+    let mut private = PrivateRedis::start().expect("private redis");
+    let options = AppOptions::application().redis(&private.url()).variable(
+        "rate_limits",
+        format!("auth=60,queue=120,booking={PER_MINUTE},default=3000"),
+    );
+    let show = show(options, 1, 100).await;
+    let (me, other) = (buyer(&show).await, buyer(&show).await);
+    private.kill();
+
+    // Attempts that each cost Postgres a transaction (one ticket, and retries of a taken seat).
+    let mut statuses = Vec::new();
+    for i in 0..PER_MINUTE + 3 {
+        let (status, body) = if i % 2 == 0 {
+            show.reserve_standing(&me, 1, None).await
+        } else {
+            show.reserve(&me, &[show.seats[0].as_str()], None).await
+        };
+        assert!(!status.is_server_error(), "{status} {body}");
+        statuses.push(status.as_u16());
+    }
+    println!("one buyer's reserves with Redis down: {statuses:?}");
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        limited, 3,
+        "the budget ({PER_MINUTE} a minute) holds without Redis: {statuses:?}"
+    );
+    assert!(statuses[..PER_MINUTE].iter().all(|s| *s != 429));
+    let response = show
+        .with(&me, show.app.post("/api/v1/reservations"))
+        .json(&json!({"eventId": show.event_id,
+                      "items": [{"ticketTypeId": show.ticket_type_id, "quantity": 1}]}))
+        .send()
+        .await
+        .expect("reserve");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    // Per buyer: someone else still gets through.
+    let (status, body) = show.reserve_standing(&other, 1, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut pg = db(&show.app).await;
+    let mine = count(
+        &mut pg,
+        &format!(
+            "SELECT count(*) FROM reservations WHERE user_id = '{}'",
+            me.user_id
+        ),
+    )
+    .await;
+    assert!(mine <= PER_MINUTE as i64, "{mine} reservations");
 }
