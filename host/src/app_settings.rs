@@ -5,6 +5,9 @@
 //! long after a deploy looked healthy. The host parses each setting it knows with the SAME parser
 //! the components use and refuses to start when one is invalid. Variables the manifest does not
 //! declare are skipped, so other applications (and test fixtures) run unchanged.
+//!
+//! It also refuses the payment mock's published secrets unless `development_mode` is `true`
+//! ([`check_development_secrets`]): a deployment that forgot to set the real ones must not come up.
 
 use std::collections::HashMap;
 
@@ -75,6 +78,31 @@ pub fn check(app_vars: &HashMap<String, String>) -> Result<()> {
     Ok(())
 }
 
+/// Refuses the payment mock's well-known values (`urr_payments::development`) in any variable
+/// unless `development_mode` is `true`, naming each variable (never a value of another).
+pub fn check_development_secrets(app_vars: &HashMap<String, String>) -> Result<()> {
+    use urr_payments::development::{DEVELOPMENT_MODE_VARIABLE, is_on, refused};
+    let development = app_vars
+        .get(DEVELOPMENT_MODE_VARIABLE)
+        .is_some_and(|v| is_on(v));
+    let mut settings: Vec<(&str, &str)> = app_vars
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    settings.sort_unstable();
+    let names = refused(development, &settings);
+    if !names.is_empty() {
+        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        bail!(
+            "variables {} hold the payment mock's well-known development values, published in \
+             the repository: set the real values (SPIN_VARIABLE_<NAME>), or set \
+             `{DEVELOPMENT_MODE_VARIABLE}` to `true` for local development only",
+            names.join(", ")
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +158,31 @@ mod tests {
     #[test]
     fn undeclared_settings_are_skipped() {
         check(&vars(&[("other_app_setting", "x")])).expect("nothing to check");
+    }
+
+    #[test]
+    fn the_mock_secrets_are_refused_unless_in_development_mode() {
+        let mock = [
+            ("provider_webhook_secret", "whsec_test_mock"),
+            ("provider_secret_key", "sk_test_mock"),
+            ("key_prefix", "urr"),
+        ];
+        let err = check_development_secrets(&vars(&mock))
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("`provider_webhook_secret`"), "{err}");
+        assert!(err.contains("`provider_secret_key`"), "{err}");
+        assert!(err.contains("development_mode"), "{err}");
+        assert!(!err.contains("key_prefix"), "{err}");
+
+        let mut dev = mock.to_vec();
+        dev.push(("development_mode", "true"));
+        check_development_secrets(&vars(&dev)).expect("development mode");
+        let mut off = mock.to_vec();
+        off.push(("development_mode", "false"));
+        assert!(check_development_secrets(&vars(&off)).is_err());
+        check_development_secrets(&vars(&[("provider_webhook_secret", "whsec_real")]))
+            .expect("a real secret");
     }
 
     #[test]

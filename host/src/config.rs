@@ -181,6 +181,10 @@ pub struct HostConfig {
     pub metrics_listen: Option<String>,
     /// How long a scrape's store reads are reused ([`DEFAULT_METRICS_CACHE`]).
     pub metrics_cache: Duration,
+    /// Refuse to boot with the payment mock's well-known secrets unless `development_mode` is on
+    /// (`app_settings::check_development_secrets`). Off only to run the application as real Spin
+    /// would, with no host check, so a test sees the components refuse them on their own.
+    pub refuse_development_secrets: bool,
 }
 
 impl HostConfig {
@@ -200,6 +204,7 @@ impl HostConfig {
             // A free loopback port: an embedding (tests, benchmarks) asks `metrics_addr()`.
             metrics_listen: Some("127.0.0.1:0".to_string()),
             metrics_cache: DEFAULT_METRICS_CACHE,
+            refuse_development_secrets: true,
         }
     }
 

@@ -196,6 +196,17 @@ async fn up(
         &queue_keys,
         &manifest.variables,
     ));
+    // `up` is local development: the payment mock's published secrets are allowed
+    // (docs/configuration.md). SPIN_VARIABLE_DEVELOPMENT_MODE=false rehearses production.
+    if manifest
+        .variables
+        .contains_key(urr_payments::development::DEVELOPMENT_MODE_VARIABLE)
+    {
+        config.variables.insert(
+            urr_payments::development::DEVELOPMENT_MODE_VARIABLE.to_string(),
+            "true".to_string(),
+        );
+    }
     // Explicit SPIN_VARIABLE_* overrides win over everything `up` worked out.
     config
         .variables

@@ -258,6 +258,12 @@ fn limits_for(config: &HostConfig, component: &LoadedComponent) -> RequestLimits
 /// bound, so `addr()` is the real port even when the config asked for port 0.
 pub async fn start(config: HostConfig) -> Result<RunningHost> {
     let manifest = Manifest::load(&config.manifest)?;
+    if config.refuse_development_secrets {
+        // Before any component is compiled: a refused boot should be quick and say why.
+        let app_vars =
+            crate::variables::resolve_application(&manifest.variables, &config.variables)?;
+        crate::app_settings::check_development_secrets(&app_vars)?;
+    }
     let runtime = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || {

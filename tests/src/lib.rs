@@ -590,6 +590,14 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
             config.variables.insert(name, database.url_as(role));
         }
     }
+    // Tests pay through the mock provider, whose published secrets only development mode takes
+    // (a test of the refusal turns it off again).
+    if declared.contains_key(urr_payments::development::DEVELOPMENT_MODE_VARIABLE) {
+        config.variables.insert(
+            urr_payments::development::DEVELOPMENT_MODE_VARIABLE.into(),
+            "true".into(),
+        );
+    }
     // Session keys: this run's own key pair, wherever the manifest asks for them.
     if declared.contains("jwt_public_keys") {
         let key = test_signing_key();

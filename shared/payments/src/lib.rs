@@ -10,7 +10,9 @@
 //! - `reply`    — the response bodies of the contract
 //! - `sql`      — the statements (each calls one SQL function of the payments migration)
 //! - `keys`     — the Redis key of a user's queue slot
+//! - `development` — development mode and the mock provider's well-known values (refused outside it)
 
+pub mod development;
 pub mod error;
 pub mod input;
 pub mod keys;

@@ -1,12 +1,13 @@
 //! Money and seat safety at the edges, through the real host: the login throttle under parallel
-//! guessing, slow request bodies against a component's slots, who may read `/metrics` and what a
-//! scrape costs, and CORS on the answers the host writes itself.
+//! guessing, slow request bodies against a component's slots, the development secrets outside
+//! development, who may read `/metrics` and what a scrape costs, and CORS on the answers the host
+//! writes itself.
 
 use futures::future::join_all;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use urr_tests::{AppOptions, spawn_app_with};
+use urr_tests::{AppOptions, spawn_app_with, try_spawn_app};
 
 const WEB_ORIGIN: &str = "http://localhost:3000";
 const PASSWORD: &str = "correct horse battery";
@@ -188,6 +189,104 @@ async fn slow_bodies_do_not_hold_a_components_slots() {
             "every trickler is cut off with 408: {answers:?}"
         );
     }
+}
+
+// ---------------------------------------------------------------- development secrets
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_development_secrets_refuse_to_boot_outside_development_mode() {
+    // spin.toml's defaults are the development mock's secrets.
+    let refused =
+        try_spawn_app(AppOptions::application().variable("development_mode", "false")).await;
+    let message = match refused {
+        Ok(_) => panic!("the host booted with the development secrets outside development mode"),
+        Err(e) => format!("{e:#}"),
+    };
+    println!("refused: {message}");
+    for needle in [
+        "provider_webhook_secret",
+        "provider_secret_key",
+        "development_mode",
+    ] {
+        assert!(message.contains(needle), "`{needle}` not named: {message}");
+    }
+    // Real secrets boot without development mode.
+    let real = spawn_app_with(
+        AppOptions::application()
+            .variable("development_mode", "false")
+            .variable("provider_secret_key", "sk_live_not_the_mock")
+            .variable("provider_client_key", "ck_live_not_the_mock")
+            .variable("provider_webhook_secret", "whsec_live_not_the_mock"),
+    )
+    .await;
+    assert_eq!(real.get_json("/health").await.0, 200);
+    // And the development secrets boot in development mode.
+    let dev = spawn_app_with(AppOptions::application().variable("development_mode", "true")).await;
+    assert_eq!(dev.get_json("/health").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_development_mode_the_payment_components_refuse_the_development_secrets() {
+    // As on real Spin, where no boot check runs: the components alone must refuse.
+    let app = spawn_app_with(
+        AppOptions::application()
+            .variable("development_mode", "false")
+            .configure(|c| c.refuse_development_secrets = false),
+    )
+    .await;
+    let body = serde_json::to_vec(&json!({
+        "eventId": "evt_forged", "eventType": "PAYMENT_STATUS_CHANGED",
+        "data": {"orderId": "order_forged", "status": "DONE"},
+    }))
+    .expect("json");
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    // Signed with the well-known development secret: anyone could forge this.
+    let forged = app
+        .post("/api/v1/payments/webhook")
+        .header(
+            urr_payments::webhook::SIGNATURE_HEADER,
+            urr_payments::webhook::sign(b"whsec_test_mock", at, &body),
+        )
+        .header(urr_payments::webhook::TIMESTAMP_HEADER, at.to_string())
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("webhook");
+    let status = forged.status().as_u16();
+    let retry_after = forged.headers().get("retry-after").cloned();
+    println!("a webhook signed with the development secret: {status}");
+    assert_eq!(status, 503, "{}", forged.text().await.unwrap_or_default());
+    assert!(retry_after.is_some());
+    let output = app.guest_output();
+    assert!(
+        output.contains("development") && output.contains("payment_webhook_secret"),
+        "{output}"
+    );
+
+    // In development mode the same webhook is verified and read (and this one names no payment).
+    let dev = spawn_app_with(
+        AppOptions::application().configure(|c| c.refuse_development_secrets = false),
+    )
+    .await;
+    let body = br#"{"eventId":"evt_dev","eventType":"PAYMENT_STATUS_CHANGED","data":{}}"#;
+    let verified = dev
+        .post("/api/v1/payments/webhook")
+        .header(
+            urr_payments::webhook::SIGNATURE_HEADER,
+            urr_payments::webhook::sign(b"whsec_test_mock", at, body),
+        )
+        .header(urr_payments::webhook::TIMESTAMP_HEADER, at.to_string())
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("webhook");
+    assert_ne!(verified.status(), 503);
+    assert_ne!(verified.status(), 401, "the development secret verifies");
 }
 
 // ---------------------------------------------------------------- /metrics

@@ -113,6 +113,9 @@ impl BenchStack {
             ("queue_public_keys".into(), queue_key.public_entry()),
             ("queue_signing_key".into(), queue_key.to_pem()),
             ("queue_signing_kid".into(), queue_key.kid().to_string()),
+            // The benchmarks pay through the mock provider, whose secrets only development
+            // mode accepts.
+            ("development_mode".into(), "true".into()),
         ];
         for role in DATABASE_ROLES {
             let name = format!("pg_address_{}", role.trim_start_matches("urr_"));

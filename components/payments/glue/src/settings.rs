@@ -11,6 +11,8 @@ pub const STALE_MARGIN_MS: u32 = 2_000;
 /// 10 s the host's own outbound deadline ends the call first.
 pub const MIN_PROVIDER_TIMEOUT_MS: u32 = 100;
 pub const MAX_PROVIDER_TIMEOUT_MS: u32 = 10_000;
+/// `Retry-After` while payments refuse the mock's published values: a deploy has to fix it.
+pub const NOT_CONFIGURED_RETRY_AFTER_SECS: u32 = 60;
 
 pub struct PaySettings {
     pub session: Settings,
@@ -35,14 +37,47 @@ impl PaySettings {
                 eprintln!("variable `payment_provider_timeout_ms` is invalid: `{timeout}`");
                 ApiError::internal()
             })?;
-        Ok(Self {
+        let settings = Self {
             session: Settings::load().await?,
             provider_url: variable("payment_provider_url").await?,
             secret_key: variable("payment_provider_secret_key").await?,
             client_key: variable("payment_client_key").await?,
             webhook_secret: variable("payment_webhook_secret").await?,
             provider_timeout_ms,
-        })
+        };
+        settings.refuse_development_values().await?;
+        Ok(settings)
+    }
+
+    /// The mock provider's published keys and webhook secret are for development only: with
+    /// them anyone could sign a webhook. Spin runs none of the host's boot checks, so payments
+    /// refuse them here (503) unless `development_mode` is on (`urr_payments::development`).
+    async fn refuse_development_values(&self) -> Result<()> {
+        use urr_payments::development::{DEVELOPMENT_MODE_VARIABLE, is_on, refused};
+        let development = variable(DEVELOPMENT_MODE_VARIABLE)
+            .await
+            .is_ok_and(|v| is_on(&v));
+        let names = refused(
+            development,
+            &[
+                ("payment_provider_secret_key", &self.secret_key),
+                ("payment_client_key", &self.client_key),
+                ("payment_webhook_secret", &self.webhook_secret),
+            ],
+        );
+        if names.is_empty() {
+            return Ok(());
+        }
+        eprintln!(
+            "payments refused: variables {} hold the mock provider's published development \
+             values and `{DEVELOPMENT_MODE_VARIABLE}` is not `true`; set the real values",
+            names.join(", ")
+        );
+        Err(ApiError::unavailable(
+            "payments_not_configured",
+            "Payments are not available right now",
+            NOT_CONFIGURED_RETRY_AFTER_SECS,
+        ))
     }
 
     /// How old a `processing` payment must be before its outcome counts as unknown.

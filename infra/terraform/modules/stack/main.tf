@@ -156,6 +156,8 @@ module "spin_fleet" {
     provider_timeout_ms      = var.provider_timeout_ms
     allowed_origins          = local.allowed_origins
     trusted_client_ip_header = var.trusted_client_ip_header
+    # Never `true` in a deployed environment: it admits the payment mock's published secrets.
+    development_mode = "false"
     # Never true in a deployment: it admits the mock provider's published keys (docs/configuration.md).
     development_mode = "false"
     # Never `true` in a deployed environment: it admits the payment mock's published secrets.
