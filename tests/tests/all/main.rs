@@ -19,6 +19,7 @@ mod outbound;
 mod payments;
 mod queue;
 mod queue_store;
+mod safety_edges;
 mod seat_release;
 mod seats_storm;
 mod spin_conformance;

@@ -156,11 +156,7 @@ module "spin_fleet" {
     provider_timeout_ms      = var.provider_timeout_ms
     allowed_origins          = local.allowed_origins
     trusted_client_ip_header = var.trusted_client_ip_header
-    # Never `true` in a deployed environment: it admits the payment mock's published secrets.
-    development_mode = "false"
     # Never true in a deployment: it admits the mock provider's published keys (docs/configuration.md).
-    development_mode = "false"
-    # Never `true` in a deployed environment: it admits the payment mock's published secrets.
     development_mode = "false"
     # host:port for allowed_outbound_hosts (no credentials).
     redis_host = "${module.redis.primary_endpoint_address}:${module.redis.port}"
