@@ -285,7 +285,8 @@ struct SuiteArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
     /// Servers to include, comma-separated: host-fresh, host-reuse, prototype (the prototype
-    /// host serving our components), prototype-own (serving its own components), native.
+    /// host serving our components), prototype-own (serving its own components), native, spin
+    /// (real Spin, with --spin-bin).
     #[arg(
         long,
         value_delimiter = ',',
@@ -295,6 +296,9 @@ struct SuiteArgs {
     /// Skip redis-benchmark and pgbench.
     #[arg(long)]
     no_baselines: bool,
+    /// A Spin CLI (4.1 or later) for the `spin` server: the same components on real Spin.
+    #[arg(long)]
+    spin_bin: Option<PathBuf>,
     /// Write the Markdown tables here (they are printed on stdout too).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -399,8 +403,9 @@ fn server_kind(name: &str) -> Result<ServerKind> {
         "prototype" => ServerKind::Prototype,
         "prototype-own" => ServerKind::PrototypeOwn,
         "native" => ServerKind::Native,
+        "spin" => ServerKind::Spin,
         other => bail!(
-            "unknown server `{other}` (host-fresh, host-reuse, prototype, prototype-own, native)"
+            "unknown server `{other}` (host-fresh, host-reuse, prototype, prototype-own, native, spin)"
         ),
     })
 }
@@ -437,6 +442,7 @@ async fn run_suite(args: SuiteArgs) -> Result<()> {
             .iter()
             .map(|s| server_kind(s))
             .collect::<Result<_>>()?,
+        spin_bin: args.spin_bin,
     };
     let report = suite::run(config).await?;
     let md = suite::render_markdown(&report);

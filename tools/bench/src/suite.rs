@@ -43,6 +43,9 @@ pub enum ServerKind {
     /// The prototype host serving its own `hello` and `ticket-counter` components (reference).
     PrototypeOwn,
     Native,
+    /// Real Spin (`spin up`, >= 4.1) serving the same components, with the flags production uses
+    /// (a fresh instance per request, as `HostFresh`).
+    Spin,
 }
 
 impl ServerKind {
@@ -53,6 +56,7 @@ impl ServerKind {
             ServerKind::Prototype => "prototype (pooling)",
             ServerKind::PrototypeOwn => "prototype, its own components",
             ServerKind::Native => "native hyper",
+            ServerKind::Spin => "Spin 4.1 (spin up, fresh instance)",
         }
     }
 
@@ -115,7 +119,19 @@ pub struct SuiteConfig {
     pub baselines: bool,
     /// Servers to run (all by default).
     pub servers: Vec<ServerKind>,
+    /// A Spin CLI (>= 4.1) for the `Spin` server; `None` skips it.
+    pub spin_bin: Option<PathBuf>,
 }
+
+/// The `spin up` flags production runs with (the same as tests/src/spin.rs and start-spin.sh).
+const SPIN_PRODUCTION_FLAGS: &[&str] = &[
+    "--max-instance-reuse-count",
+    "1",
+    "--max-instance-concurrent-reuse-count",
+    "1",
+    "--request-timeout",
+    "15s",
+];
 
 /// One measured run of one server.
 #[derive(Debug, Clone, Serialize)]
@@ -232,6 +248,15 @@ key_prefix = "{{{{ key_prefix }}}}"
     )
 }
 
+/// A Postgres URL with `sslmode=disable` (Spin verifies TLS otherwise).
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
+}
+
 fn base_command(program: &Path) -> Command {
     let mut cmd = Command::new(program);
     // A clean environment: stray SPIN_VARIABLE_* or URR_* settings must not change what is measured.
@@ -298,6 +323,31 @@ impl SuiteContext {
                     .current_dir(dir);
                 cmd
             }
+            ServerKind::Spin => {
+                let spin = c.spin_bin.as_ref().context("no --spin-bin given")?;
+                let mut cmd = base_command(spin);
+                // Spin keeps its Wasmtime cache under HOME; its logs go to the scratch folder.
+                if let Ok(home) = std::env::var("HOME") {
+                    cmd.env("HOME", home);
+                }
+                let logs = c.scratch.join(format!("spin-logs-{port}"));
+                cmd.arg("up")
+                    .arg("--from")
+                    .arg(&self.manifest)
+                    .args(["--listen", &listen])
+                    .arg("--log-dir")
+                    .arg(&logs)
+                    .arg("--state-dir")
+                    .arg(&logs)
+                    .args(SPIN_PRODUCTION_FLAGS)
+                    .env("SPIN_VARIABLE_REDIS_ADDRESS", &c.redis_url)
+                    .env("SPIN_VARIABLE_REDIS_HOST", &self.redis_host)
+                    // Spin's Postgres client negotiates TLS unless told not to (loopback here).
+                    .env("SPIN_VARIABLE_PG_ADDRESS", without_tls(&c.pg_url))
+                    .env("SPIN_VARIABLE_PG_HOST", &self.pg_host)
+                    .env("SPIN_VARIABLE_KEY_PREFIX", &self.prefix);
+                cmd
+            }
             ServerKind::Native => {
                 let mut cmd = base_command(&c.native_bin);
                 cmd.args(["--listen", &listen])
@@ -340,6 +390,7 @@ fn kind_key(kind: ServerKind) -> &'static str {
         ServerKind::Prototype => "prototype",
         ServerKind::PrototypeOwn => "prototype-own",
         ServerKind::Native => "native",
+        ServerKind::Spin => "spin",
     }
 }
 
@@ -416,6 +467,10 @@ pub async fn run(config: SuiteConfig) -> Result<SuiteReport> {
     if config.prototype_dir.is_none() {
         servers.retain(|&k| !matches!(k, ServerKind::Prototype | ServerKind::PrototypeOwn));
         notes.push("prototype skipped: no --prototype-dir".to_string());
+    }
+    if config.spin_bin.is_none() && servers.contains(&ServerKind::Spin) {
+        servers.retain(|&k| k != ServerKind::Spin);
+        notes.push("Spin skipped: no --spin-bin".to_string());
     }
     let ctx = SuiteContext {
         host_bin,
@@ -758,7 +813,7 @@ fn verdict_text(met: Option<bool>) -> &'static str {
 pub fn render_markdown(report: &SuiteReport) -> String {
     use ServerKind::*;
     let mut md = String::new();
-    let kinds = [HostFresh, HostReuse, Prototype, PrototypeOwn, Native];
+    let kinds = [HostFresh, Spin, HostReuse, Prototype, PrototypeOwn, Native];
     let loads: Vec<f64> = report
         .runs
         .iter()
