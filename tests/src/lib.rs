@@ -592,7 +592,7 @@ pub async fn try_spawn_app(options: AppOptions) -> Result<TestApp> {
     }
     // Tests pay through the mock provider, whose published secrets only development mode takes
     // (a test of the refusal turns it off again).
-    if declared.contains_key(urr_payments::development::DEVELOPMENT_MODE_VARIABLE) {
+    if declared.contains(urr_payments::development::DEVELOPMENT_MODE_VARIABLE) {
         config.variables.insert(
             urr_payments::development::DEVELOPMENT_MODE_VARIABLE.into(),
             "true".into(),
