@@ -14,10 +14,9 @@ use urr_catalog_domain::EntityId;
 use urr_catalog_domain::reply::{EventDetail, EventRow, TicketType};
 use urr_component::{ApiError, Response, Result};
 
-use crate::store::{
-    change, column, expect_outcome, id, optional_int, optional_text, query, reply, text,
-};
+use crate::store::{STORE, change, expect_outcome, reply};
 use crate::{Actor, Holds};
+use urr_component::pg::{column, jsonb, optional_int, optional_text, text, uuid};
 
 /// Ticket types read back with an event: the most one event may list in the catalog.
 const MAX_TICKET_TYPES: i64 = 100;
@@ -40,7 +39,7 @@ pub async fn create(actor: &Actor, body: &[u8]) -> Result<Response> {
             optional_text(event.poster_image_url.as_deref()),
             text(&event.artist_name),
             optional_text(event.seat_layout_id.as_ref().map(EntityId::as_str)),
-            crate::store::json(&ticket_types),
+            jsonb(&ticket_types),
         ],
     )
     .await?;
@@ -57,7 +56,7 @@ pub async fn update(actor: &Actor, event_id: &EntityId, body: &[u8]) -> Result<R
         actor,
         &changes.summary(),
         vec![
-            id(event_id),
+            uuid(event_id.as_str()),
             optional_text(changes.title.as_deref()),
             optional_text(changes.description.as_deref()),
             optional_text(changes.venue.as_deref()),
@@ -77,14 +76,23 @@ pub async fn update(actor: &Actor, event_id: &EntityId, body: &[u8]) -> Result<R
 
 /// The event as the public catalog shows it, with its ticket types.
 async fn saved(status: u16, message: &'static str, event_id: &EntityId) -> Result<Response> {
-    let rows = query(urr_catalog_domain::sql::GET_EVENT, vec![id(event_id)]).await?;
+    let rows = STORE
+        .query(
+            urr_catalog_domain::sql::GET_EVENT,
+            vec![uuid(event_id.as_str())],
+        )
+        .await?;
     let event = rows.first().ok_or_else(ApiError::not_found)?;
     let event = EventDetail::from(event_row(event)?);
-    let rows = query(
-        urr_catalog_domain::sql::LIST_TICKET_TYPES,
-        vec![id(event_id), ParameterValue::Int64(MAX_TICKET_TYPES)],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            urr_catalog_domain::sql::LIST_TICKET_TYPES,
+            vec![
+                uuid(event_id.as_str()),
+                ParameterValue::Int64(MAX_TICKET_TYPES),
+            ],
+        )
+        .await?;
     let mut ticket_types = Vec::with_capacity(rows.len());
     for row in &rows {
         // An event without ticket types comes back as one row of NULLs.
@@ -113,7 +121,10 @@ pub async fn cancel(
         sql::CANCEL_EVENT,
         actor,
         &json!({ "reason": request.reason }),
-        vec![id(event_id), optional_text(request.reason.as_deref())],
+        vec![
+            uuid(event_id.as_str()),
+            optional_text(request.reason.as_deref()),
+        ],
     )
     .await?;
     expect_outcome(&row, &["cancelled"])?;
@@ -134,7 +145,13 @@ pub async fn cancel(
 }
 
 pub async fn delete(actor: &Actor, event_id: &EntityId) -> Result<Response> {
-    let row = change(sql::DELETE_EVENT, actor, &json!({}), vec![id(event_id)]).await?;
+    let row = change(
+        sql::DELETE_EVENT,
+        actor,
+        &json!({}),
+        vec![uuid(event_id.as_str())],
+    )
+    .await?;
     expect_outcome(&row, &["deleted"])?;
     reply(
         200,
@@ -145,7 +162,13 @@ pub async fn delete(actor: &Actor, event_id: &EntityId) -> Result<Response> {
 }
 
 pub async fn generate_seats(actor: &Actor, event_id: &EntityId) -> Result<Response> {
-    let row = change(sql::GENERATE_SEATS, actor, &json!({}), vec![id(event_id)]).await?;
+    let row = change(
+        sql::GENERATE_SEATS,
+        actor,
+        &json!({}),
+        vec![uuid(event_id.as_str())],
+    )
+    .await?;
     expect_outcome(&row, &["generated"])?;
     reply(
         200,
@@ -159,7 +182,13 @@ pub async fn generate_seats(actor: &Actor, event_id: &EntityId) -> Result<Respon
 }
 
 pub async fn delete_seats(actor: &Actor, event_id: &EntityId) -> Result<Response> {
-    let row = change(sql::DELETE_SEATS, actor, &json!({}), vec![id(event_id)]).await?;
+    let row = change(
+        sql::DELETE_SEATS,
+        actor,
+        &json!({}),
+        vec![uuid(event_id.as_str())],
+    )
+    .await?;
     expect_outcome(&row, &["deleted"])?;
     reply(
         200,

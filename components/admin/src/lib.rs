@@ -26,14 +26,12 @@ use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use urr_admin_domain::route::RouteError;
 use urr_admin_domain::{AdminError, Route};
-use urr_auth_session::Settings;
-use urr_auth_session::limits::decide;
-use urr_auth_session::request::{body, check_origin, client_ip};
-use urr_auth_session::store::open_redis;
-use urr_auth_session::user::{Access, Authenticated, require_user};
-use urr_component::{ApiError, Response, Result, method_not_allowed};
-use urr_ratelimit::{Category, Decision, Identity};
-use urr_tokens::{CredentialSource, Role};
+use urr_component::request::{body, client_ip};
+use urr_component::{
+    Access, ApiError, Caller, RedisPolicy, Response, Result, Settings, method_not_allowed,
+};
+use urr_ratelimit::Category;
+use urr_tokens::Role;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
@@ -69,7 +67,7 @@ impl Holds<'_> {
     /// Frees the holds a change function returned (its `holds` column). Never fails the
     /// request: the change is committed, and a hold not freed ends by itself.
     pub async fn free(&self, row: &spin_sdk::pg::Row, what: &str) {
-        let Ok(holds) = store::column::<Option<String>>(row, "holds") else {
+        let Ok(holds) = urr_component::pg::column::<Option<String>>(row, "holds") else {
             return;
         };
         urr_booking_glue::free::free_holds(self.redis, self.key_prefix, holds.as_deref(), what)
@@ -81,10 +79,11 @@ async fn admin(req: Request) -> Result<Response> {
     let settings = Settings::load().await?;
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
     let access = if writes { Access::Write } else { Access::Read };
-    let redis = open_redis().await.ok();
     // Identity first, for every path: an anonymous caller learns nothing about the route space.
-    let who = require_user(req.headers(), &settings, redis.as_ref(), access).await?;
-    if who.user.role != Role::Admin {
+    // Writes check the deny-list and fail closed; the rate limit lets a request through when
+    // Redis cannot count it (reads need no Redis, writes already failed closed).
+    let mut caller = Caller::identify(&req, &settings, access, RedisPolicy::Optional).await?;
+    if caller.user.role != Role::Admin {
         return Err(AdminError::AdminRequired.into());
     }
     let path = urr_component::api_path(req.uri().path()).to_string();
@@ -97,21 +96,22 @@ async fn admin(req: Request) -> Result<Response> {
         }
     };
     if route.is_write() {
-        check_origin(&req, &settings, who.source == CredentialSource::Cookie)?;
+        caller.check_origin(&req, &settings)?;
     }
-    charge(redis.as_ref(), &settings, &who).await?;
+    caller.charge(&settings, Category::Default).await?;
+    let redis = caller.redis.as_ref();
     let actor = Actor {
-        admin_id: who.user.user_id.clone(),
+        admin_id: caller.user.user_id.clone(),
         client_ip: Some(client_ip(&req, &settings))
             .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()),
     };
     let query = req.uri().query().unwrap_or("").to_string();
     let holds = Holds {
-        redis: redis.as_ref(),
+        redis,
         key_prefix: &settings.key_prefix,
     };
     match route {
-        Route::Dashboard => reads::dashboard(redis.as_ref(), &settings.key_prefix).await,
+        Route::Dashboard => reads::dashboard(redis, &settings.key_prefix).await,
         Route::SeatLayouts => reads::seat_layouts().await,
         Route::AuditLog => reads::audit_log(&query).await,
         Route::ListReservations => reservations::list(&query).await,
@@ -125,32 +125,6 @@ async fn admin(req: Request) -> Result<Response> {
         Route::UpdateTicketType(id) => tickets::update(&actor, &id, &body(req).await?).await,
         Route::SetReservationStatus(id) => {
             reservations::set_status(&actor, &holds, &id, &body(req).await?).await
-        }
-    }
-}
-
-/// Charges the request to the admin's `default` quota (429 over it). A Redis failure lets it
-/// through: reads need no Redis to be correct, and writes already failed closed on the deny-list.
-async fn charge(
-    redis: Option<&spin_sdk::redis::Connection>,
-    settings: &Settings,
-    who: &Authenticated,
-) -> Result<()> {
-    let Some(conn) = redis else { return Ok(()) };
-    let identity = Identity::User(who.user.user_id.clone());
-    let key = urr_ratelimit::limiter_key(&settings.key_prefix, Category::Default, &identity);
-    match decide(conn, key, settings.limits.quota(Category::Default), true).await {
-        Ok(Decision::Allowed { .. }) => Ok(()),
-        Ok(limited) => Err(ApiError {
-            retry_after_secs: Some(limited.retry_after_secs().unwrap_or(1)),
-            ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
-        }),
-        Err(e) => {
-            eprintln!(
-                "admin: rate limiter unavailable, request let through: {}",
-                e.0
-            );
-            Ok(())
         }
     }
 }

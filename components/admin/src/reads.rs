@@ -9,7 +9,8 @@ use urr_admin_domain::sql;
 use urr_catalog_domain::reply::{Layout, LayoutList, Pagination, iso_time};
 use urr_component::{ApiError, Response, Result};
 
-use crate::store::{column, optional_text, query, reply};
+use crate::store::{STORE, reply};
+use urr_component::pg::{column, optional_text};
 
 /// Layouts listed at once: a venue catalog, not a data set (the catalog's bound too).
 const MAX_LAYOUTS: i64 = 100;
@@ -21,7 +22,7 @@ const MAX_LAYOUTS: i64 = 100;
 /// (`urr_admin_domain::live`) the waiting room's and the seat holds' counters from Redis, or
 /// `null` when Redis cannot answer.
 pub async fn dashboard(redis: Option<&Connection>, key_prefix: &str) -> Result<Response> {
-    let rows = query(sql::DASHBOARD, Vec::new()).await?;
+    let rows = STORE.query(sql::DASHBOARD, Vec::new()).await?;
     let row = rows.first().ok_or_else(ApiError::internal)?;
     let json = |name: &str| -> Result<serde_json::Value> {
         let text: String = column(row, name)?;
@@ -42,11 +43,12 @@ pub async fn dashboard(redis: Option<&Connection>, key_prefix: &str) -> Result<R
 
 /// Sums the per-event counters; `None` when Redis fails part-way (a partial sum would mislead).
 async fn live_counters(conn: &Connection, key_prefix: &str) -> Result<Option<LiveCounters>> {
-    let rows = query(
-        sql::LIVE_EVENTS,
-        vec![ParameterValue::Int64(live::MAX_LIVE_EVENTS)],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            sql::LIVE_EVENTS,
+            vec![ParameterValue::Int64(live::MAX_LIVE_EVENTS)],
+        )
+        .await?;
     let mut live = LiveCounters::default();
     for row in &rows {
         let id: String = column(row, "id")?;
@@ -92,11 +94,12 @@ async fn hmget(conn: &Connection, key: &str, fields: &[&str]) -> Option<Vec<Opti
 }
 
 pub async fn seat_layouts() -> Result<Response> {
-    let rows = query(
-        urr_catalog_domain::sql::LIST_LAYOUTS,
-        vec![ParameterValue::Int64(MAX_LAYOUTS)],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            urr_catalog_domain::sql::LIST_LAYOUTS,
+            vec![ParameterValue::Int64(MAX_LAYOUTS)],
+        )
+        .await?;
     let mut layouts = Vec::with_capacity(rows.len());
     for row in &rows {
         layouts.push(Layout {
@@ -112,16 +115,17 @@ pub async fn seat_layouts() -> Result<Response> {
 
 pub async fn audit_log(raw_query: &str) -> Result<Response> {
     let q = AuditQuery::parse(raw_query)?;
-    let rows = query(
-        sql::LIST_AUDIT_LOG,
-        vec![
-            optional_text(q.resource_type.as_deref()),
-            optional_text(q.resource_id.as_deref()),
-            ParameterValue::Int64(q.paging.limit),
-            ParameterValue::Int64(q.paging.offset()),
-        ],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            sql::LIST_AUDIT_LOG,
+            vec![
+                optional_text(q.resource_type.as_deref()),
+                optional_text(q.resource_id.as_deref()),
+                ParameterValue::Int64(q.paging.limit),
+                ParameterValue::Int64(q.paging.offset()),
+            ],
+        )
+        .await?;
     let mut total = 0;
     let mut entries = Vec::with_capacity(rows.len());
     for row in &rows {

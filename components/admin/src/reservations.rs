@@ -14,20 +14,22 @@ use urr_catalog_domain::EntityId;
 use urr_catalog_domain::reply::Pagination;
 use urr_component::{Response, Result};
 
-use crate::store::{change, column, expect_outcome, id, optional_text, query, reply, text};
+use crate::store::{STORE, change, expect_outcome, reply};
 use crate::{Actor, Holds};
+use urr_component::pg::{column, optional_text, text, uuid};
 
 pub async fn list(raw_query: &str) -> Result<Response> {
     let q = ReservationQuery::parse(raw_query)?;
-    let rows = query(
-        sql::LIST_RESERVATIONS,
-        vec![
-            optional_text(q.status.map(|s| s.as_str())),
-            ParameterValue::Int64(q.paging.limit),
-            ParameterValue::Int64(q.paging.offset()),
-        ],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            sql::LIST_RESERVATIONS,
+            vec![
+                optional_text(q.status.map(|s| s.as_str())),
+                ParameterValue::Int64(q.paging.limit),
+                ParameterValue::Int64(q.paging.offset()),
+            ],
+        )
+        .await?;
     let mut total = 0;
     let mut reservations = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -76,7 +78,7 @@ pub async fn set_status(
         actor,
         &summary,
         vec![
-            id(reservation_id),
+            uuid(reservation_id.as_str()),
             text(change_request.status.as_str()),
             optional_text(change_request.reason.as_deref()),
         ],

@@ -1,24 +1,16 @@
-//! Running the admin statements: one statement per call, typed column access, store failures
-//! told apart from our own mistakes (a lost connection is a 503 worth retrying; a failed audit
-//! write, a bad statement or column is a 500 and a log line — and the change did not happen).
+//! The admin store (`urr_component::pg`, as the `urr_admin` role) and the audited change: one
+//! statement per call; a lost connection is a 503 worth retrying; a failed audit write, a bad
+//! statement or column is a 500 and a log line — and the change did not happen.
 
-use spin_sdk::pg::{self, Decode, ParameterValue, Row};
+use spin_sdk::pg::{ParameterValue, Row};
 use urr_admin_domain::AdminError;
 use urr_admin_domain::outcome::{Outcome, classify};
-use urr_catalog_domain::EntityId;
+use urr_component::pg::{Store, column, jsonb, optional_text, uuid};
 use urr_component::{ApiError, Result};
 
 use crate::Actor;
 
-/// Runs one statement as the `urr_admin` role and collects its rows.
-pub async fn query(statement: &str, params: Vec<ParameterValue>) -> Result<Vec<Row>> {
-    let db = urr_component::postgres().await?;
-    let result = db
-        .query(statement, params)
-        .await
-        .map_err(|e| store_error(&e))?;
-    result.collect().await.map_err(|e| store_error(&e))
-}
+pub const STORE: Store = Store::new("admin");
 
 /// Runs one change function: `$1` admin id, `$2` client IP, `$3` request summary, then `params`.
 /// Returns its one row.
@@ -30,22 +22,12 @@ pub async fn change(
 ) -> Result<Row> {
     // Sent in their declared types (`$1::uuid`, `$3::jsonb`): Spin refuses text for either.
     let mut all = vec![
-        ParameterValue::Uuid(actor.admin_id.clone()),
-        actor
-            .client_ip
-            .as_deref()
-            .map_or(ParameterValue::DbNull, text),
-        json(summary),
+        uuid(&actor.admin_id),
+        optional_text(actor.client_ip.as_deref()),
+        jsonb(summary),
     ];
     all.extend(params);
-    query(statement, all)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            eprintln!("admin: a change function returned no row");
-            ApiError::internal()
-        })
+    STORE.one(statement, all).await
 }
 
 /// The row's `outcome` against the function's success outcomes: refusals become their 4xx.
@@ -59,41 +41,6 @@ pub fn expect_outcome(row: &Row, success: &[&str]) -> Result<String> {
             Err(ApiError::internal())
         }
     }
-}
-
-fn store_error(err: &pg::Error) -> ApiError {
-    urr_component::store::pg_failure(
-        "admin",
-        err,
-        urr_component::store::UNAVAILABLE_SQLSTATE_CLASSES,
-    )
-}
-
-/// A column that must be present with the expected type; anything else is our bug.
-pub fn column<T: Decode>(row: &Row, name: &str) -> Result<T> {
-    urr_component::store::column("admin", row, name)
-}
-
-pub fn text(value: &str) -> ParameterValue {
-    ParameterValue::Str(value.to_string())
-}
-
-/// An id for a `uuid` parameter (Spin binds by the declared type: text is refused there).
-pub fn id(value: &EntityId) -> ParameterValue {
-    ParameterValue::Uuid(value.as_str().to_string())
-}
-
-/// A JSON document for a `jsonb` parameter.
-pub fn json(value: &serde_json::Value) -> ParameterValue {
-    ParameterValue::Jsonb(value.to_string().into_bytes())
-}
-
-pub fn optional_text(value: Option<&str>) -> ParameterValue {
-    value.map_or(ParameterValue::DbNull, text)
-}
-
-pub fn optional_int(value: Option<i64>) -> ParameterValue {
-    value.map_or(ParameterValue::DbNull, ParameterValue::Int64)
 }
 
 /// Quantities and prices are `integer` columns; the domain bounds them far below `i32::MAX`.

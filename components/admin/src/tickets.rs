@@ -9,7 +9,8 @@ use urr_component::{Response, Result};
 
 use crate::Actor;
 use crate::events::ticket_type;
-use crate::store::{change, column, expect_outcome, id, optional_int4, optional_text, reply, text};
+use crate::store::{change, expect_outcome, optional_int4, reply};
+use urr_component::pg::{column, optional_text, text, uuid};
 
 pub async fn create(actor: &Actor, event_id: &EntityId, body: &[u8]) -> Result<Response> {
     let new = parse_new_ticket_type(body)?;
@@ -18,7 +19,7 @@ pub async fn create(actor: &Actor, event_id: &EntityId, body: &[u8]) -> Result<R
         actor,
         &new.summary(),
         vec![
-            id(event_id),
+            uuid(event_id.as_str()),
             text(&new.name),
             optional_int4(Some(new.price))?,
             optional_int4(Some(new.total_quantity))?,
@@ -43,7 +44,7 @@ pub async fn update(actor: &Actor, ticket_type_id: &EntityId, body: &[u8]) -> Re
         actor,
         &changes.summary(),
         vec![
-            id(ticket_type_id),
+            uuid(ticket_type_id.as_str()),
             optional_text(changes.name.as_deref()),
             optional_int4(changes.price)?,
             optional_int4(changes.total_quantity)?,

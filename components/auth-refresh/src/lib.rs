@@ -12,12 +12,15 @@ use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use urr_auth::refresh::{RefreshToken, Rotation, parse_grace_ms};
 use urr_auth::{AuthError, input::parse_refresh_body, sql};
-use urr_auth_session::Settings;
 use urr_auth_session::limits::charge;
-use urr_auth_session::request::{body, check_origin, client_ip, route, wants_tokens_in_body};
+use urr_auth_session::request::wants_tokens_in_body;
 use urr_auth_session::respond::{Framing, clearing, issue_from_row};
 use urr_auth_session::settings::signing_key;
-use urr_auth_session::store::{open_redis, optional_bytes, rows, run_script, text};
+use urr_auth_session::store::STORE;
+use urr_component::Settings;
+use urr_component::pg::{column, optional};
+use urr_component::request::{body, check_origin, client_ip, route};
+use urr_component::store::{open_redis, run_script};
 use urr_component::{ApiError, Response, Result, method_not_allowed, respond, variable};
 use urr_ratelimit::Identity;
 
@@ -63,25 +66,29 @@ async fn refresh(req: Request) -> Result<Response> {
         eprintln!("random source failed: {e}");
         ApiError::internal()
     })?;
-    let found = rows(
-        sql::ROTATE,
-        vec![
-            presented.hash().into(),
-            child.hash().into(),
-            presented.wrap_child(&child).into(),
-            ParameterValue::Int32(i32::try_from(grace_ms).unwrap_or(i32::MAX)),
-            ParameterValue::Int32(i32::try_from(urr_tokens::REFRESH_TTL_SECS).unwrap_or(i32::MAX)),
-        ],
-    )
-    .await?;
+    let found = STORE
+        .query(
+            sql::ROTATE,
+            vec![
+                presented.hash().into(),
+                child.hash().into(),
+                presented.wrap_child(&child).into(),
+                ParameterValue::Int32(i32::try_from(grace_ms).unwrap_or(i32::MAX)),
+                ParameterValue::Int32(
+                    i32::try_from(urr_tokens::REFRESH_TTL_SECS).unwrap_or(i32::MAX),
+                ),
+            ],
+        )
+        .await?;
     let row = found.first().ok_or_else(ApiError::internal)?;
-    let outcome = Rotation::parse(&text(row, "outcome")?).ok_or_else(ApiError::internal)?;
+    let outcome =
+        Rotation::parse(&column::<String>(row, "outcome")?).ok_or_else(ApiError::internal)?;
     if outcome == Rotation::Reused {
         deny_family(
             &redis,
             &settings,
-            &text(row, "user_id")?,
-            &text(row, "family_id")?,
+            &column::<String>(row, "user_id")?,
+            &column::<String>(row, "family_id")?,
         )
         .await;
     }
@@ -91,7 +98,9 @@ async fn refresh(req: Request) -> Result<Response> {
     }
     // Rotated: our fresh child. Replayed: the child issued moments ago, unwrapped with the token.
     let issued = match outcome {
-        Rotation::Replayed => optional_bytes(row, "child_wrapped")
+        Rotation::Replayed => optional::<Vec<u8>>(row, "child_wrapped")
+            .ok()
+            .flatten()
             .and_then(|w| presented.unwrap_child(&w))
             .ok_or_else(ApiError::internal)?,
         _ => child,

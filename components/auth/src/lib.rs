@@ -13,14 +13,17 @@ use urr_auth::input::{parse_login, parse_registration, parse_verify_token};
 use urr_auth::password::{SALT_BYTES, hash_password, verify_password};
 use urr_auth::refresh::RefreshToken;
 use urr_auth::{AuthError, sql};
-use urr_auth_session::limits::{charge, charge_or_pass, decide, give_back};
-use urr_auth_session::request::{body, check_origin, client_ip, route, wants_tokens_in_body};
+use urr_auth_session::limits::{charge, charge_or_pass, give_back};
+use urr_auth_session::request::wants_tokens_in_body;
 use urr_auth_session::respond::{Framing, clearing, issue_from_row, user_object};
 use urr_auth_session::settings::signing_key;
-use urr_auth_session::store::{json, null, open_redis, rows, run_script, text, uuid};
-use urr_auth_session::user::{Access, authenticate, require_user};
-use urr_auth_session::{Settings, store::RedisDown};
-use urr_component::{ApiError, Response, Result, method_not_allowed, respond};
+use urr_auth_session::store::STORE;
+use urr_component::caller::{authenticate, require_user};
+use urr_component::pg::{column, json, null, uuid};
+use urr_component::ratelimit::decide;
+use urr_component::request::{body, check_origin, client_ip, route};
+use urr_component::store::{RedisDown, open_redis, run_script};
+use urr_component::{Access, ApiError, Response, Result, Settings, method_not_allowed, respond};
 use urr_ratelimit::{Decision, Identity};
 
 #[http_service]
@@ -74,20 +77,21 @@ async fn register(req: Request) -> Result<Response> {
         ApiError::internal()
     })?;
     let refresh = new_refresh_token()?;
-    let found = rows(
-        sql::REGISTER,
-        vec![
-            registration.email.as_str().to_string().into(),
-            phc.into(),
-            registration.name.into(),
-            registration.phone.map_or_else(null, Into::into),
-            refresh.hash().into(),
-            ttl_param(urr_tokens::REFRESH_TTL_SECS),
-        ],
-    )
-    .await?;
+    let found = STORE
+        .query(
+            sql::REGISTER,
+            vec![
+                registration.email.as_str().to_string().into(),
+                phc.into(),
+                registration.name.into(),
+                registration.phone.map_or_else(null, Into::into),
+                refresh.hash().into(),
+                ttl_param(urr_tokens::REFRESH_TTL_SECS),
+            ],
+        )
+        .await?;
     let row = found.first().ok_or_else(ApiError::internal)?;
-    if text(row, "outcome")? != "created" {
+    if column::<String>(row, "outcome")? != "created" {
         return Err(AuthError::EmailTaken.into());
     }
     let framing = Framing {
@@ -116,7 +120,9 @@ async fn login(req: Request) -> Result<Response> {
         decide(&redis, throttle_key.clone(), quota, true).await?
     {
         return Err(AuthError::AccountThrottled {
-            retry_after_secs: limited.retry_after_secs().unwrap_or(1),
+            retry_after_secs: limited
+                .retry_after_secs()
+                .unwrap_or(urr_component::ratelimit::MIN_RETRY_AFTER_SECS),
         }
         .into());
     }
@@ -128,17 +134,18 @@ async fn login(req: Request) -> Result<Response> {
         return Err(AuthError::InvalidCredentials.into());
     };
     let refresh = new_refresh_token()?;
-    let started = rows(
-        sql::START_SESSION,
-        vec![
-            uuid(user_id),
-            refresh.hash().into(),
-            ttl_param(urr_tokens::REFRESH_TTL_SECS),
-        ],
-    )
-    .await?;
+    let started = STORE
+        .query(
+            sql::START_SESSION,
+            vec![
+                uuid(&user_id),
+                refresh.hash().into(),
+                ttl_param(urr_tokens::REFRESH_TTL_SECS),
+            ],
+        )
+        .await?;
     let row = started.first().ok_or_else(ApiError::internal)?;
-    if text(row, "outcome")? != "started" {
+    if column::<String>(row, "outcome")? != "started" {
         return Err(AuthError::InvalidCredentials.into());
     }
     let framing = Framing {
@@ -152,14 +159,16 @@ async fn login(req: Request) -> Result<Response> {
 /// The account's id when `attempt`'s password is right, `None` when it is wrong or the account
 /// does not exist (the same Argon2id work against the dummy hash, the same answer).
 async fn check_password(attempt: &urr_auth::input::Login) -> Result<Option<String>> {
-    let found = rows(sql::FIND_LOGIN, vec![attempt.email.clone().into()]).await?;
+    let found = STORE
+        .query(sql::FIND_LOGIN, vec![attempt.email.clone().into()])
+        .await?;
     let account = found.first();
     let stored = account.and_then(|r| r.get::<String>("password_hash"));
     if !verify_password(&attempt.password, stored.as_deref()) {
         return Ok(None);
     }
     account
-        .map(|r| text(r, "id"))
+        .map(|r| column::<String>(r, "id"))
         .transpose()?
         .ok_or_else(ApiError::internal)
         .map(Some)
@@ -192,17 +201,18 @@ async fn logout(req: Request) -> Result<Response> {
     charge_or_pass(redis.as_ref(), &settings, &identity).await?;
 
     if let Some(who) = who {
-        let revoked = rows(
-            sql::LOGOUT,
-            vec![
-                uuid(who.user.user_id.clone()),
-                uuid(who.user.family_id.clone()),
-                all.into(),
-                ttl_param(urr_tokens::DENY_TTL_SECS),
-                sql::MAX_DENY_FAMILIES.into(),
-            ],
-        )
-        .await?;
+        let revoked = STORE
+            .query(
+                sql::LOGOUT,
+                vec![
+                    uuid(&who.user.user_id),
+                    uuid(&who.user.family_id),
+                    all.into(),
+                    ttl_param(urr_tokens::DENY_TTL_SECS),
+                    sql::MAX_DENY_FAMILIES.into(),
+                ],
+            )
+            .await?;
         let keys: Vec<String> = revoked
             .iter()
             .filter_map(|r| r.get::<String>("family_id"))
@@ -242,7 +252,7 @@ async fn me(req: Request) -> Result<Response> {
     );
     charge_or_pass(redis.as_ref(), &settings, &identity).await?;
     let who = who?;
-    let found = rows(sql::ME, vec![uuid(who.user.user_id)]).await?;
+    let found = STORE.query(sql::ME, vec![uuid(&who.user.user_id)]).await?;
     let row = found
         .first()
         .ok_or_else(|| ApiError::from(AuthError::Unauthenticated))?;

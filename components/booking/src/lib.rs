@@ -1,6 +1,6 @@
 //! The spin-sdk side of booking, shared by components `seat-lock`, `reserve` and
-//! `reservations` so each handler stays thin: settings from variables, the signed-in user and
-//! the rate limit (the session crate's, or a Postgres budget for reserve while Redis is down),
+//! `reservations` so each handler stays thin: settings from variables, the admitted caller
+//! (`urr_component::Caller`, and a Postgres budget for reserve while Redis is down),
 //! the waiting-room gate (entry token + live slot), script runs with mixed arguments, one-call
 //! SQL with store failures mapped, and refusals as responses. `free` is also used by the
 //! components that cancel (`payments`, `admin`). Decisions live in `urr-booking`.
@@ -12,10 +12,12 @@ pub mod store;
 
 pub use settings::BookingSettings;
 
-use urr_auth_session::store::RedisDown;
+use spin_sdk::http::Request;
 use urr_booking::BookingError;
-use urr_component::{ApiError, Response};
-use urr_ratelimit::{Category, Decision, Identity};
+use urr_component::ratelimit::limited;
+use urr_component::store::RedisDown;
+use urr_component::{Access, ApiError, Caller, RedisPolicy, Response};
+use urr_ratelimit::Category;
 
 /// Why a handler did not produce its response.
 #[derive(Debug)]
@@ -62,81 +64,56 @@ pub fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// What the rate limit does when Redis cannot answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WithoutRedis {
-    /// 503 (holds: Redis is their store).
-    FailClosed,
-    /// Go on without a limit (reads, which Postgres answers as they are).
-    Pass,
-    /// Charge the user's budget in Postgres instead (reserve, which may go on with Postgres
-    /// alone, but not without a limit: one buyer could otherwise cost it a transaction per call).
-    PostgresBudget,
-}
-
-/// Charges one request of `category` to `identity`, or, when Redis cannot answer, does what
-/// `without_redis` says.
-pub async fn charge(
-    redis: Option<&spin_sdk::redis::Connection>,
-    settings: &BookingSettings,
-    identity: &Identity,
+/// Booking settings and the admitted caller ([`Caller::admit`]): what every booking route
+/// checks before it reads its body.
+pub async fn admit(
+    req: &Request,
+    access: Access,
     category: Category,
-    without_redis: WithoutRedis,
+    policy: RedisPolicy,
+) -> Result<(BookingSettings, Caller), Refusal> {
+    let settings = BookingSettings::load().await?;
+    let caller = Caller::admit(req, &settings.session, access, category, policy).await?;
+    Ok((settings, caller))
+}
+
+/// Charges the caller's per-minute `category` budget in Postgres (`booking_fallback_charge`)
+/// when Redis could not count the request: reserve may go on with Postgres alone, but not
+/// without a limit (one buyer could otherwise cost it a transaction per call). One extra round
+/// trip, only while Redis is down.
+pub async fn charge_uncounted_in_postgres(
+    caller: &Caller,
+    settings: &BookingSettings,
+    category: Category,
 ) -> Result<(), Refusal> {
-    let quota = settings.session.limits.quota(category);
-    let down = |why: String| async move {
-        match without_redis {
-            WithoutRedis::FailClosed => Err(RedisDown(why).into()),
-            WithoutRedis::Pass => {
-                eprintln!("rate limiter skipped, redis: {why}");
-                Ok(())
-            }
-            WithoutRedis::PostgresBudget => postgres_budget(identity, quota.per_minute).await,
-        }
-    };
-    let Some(conn) = redis else {
-        return down("no connection".into()).await;
-    };
-    let key = urr_ratelimit::limiter_key(&settings.session.key_prefix, category, identity);
-    match urr_auth_session::limits::decide(conn, key, quota, true).await {
-        Ok(Decision::Allowed { .. }) => Ok(()),
-        Ok(limited) => Err(rate_limited(limited.retry_after_secs().unwrap_or(1))),
-        Err(e) => down(e.0).await,
-    }
-}
-
-fn rate_limited(retry_after_secs: u32) -> Refusal {
-    ApiError {
-        retry_after_secs: Some(retry_after_secs),
-        ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
-    }
-    .into()
-}
-
-/// The same per-minute budget, kept in Postgres (`booking_fallback_charge`): one extra round
-/// trip, only while Redis is down. Only a user has a budget there (ids are UUIDs).
-async fn postgres_budget(identity: &Identity, per_minute: u32) -> Result<(), Refusal> {
-    let Identity::User(user_id) = identity else {
+    if caller.counted {
         return Ok(());
-    };
-    let rows = store::query(
-        urr_booking::sql::FALLBACK_CHARGE,
-        vec![
-            spin_sdk::pg::ParameterValue::Uuid(user_id.clone()),
-            spin_sdk::pg::ParameterValue::Int32(i32::try_from(per_minute).unwrap_or(i32::MAX)),
-        ],
-    )
-    .await?;
+    }
+    let per_minute = settings.session.limits.quota(category).per_minute;
+    let rows = store::STORE
+        .query(
+            urr_booking::sql::FALLBACK_CHARGE,
+            vec![
+                spin_sdk::pg::ParameterValue::Uuid(caller.user.user_id.clone()),
+                spin_sdk::pg::ParameterValue::Int32(i32::try_from(per_minute).unwrap_or(i32::MAX)),
+            ],
+        )
+        .await?;
     let wait = rows
         .first()
         .and_then(|r| r.get::<i32>("retry_after_secs"))
         .ok_or_else(ApiError::internal)?;
     match u32::try_from(wait) {
         Ok(0) => Ok(()),
-        Ok(secs) => Err(rate_limited(secs)),
+        Ok(secs) => Err(limited(secs).into()),
         Err(_) => Err(ApiError::internal().into()),
     }
 }
+
+/// The longest `Retry-After` of a hold refused by the hold script's own rate limit: its windows
+/// are seconds, so only a corrupt reply could ask for more than fits, and a minute is then a wait
+/// a buyer survives.
+const HOLD_RETRY_AFTER_CAP_SECS: u32 = 60;
 
 /// The hold script's answer as `(token, expires_at_ms)`, or the refusal the client sees.
 pub fn held(
@@ -156,11 +133,9 @@ pub fn held(
         }
         .into()),
         Some(HoldReply::RateLimited { retry_after_ms }) => {
-            let secs = u64::try_from(retry_after_ms.max(1))
-                .unwrap_or(1)
-                .div_ceil(1000);
+            let secs = retry_after_ms.max(1).unsigned_abs().div_ceil(1000);
             Err(ApiError {
-                retry_after_secs: Some(u32::try_from(secs).unwrap_or(60)),
+                retry_after_secs: Some(u32::try_from(secs).unwrap_or(HOLD_RETRY_AFTER_CAP_SECS)),
                 ..ApiError::new(429, "rate_limited", "Too many holds; try again later")
             }
             .into())

@@ -1,11 +1,12 @@
 //! Configuration, read from Spin variables once per request: the session settings every
 //! component shares, plus the queue's public keys and the booking lifetimes and caps.
 
-use urr_auth_session::Settings;
 use urr_booking::config::{
-    DEFAULT_HOLD_TTL_SECS, DEFAULT_RESERVATION_TTL_SECS, HoldLimits, PurchaseLimits, parse_ttl_secs,
+    DEFAULT_HOLD_TTL_SECS, DEFAULT_RESERVATION_TTL_SECS, HoldLimits, MAX_TTL_SECS, PurchaseLimits,
+    parse_ttl_secs,
 };
-use urr_component::{ApiError, Result, variable};
+use urr_component::caller::misconfigured;
+use urr_component::{Result, Settings, variable};
 use urr_tokens::KeySet;
 
 pub struct BookingSettings {
@@ -18,12 +19,13 @@ pub struct BookingSettings {
     pub purchase_limits: PurchaseLimits,
 }
 
-fn misconfigured(name: &str, err: impl std::fmt::Display) -> ApiError {
-    eprintln!("variable `{name}` is invalid: {err}");
-    ApiError::internal()
-}
-
 impl BookingSettings {
+    /// The reservation lifetime as the SQL functions take it (`integer`): bounded by
+    /// `MAX_TTL_SECS` (an hour) when parsed, so it always fits.
+    pub fn reservation_ttl_secs_i32(&self) -> i32 {
+        i32::try_from(self.reservation_ttl_secs.min(MAX_TTL_SECS)).unwrap_or(i32::MAX)
+    }
+
     pub async fn load() -> Result<Self> {
         let queue_keys = KeySet::parse(&variable("queue_public_keys").await?)
             .map_err(|e| misconfigured("queue_public_keys", e))?;

@@ -2,12 +2,13 @@
 //! with store failures told apart: a lost store is a 503 worth retrying, a lock conflict
 //! (deadlock, serialization failure) is a 409 worth retrying, anything else is our bug (500).
 
-use spin_sdk::pg::{self, ParameterValue, Row};
+use spin_sdk::pg::Row;
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
-use urr_auth_session::store::RedisDown;
 use urr_booking::BookingError;
 use urr_booking::scripts::{Arg, ScriptCall};
-use urr_component::{ApiError, STORE_RETRY_AFTER_SECS};
+use urr_component::ApiError;
+use urr_component::pg::{self, Store};
+use urr_component::store::RedisDown;
 
 use crate::Refusal;
 
@@ -47,53 +48,21 @@ pub async fn run(conn: &Connection, call: &ScriptCall) -> Result<Vec<i64>, Redis
         .collect()
 }
 
-/// SQLSTATE classes that mean the server or the connection is going away.
-const UNAVAILABLE_SQLSTATE_CLASSES: [&str; 3] = ["08", "53", "57"];
 /// Serialization failure and deadlock: two writers met; the loser may simply retry.
 const CONFLICT_SQLSTATES: [&str; 2] = ["40001", "40P01"];
 
-fn store_error(err: &pg::Error) -> Refusal {
-    eprintln!("booking query failed: {err:?}");
-    let unavailable = || {
-        Refusal::Api(ApiError::unavailable(
-            "postgres_unavailable",
-            "A data store is temporarily unavailable",
-            STORE_RETRY_AFTER_SECS,
-        ))
-    };
-    match err {
-        pg::Error::PgError(pg::PgError::QueryFailed(pg::QueryError::DbError(db))) => {
-            if CONFLICT_SQLSTATES.contains(&db.code.as_str()) {
-                BookingError::ConcurrentChange.into()
-            } else if UNAVAILABLE_SQLSTATE_CLASSES
-                .iter()
-                .any(|class| db.code.starts_with(class))
-            {
-                unavailable()
-            } else {
-                ApiError::internal().into()
-            }
-        }
-        pg::Error::PgError(
-            pg::PgError::ConnectionFailed(_)
-            | pg::PgError::Other(_)
-            | pg::PgError::QueryFailed(pg::QueryError::Text(_)),
-        ) => unavailable(),
-        pg::Error::PgError(
-            pg::PgError::BadParameter(_) | pg::PgError::ValueConversionFailed(_),
-        )
-        | pg::Error::Decode(_) => ApiError::internal().into(),
-    }
-}
+/// Booking's store, as this component's role: a lost store is a 503 worth retrying, a lock
+/// conflict a 409 worth retrying, anything else our bug (500).
+pub const STORE: Store<Refusal> = Store::with_failure("booking", store_error);
 
-/// Runs one statement as this component's role and collects its rows.
-pub async fn query(statement: &str, params: Vec<ParameterValue>) -> Result<Vec<Row>, Refusal> {
-    let db = urr_component::postgres().await?;
-    let result = db
-        .query(statement, params)
-        .await
-        .map_err(|e| store_error(&e))?;
-    result.collect().await.map_err(|e| store_error(&e))
+fn store_error(context: &'static str, err: &pg::Error) -> Refusal {
+    match pg::sqlstate(err) {
+        Some(code) if CONFLICT_SQLSTATES.contains(&code) => {
+            eprintln!("{context}: postgres call failed: {err:?}");
+            BookingError::ConcurrentChange.into()
+        }
+        _ => pg::pg_failure(context, err, pg::UNAVAILABLE_SQLSTATE_CLASSES).into(),
+    }
 }
 
 /// The JSON text column `body` of the first row, as Postgres wrote it; `None` when it is NULL
@@ -113,26 +82,4 @@ pub fn json_body(rows: &[Row]) -> Result<Option<serde_json::Value>, Refusal> {
         eprintln!("body is not JSON: {e}");
         ApiError::internal().into()
     })
-}
-
-pub fn text(value: &str) -> ParameterValue {
-    ParameterValue::Str(value.to_string())
-}
-
-/// A user, event or reservation id for a `uuid` parameter: Spin binds each parameter with the
-/// type the statement declares and refuses text for a `uuid`.
-pub fn uuid(value: &str) -> ParameterValue {
-    ParameterValue::Uuid(value.to_string())
-}
-
-pub fn text_array(values: impl IntoIterator<Item = String>) -> ParameterValue {
-    ParameterValue::ArrayStr(values.into_iter().map(Some).collect())
-}
-
-pub fn optional_text(value: Option<&str>) -> ParameterValue {
-    value.map_or(ParameterValue::DbNull, text)
-}
-
-pub fn optional_bytes(value: Option<Vec<u8>>) -> ParameterValue {
-    value.map_or(ParameterValue::DbNull, ParameterValue::Binary)
 }

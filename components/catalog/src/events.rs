@@ -7,24 +7,24 @@ use urr_catalog_domain::reply::{
 use urr_catalog_domain::{EntityId, ListQuery, sql};
 use urr_component::{ApiError, Result};
 
-use crate::rows::{self, column, event_row, id_param};
+use crate::rows::{STORE, event_row};
+use urr_component::pg::{column, optional_int, optional_text, uuid};
 
 pub async fn list(raw_query: &str) -> Result<String> {
     let query = ListQuery::parse(raw_query)?;
-    let optional_text = |v: Option<String>| v.map_or(ParameterValue::DbNull, ParameterValue::Str);
-    let optional_int = |v: Option<i64>| v.map_or(ParameterValue::DbNull, ParameterValue::Int64);
-    let rows = rows::query(
-        sql::LIST_EVENTS,
-        vec![
-            optional_text(query.status.map(|s| s.as_str().to_string())),
-            optional_text(query.search_pattern.clone()),
-            optional_int(query.min_price),
-            optional_int(query.max_price),
-            ParameterValue::Int64(query.limit),
-            ParameterValue::Int64(query.offset()),
-        ],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            sql::LIST_EVENTS,
+            vec![
+                optional_text(query.status.map(|s| s.as_str())),
+                optional_text(query.search_pattern.as_deref()),
+                optional_int(query.min_price),
+                optional_int(query.max_price),
+                ParameterValue::Int64(query.limit),
+                ParameterValue::Int64(query.offset()),
+            ],
+        )
+        .await?;
     let mut total = 0;
     let mut events = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -41,7 +41,7 @@ pub async fn list(raw_query: &str) -> Result<String> {
 }
 
 pub async fn detail(id: &EntityId) -> Result<String> {
-    let rows = rows::query(sql::GET_EVENT, vec![id_param(id)]).await?;
+    let rows = STORE.query(sql::GET_EVENT, vec![uuid(id.as_str())]).await?;
     let event = rows.first().ok_or_else(ApiError::not_found)?;
     let event = EventDetail::from(event_row(event)?);
     let ticket_types = crate::tickets::list(id).await?.unwrap_or_default();

@@ -6,13 +6,16 @@ use urr_catalog_domain::sql;
 use urr_component::Result;
 
 use crate::events::to_json;
-use crate::rows::{self, column};
+use crate::rows::STORE;
+use urr_component::pg::column;
 
 /// Layouts listed at once: a venue catalog, not a data set; the admin screen shows them all.
 const MAX_LAYOUTS: i64 = 100;
 
 pub async fn list() -> Result<String> {
-    let rows = rows::query(sql::LIST_LAYOUTS, vec![ParameterValue::Int64(MAX_LAYOUTS)]).await?;
+    let rows = STORE
+        .query(sql::LIST_LAYOUTS, vec![ParameterValue::Int64(MAX_LAYOUTS)])
+        .await?;
     let mut layouts = Vec::with_capacity(rows.len());
     for row in &rows {
         layouts.push(Layout {

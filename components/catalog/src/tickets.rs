@@ -6,7 +6,8 @@ use urr_catalog_domain::{EntityId, sql};
 use urr_component::{ApiError, Result};
 
 use crate::events::to_json;
-use crate::rows::{self, column, id_param};
+use crate::rows::STORE;
+use urr_component::pg::{column, uuid};
 
 /// Ticket types one event may list: far more than any real event has, and a bound on the reply.
 const MAX_TICKET_TYPES: i64 = 100;
@@ -18,11 +19,15 @@ pub async fn of_event(event_id: &EntityId) -> Result<String> {
 
 /// The ticket types of an event, or `None` when the event does not exist.
 pub async fn list(event_id: &EntityId) -> Result<Option<Vec<TicketType>>> {
-    let rows = rows::query(
-        sql::LIST_TICKET_TYPES,
-        vec![id_param(event_id), ParameterValue::Int64(MAX_TICKET_TYPES)],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            sql::LIST_TICKET_TYPES,
+            vec![
+                uuid(event_id.as_str()),
+                ParameterValue::Int64(MAX_TICKET_TYPES),
+            ],
+        )
+        .await?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -45,7 +50,12 @@ pub async fn list(event_id: &EntityId) -> Result<Option<Vec<TicketType>>> {
 }
 
 pub async fn availability(ticket_type_id: &EntityId) -> Result<String> {
-    let rows = rows::query(sql::TICKET_AVAILABILITY, vec![id_param(ticket_type_id)]).await?;
+    let rows = STORE
+        .query(
+            sql::TICKET_AVAILABILITY,
+            vec![uuid(ticket_type_id.as_str())],
+        )
+        .await?;
     let row = rows.first().ok_or_else(ApiError::not_found)?;
     to_json(&Availability {
         available_quantity: column(row, "available_quantity")?,

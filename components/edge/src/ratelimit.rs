@@ -18,6 +18,14 @@ pub fn limited(retry_after_secs: u32) -> ApiError {
     }
 }
 
+/// The shortest `Retry-After` of a limiter refusal: a client told "0" retries at once.
+pub const MIN_RETRY_AFTER_SECS: u32 = 1;
+
+/// The 429 for a decision that did not allow the request.
+pub fn refused(decision: Decision) -> ApiError {
+    limited(decision.retry_after_secs().unwrap_or(MIN_RETRY_AFTER_SECS))
+}
+
 /// Runs the GCRA script for one key.
 pub async fn decide(
     conn: &Connection,
@@ -71,7 +79,7 @@ pub async fn charge_client_or_pass(req: &Request, category: Category) -> Result<
     let key = urr_ratelimit::limiter_key(&prefix, category, &Identity::Ip(client_ip(req).await));
     match decide(&conn, key, limits.quota(category), true).await {
         Ok(Decision::Allowed { .. }) => Ok(()),
-        Ok(over) => Err(limited(over.retry_after_secs().unwrap_or(1))),
+        Ok(over) => Err(refused(over)),
         Err(RedisDown(e)) => {
             eprintln!("redis: rate limit skipped: {e}");
             Ok(())

@@ -1,5 +1,5 @@
 //! Redis with failures as values: opening a connection the caller may do without, and scripts run
-//! by SHA-1 (EVALSHA, EVAL on NOSCRIPT) with keys only in KEYS.
+//! by SHA-1 (EVALSHA, EVAL on NOSCRIPT) with keys only in KEYS. Postgres is `pg`.
 
 use crate::{ApiError, STORE_RETRY_AFTER_SECS};
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
@@ -67,53 +67,4 @@ pub async fn run_script(
             other => Err(RedisDown(format!("unexpected script reply {other:?}"))),
         })
         .collect()
-}
-
-/// SQLSTATE classes that mean the server or the connection is going away, not that the
-/// statement is wrong: connection exceptions, insufficient resources, operator intervention.
-pub const UNAVAILABLE_SQLSTATE_CLASSES: &[&str] = &["08", "53", "57"];
-
-/// A failed Postgres call as the client sees it: 503 + Retry-After when the store is going away
-/// (or the error is in one of `retryable_classes`), else a 500, since a statement or decoding
-/// mistake is our bug. The detail goes to the log under `context`, never to the client.
-pub fn pg_failure(
-    context: &str,
-    err: &spin_sdk::pg::Error,
-    retryable_classes: &[&str],
-) -> ApiError {
-    use spin_sdk::pg::{Error, PgError, QueryError};
-    eprintln!("{context}: postgres call failed: {err:?}");
-    let retryable = match err {
-        Error::PgError(
-            PgError::ConnectionFailed(_)
-            | PgError::Other(_)
-            | PgError::QueryFailed(QueryError::Text(_)),
-        ) => true,
-        Error::PgError(PgError::QueryFailed(QueryError::DbError(db))) => retryable_classes
-            .iter()
-            .any(|class| db.code.starts_with(class)),
-        Error::PgError(PgError::BadParameter(_) | PgError::ValueConversionFailed(_))
-        | Error::Decode(_) => false,
-    };
-    if retryable {
-        ApiError::unavailable(
-            "postgres_unavailable",
-            "A data store is temporarily unavailable",
-            STORE_RETRY_AFTER_SECS,
-        )
-    } else {
-        ApiError::internal()
-    }
-}
-
-/// A column that must be present with the expected type; anything else is our bug (500).
-pub fn column<T: spin_sdk::pg::Decode>(
-    context: &str,
-    row: &spin_sdk::pg::Row,
-    name: &str,
-) -> crate::Result<T> {
-    row.get::<T>(name).ok_or_else(|| {
-        eprintln!("{context}: column `{name}` is missing or has an unexpected type");
-        ApiError::internal()
-    })
 }

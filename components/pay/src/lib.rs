@@ -11,7 +11,8 @@
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
-use urr_auth_session::request::{body, route as api_route};
+use urr_component::pg::{column, null, optional, text};
+use urr_component::request::{body, route as api_route};
 use urr_component::{ApiError, Response, Result, json, method_not_allowed, respond};
 use urr_payments::PaymentError;
 use urr_payments::input::{parse_confirm, parse_prepare, parse_process};
@@ -22,7 +23,7 @@ use urr_payments_glue::PaySettings;
 use urr_payments_glue::caller::caller;
 use urr_payments_glue::provider::{Transport, call};
 use urr_payments_glue::settle::{Settled, record_capture, work_through};
-use urr_payments_glue::store::{column, null, one, optional, query, text};
+use urr_payments_glue::store::STORE;
 use urr_ratelimit::Category;
 
 #[http_service]
@@ -52,15 +53,16 @@ async fn prepare(req: Request) -> Result<Response> {
     let input = parse_prepare(&body(req).await?)?;
     // Whatever this user is still owed (refunds, unknown outcomes) is resolved on their calls.
     work_through(&settings, Some(&who.user.user_id), sql::USER_WORK_LIMIT).await?;
-    let row = one(
-        sql::PREPARE,
-        vec![
-            text(input.reservation_id.as_str()),
-            text(&who.user.user_id),
-            ParameterValue::Int32(input.amount),
-        ],
-    )
-    .await?;
+    let row = STORE
+        .one(
+            sql::PREPARE,
+            vec![
+                text(input.reservation_id.as_str()),
+                text(&who.user.user_id),
+                ParameterValue::Int32(input.amount),
+            ],
+        )
+        .await?;
     match column::<String>(&row, "outcome")?.as_str() {
         "prepared" => Ok(json(
             200,
@@ -101,11 +103,12 @@ async fn confirm(req: Request) -> Result<Response> {
     let settings = PaySettings::load().await?;
     let who = caller(&req, &settings, Category::Default).await?;
     let input = parse_confirm(&body(req).await?)?;
-    let rows = query(
-        &sql::order(),
-        vec![text(&input.order_id), text(&who.user.user_id)],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            &sql::order(),
+            vec![text(&input.order_id), text(&who.user.user_id)],
+        )
+        .await?;
     let order = rows.first().ok_or(PaymentError::NotFound)?;
     if column::<i32>(order, "amount")? != input.amount {
         return Err(PaymentError::AmountMismatch.into());
@@ -165,17 +168,18 @@ async fn pay(
     method: &str,
     order: Option<(&str, &str)>,
 ) -> Result<Payment> {
-    let row = one(
-        sql::BEGIN,
-        vec![
-            text(reservation_id),
-            text(user_id),
-            text(method),
-            order.map_or_else(null, |(order_id, _)| text(order_id)),
-            ParameterValue::Int32(settings.stale_after_ms()),
-        ],
-    )
-    .await?;
+    let row = STORE
+        .one(
+            sql::BEGIN,
+            vec![
+                text(reservation_id),
+                text(user_id),
+                text(method),
+                order.map_or_else(null, |(order_id, _)| text(order_id)),
+                ParameterValue::Int32(settings.stale_after_ms()),
+            ],
+        )
+        .await?;
     let outcome: String = column(&row, "outcome")?;
     let payment = |payment_key: String, approved_at: String, replayed: bool| -> Result<Payment> {
         Ok(Payment {
@@ -233,11 +237,12 @@ async fn pay(
             // A first send that never left this host: nothing was captured, so the payment
             // fails at once and the next attempt starts clean (a new order, a new key).
             eprintln!("pay: provider unreachable: {e}");
-            one(
-                sql::RECORD_FAILURE,
-                vec![text(&payment_id), text("provider_unreachable")],
-            )
-            .await?;
+            STORE
+                .one(
+                    sql::RECORD_FAILURE,
+                    vec![text(&payment_id), text("provider_unreachable")],
+                )
+                .await?;
             return Err(PaymentError::ProviderUnavailable.into());
         }
         Err(Transport::TimedOut) => {
@@ -264,7 +269,9 @@ async fn pay(
             }
         }
         ChargeOutcome::Declined { code } => {
-            one(sql::RECORD_FAILURE, vec![text(&payment_id), text(&code)]).await?;
+            STORE
+                .one(sql::RECORD_FAILURE, vec![text(&payment_id), text(&code)])
+                .await?;
             Err(PaymentError::Declined.into())
         }
         ChargeOutcome::Unknown(e) => {

@@ -17,9 +17,10 @@
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
-use urr_auth_session::request::{body, route as api_route};
 use urr_booking::BookingError;
 use urr_booking_glue::free::free_holds;
+use urr_component::pg::{column, null, optional, text};
+use urr_component::request::{body, route as api_route};
 use urr_component::{ApiError, Response, Result, json, method_not_allowed, path_param, respond};
 use urr_payments::PaymentError;
 use urr_payments::input::{Id, parse_page, reference};
@@ -29,7 +30,7 @@ use urr_payments::webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_event, ver
 use urr_payments_glue::PaySettings;
 use urr_payments_glue::caller::caller;
 use urr_payments_glue::settle::{deliver_refund, release_queue_slot_of, work_through};
-use urr_payments_glue::store::{column, null, one, optional, query, text};
+use urr_payments_glue::store::STORE;
 use urr_ratelimit::Category;
 
 #[http_service]
@@ -94,21 +95,22 @@ async fn webhook(req: Request) -> Result<Response> {
     })?;
     let event = parse_event(&raw)?;
     let data = &event.data;
-    let row = one(
-        sql::APPLY_WEBHOOK,
-        vec![
-            text(&event.event_id),
-            text(&event.event_type),
-            text(&data.order_id),
-            text(&data.payment_key),
-            text(&data.status),
-            ParameterValue::Int32(data.amount),
-            urr_payments::provider::timestamp(data.approved_at.as_deref())
-                .as_deref()
-                .map_or_else(null, text),
-        ],
-    )
-    .await?;
+    let row = STORE
+        .one(
+            sql::APPLY_WEBHOOK,
+            vec![
+                text(&event.event_id),
+                text(&event.event_type),
+                text(&data.order_id),
+                text(&data.payment_key),
+                text(&data.status),
+                ParameterValue::Int32(data.amount),
+                urr_payments::provider::timestamp(data.approved_at.as_deref())
+                    .as_deref()
+                    .map_or_else(null, text),
+            ],
+        )
+        .await?;
     let outcome: String = column(&row, "outcome")?;
     match outcome.as_str() {
         "confirmed" => release_queue_slot_of(&settings, &row).await?,
@@ -131,11 +133,12 @@ async fn order(req: Request) -> Result<Response> {
     let who = caller(&req, &settings, Category::Default).await?;
     let order_id = reference(path_param(&req, "id").unwrap_or(""), "invalid_order_id")?;
     work_through(&settings, Some(&who.user.user_id), sql::USER_WORK_LIMIT).await?;
-    let rows = query(
-        &sql::order(),
-        vec![text(&order_id), text(&who.user.user_id)],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            &sql::order(),
+            vec![text(&order_id), text(&who.user.user_id)],
+        )
+        .await?;
     let row = rows.first().ok_or(PaymentError::NotFound)?;
     let payment: serde_json::Value = serde_json::from_str(&column::<String>(row, "payment")?)
         .map_err(|_| ApiError::internal())?;
@@ -148,15 +151,16 @@ async fn my_payments(req: Request) -> Result<Response> {
     let who = caller(&req, &settings, Category::Default).await?;
     let page = parse_page(req.uri().query().unwrap_or(""));
     work_through(&settings, Some(&who.user.user_id), sql::USER_WORK_LIMIT).await?;
-    let row = one(
-        &sql::user_payments(),
-        vec![
-            text(&who.user.user_id),
-            ParameterValue::Int64(i64::from(page.limit)),
-            ParameterValue::Int64(i64::from(page.offset)),
-        ],
-    )
-    .await?;
+    let row = STORE
+        .one(
+            &sql::user_payments(),
+            vec![
+                text(&who.user.user_id),
+                ParameterValue::Int64(i64::from(page.limit)),
+                ParameterValue::Int64(i64::from(page.offset)),
+            ],
+        )
+        .await?;
     let payments: serde_json::Value = serde_json::from_str(&column::<String>(&row, "payments")?)
         .map_err(|_| ApiError::internal())?;
     Ok(json(
@@ -188,16 +192,17 @@ async fn cancel(
     user_id: &str,
     reason: &str,
 ) -> Result<(Option<i32>, bool)> {
-    let row = one(
-        sql::CANCEL_RESERVATION,
-        vec![
-            text(reservation_id),
-            text(user_id),
-            text(reason),
-            ParameterValue::Int32(cancel_cutoff_secs().await?),
-        ],
-    )
-    .await?;
+    let row = STORE
+        .one(
+            sql::CANCEL_RESERVATION,
+            vec![
+                text(reservation_id),
+                text(user_id),
+                text(reason),
+                ParameterValue::Int32(cancel_cutoff_secs().await?),
+            ],
+        )
+        .await?;
     let outcome: String = column(&row, "outcome")?;
     if matches!(outcome.as_str(), "cancelled" | "expired" | "refund_pending") {
         // Committed: a hold that is not freed here ends by itself, so nothing is refused.
@@ -251,11 +256,12 @@ async fn cancel_payment(req: Request) -> Result<Response> {
     let settings = PaySettings::load().await?;
     let who = caller(&req, &settings, Category::Booking).await?;
     let payment_key = reference(path_param(&req, "key").unwrap_or(""), "invalid_payment_key")?;
-    let rows = query(
-        sql::PAYMENT_BY_KEY,
-        vec![text(&payment_key), text(&who.user.user_id)],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            sql::PAYMENT_BY_KEY,
+            vec![text(&payment_key), text(&who.user.user_id)],
+        )
+        .await?;
     let row = rows.first().ok_or(PaymentError::NotFound)?;
     match column::<String>(row, "status")?.as_str() {
         "confirmed" => {}

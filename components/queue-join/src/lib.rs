@@ -8,7 +8,7 @@
 
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
-use urr_auth_session::store::{rows, text, uuid};
+use urr_component::pg::{Store, column, uuid};
 use urr_component::{ApiError, Response, Result, api_path, json, method_not_allowed, respond};
 use urr_queue::Uuid;
 use urr_queue::event::{CachedEvent, EventSnapshot, READ_EVENT};
@@ -16,6 +16,10 @@ use urr_queue::reply::{slot_secs_left, visit_body};
 use urr_queue::scripts::{JoinFacts, Mode, Placement};
 use urr_queue::settings::EVENT_CACHE_MS;
 use urr_queue_glue::{Caller, caller, entry_token, event_id, redis_down};
+
+/// The gate's one read (as `urr_queue`): any failure is a 503, like Redis' (the waiting room
+/// fails closed).
+const STORE: Store = Store::always_unavailable("queue-join");
 
 #[http_service]
 async fn handle(req: Request) -> Response {
@@ -71,19 +75,15 @@ async fn event_gate(caller: &Caller, event: &Uuid) -> Result<CachedEvent> {
     if let Some(hit) = cached.as_deref().and_then(CachedEvent::from_cache) {
         return Ok(hit);
     }
-    let found = rows(READ_EVENT, vec![uuid(event.as_str())]).await?;
+    let found = STORE.query(READ_EVENT, vec![uuid(event.as_str())]).await?;
     let read = match found.first() {
         None => CachedEvent::Missing,
         Some(row) => CachedEvent::Found(EventSnapshot {
-            status: text(row, "status")?,
-            opens_in_ms: row
-                .get::<i64>("opens_in_ms")
-                .ok_or_else(ApiError::internal)?,
-            opens_at_ms: row
-                .get::<i64>("opens_at_ms")
-                .ok_or_else(ApiError::internal)?,
-            title: text(row, "title")?,
-            artist: text(row, "artist_name")?,
+            status: column(row, "status")?,
+            opens_in_ms: column(row, "opens_in_ms")?,
+            opens_at_ms: column(row, "opens_at_ms")?,
+            title: column(row, "title")?,
+            artist: column(row, "artist_name")?,
         }),
     };
     // A failed cache write only costs the next request a Postgres read.

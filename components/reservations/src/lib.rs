@@ -11,15 +11,13 @@
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
-use urr_auth_session::request::route as api_route;
-use urr_auth_session::store::open_redis;
-use urr_auth_session::user::{Access, require_user};
 use urr_booking::{EntityId, sql};
 use urr_booking_glue::entry::require_entry;
-use urr_booking_glue::store::uuid;
-use urr_booking_glue::{BookingSettings, Handled, WithoutRedis, charge, no_store, respond, store};
-use urr_component::{ApiError, Response, method_not_allowed};
-use urr_ratelimit::{Category, Identity};
+use urr_booking_glue::{Handled, no_store, respond, store};
+use urr_component::pg::uuid;
+use urr_component::request::route as api_route;
+use urr_component::{Access, ApiError, RedisPolicy, Response, method_not_allowed};
+use urr_ratelimit::Category;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
@@ -49,58 +47,48 @@ async fn route(req: Request) -> Response {
 }
 
 async fn serve(req: Request, read: Read) -> Handled {
-    let settings = BookingSettings::load().await?;
-    let redis = open_redis().await.ok();
-    let who = require_user(
-        req.headers(),
-        &settings.session,
-        redis.as_ref(),
-        Access::Read,
-    )
-    .await?;
-    let user_id = who.user.user_id.as_str();
-    let identity = Identity::User(user_id.to_string());
-    charge(
-        redis.as_ref(),
-        &settings,
-        &identity,
-        Category::Default,
-        WithoutRedis::Pass,
-    )
-    .await?;
+    let (settings, caller) =
+        urr_booking_glue::admit(&req, Access::Read, Category::Default, RedisPolicy::Optional)
+            .await?;
+    let redis = caller.redis.as_ref();
+    let user_id = caller.user.user_id.as_str();
     // Each reply is built whole by its SQL function: passed through as text, never re-parsed.
     let body = match read {
         Read::Mine => store::json_text(
-            &store::query(
-                sql::MY_RESERVATIONS,
-                vec![
-                    uuid(user_id),
-                    ParameterValue::Int32(sql::MY_RESERVATIONS_LIMIT),
-                ],
-            )
-            .await?,
+            &store::STORE
+                .query(
+                    sql::MY_RESERVATIONS,
+                    vec![
+                        uuid(user_id),
+                        ParameterValue::Int32(sql::MY_RESERVATIONS_LIMIT),
+                    ],
+                )
+                .await?,
         )
         .ok_or_else(ApiError::internal)?,
         Read::Reservation(id) => {
             let id = EntityId::parse(&id, "id")?;
             let reservation = store::json_text(
-                &store::query(sql::RESERVATION, vec![uuid(user_id), uuid(id.as_str())]).await?,
+                &store::STORE
+                    .query(sql::RESERVATION, vec![uuid(user_id), uuid(id.as_str())])
+                    .await?,
             )
             .ok_or_else(ApiError::not_found)?;
             format!(r#"{{"reservation":{reservation}}}"#)
         }
         Read::SeatMap(id) => {
             let event = EntityId::parse(&id, "eventId")?;
-            require_entry(req.headers(), &settings, user_id, &event, redis.as_ref()).await?;
+            require_entry(req.headers(), &settings, user_id, &event, redis).await?;
             store::json_text(
-                &store::query(
-                    sql::SEAT_MAP,
-                    vec![
-                        uuid(event.as_str()),
-                        ParameterValue::Int32(sql::SEAT_MAP_LIMIT),
-                    ],
-                )
-                .await?,
+                &store::STORE
+                    .query(
+                        sql::SEAT_MAP,
+                        vec![
+                            uuid(event.as_str()),
+                            ParameterValue::Int32(sql::SEAT_MAP_LIMIT),
+                        ],
+                    )
+                    .await?,
             )
             .ok_or_else(ApiError::not_found)?
         }

@@ -15,21 +15,19 @@ use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use spin_sdk::redis::Connection;
-use urr_auth_session::request::{body, check_origin, route as api_route};
-use urr_auth_session::store::open_redis;
-use urr_auth_session::user::{Access, Authenticated, require_user};
 use urr_booking::idempotency::{reserve_hash, standing_hash};
 use urr_booking::input::{ReserveRequest, StandingRequest};
 use urr_booking::outcome::{ReserveOutcome, ReserveRow};
 use urr_booking::scripts::{self, AlignTo, HoldTerms};
 use urr_booking::{BookingError, sql};
 use urr_booking_glue::entry::require_entry;
-use urr_booking_glue::store::{optional_bytes, optional_text, text_array, uuid};
 use urr_booking_glue::{
-    BookingSettings, Handled, Refusal, WithoutRedis, charge, held, no_store, respond, store,
+    BookingSettings, Handled, Refusal, charge_uncounted_in_postgres, held, no_store, respond, store,
 };
-use urr_component::{ApiError, Response, method_not_allowed};
-use urr_ratelimit::{Category, Identity};
+use urr_component::pg::{optional_bytes, optional_text, text_array, uuid};
+use urr_component::request::{body, route as api_route};
+use urr_component::{Access, ApiError, Caller, RedisPolicy, Response, method_not_allowed};
+use urr_ratelimit::Category;
 
 /// How many times a reserve whose hold lost to a newer token (Redis lost its counter and its
 /// clock is behind) re-holds with the row's token as the floor and tries again.
@@ -50,35 +48,14 @@ async fn route(req: Request) -> Response {
     }
 }
 
-/// What both routes check before the body: settings, Redis if it answers, the user, the origin
-/// rule, and the booking rate limit (charged in Postgres when Redis is down).
-async fn admit(
-    req: &Request,
-) -> Result<(BookingSettings, Option<Connection>, Authenticated), Refusal> {
-    let settings = BookingSettings::load().await?;
-    let redis = open_redis().await.ok();
-    let who = require_user(
-        req.headers(),
-        &settings.session,
-        redis.as_ref(),
-        Access::Read,
-    )
-    .await?;
-    check_origin(
-        req,
-        &settings.session,
-        who.source == urr_tokens::CredentialSource::Cookie,
-    )?;
-    let identity = Identity::User(who.user.user_id.clone());
-    charge(
-        redis.as_ref(),
-        &settings,
-        &identity,
-        Category::Booking,
-        WithoutRedis::PostgresBudget,
-    )
-    .await?;
-    Ok((settings, redis, who))
+/// What both routes check before the body: Redis if it answers, the user, the origin rule, and
+/// the booking rate limit (charged in Postgres when Redis cannot count it).
+async fn admit(req: &Request) -> Result<(BookingSettings, Caller), Refusal> {
+    let (settings, caller) =
+        urr_booking_glue::admit(req, Access::Read, Category::Booking, RedisPolicy::Optional)
+            .await?;
+    charge_uncounted_in_postgres(&caller, &settings, Category::Booking).await?;
+    Ok((settings, caller))
 }
 
 fn idempotency_header(req: &Request) -> Option<String> {
@@ -154,19 +131,13 @@ async fn run_follow_up(conn: &Connection, call: &scripts::ScriptCall, what: &str
 }
 
 async fn reserve_seats(req: Request) -> Handled {
-    let (settings, redis, who) = admit(&req).await?;
+    let (settings, caller) = admit(&req).await?;
+    let redis = caller.redis.as_ref();
     let headers = req.headers().clone();
     let key_header = idempotency_header(&req);
     let request = ReserveRequest::parse(&body(req).await?, key_header.as_deref())?;
-    let user_id = who.user.user_id.as_str();
-    require_entry(
-        &headers,
-        &settings,
-        user_id,
-        &request.event_id,
-        redis.as_ref(),
-    )
-    .await?;
+    let user_id = caller.user.user_id.as_str();
+    require_entry(&headers, &settings, user_id, &request.event_id, redis).await?;
     let hash = request
         .idempotency_key
         .as_ref()
@@ -176,31 +147,32 @@ async fn reserve_seats(req: Request) -> Handled {
     let mut token_floor = 0;
     let mut attempt = 0;
     loop {
-        let token = match redis.as_ref() {
+        let token = match redis {
             Some(conn) => take_holds(conn, &settings, user_id, &request, token_floor).await?,
             None => None,
         };
-        let rows = store::query(
-            sql::RESERVE_SEATS,
-            vec![
-                uuid(user_id),
-                uuid(request.event_id.as_str()),
-                text_array(request.seats.strings()),
-                token.map_or(ParameterValue::DbNull, ParameterValue::Int64),
-                ParameterValue::Int32(i32::try_from(settings.reservation_ttl_secs).unwrap_or(300)),
-                ParameterValue::Int32(
-                    i32::try_from(settings.purchase_limits.seats).unwrap_or(i32::MAX),
-                ),
-                optional_text(request.idempotency_key.as_deref()),
-                optional_bytes(hash.clone()),
-            ],
-        )
-        .await?;
+        let rows = store::STORE
+            .query(
+                sql::RESERVE_SEATS,
+                vec![
+                    uuid(user_id),
+                    uuid(request.event_id.as_str()),
+                    text_array(request.seats.strings()),
+                    token.map_or(ParameterValue::DbNull, ParameterValue::Int64),
+                    ParameterValue::Int32(settings.reservation_ttl_secs_i32()),
+                    ParameterValue::Int32(
+                        i32::try_from(settings.purchase_limits.seats).unwrap_or(i32::MAX),
+                    ),
+                    optional_text(request.idempotency_key.as_deref()),
+                    optional_bytes(hash.clone()),
+                ],
+            )
+            .await?;
         let outcome = reserve_row(&rows)?.outcome().ok_or_else(|| {
             eprintln!("reserve: unknown outcome");
             ApiError::internal()
         })?;
-        let (Some(conn), Some(token)) = (redis.as_ref(), token) else {
+        let (Some(conn), Some(token)) = (redis, token) else {
             return finish(outcome);
         };
         let release =
@@ -250,44 +222,39 @@ fn finish(outcome: ReserveOutcome) -> Handled {
 }
 
 async fn reserve_standing(req: Request) -> Handled {
-    let (settings, redis, who) = admit(&req).await?;
+    let (settings, caller) = admit(&req).await?;
+    let redis = caller.redis.as_ref();
     let headers = req.headers().clone();
     let key_header = idempotency_header(&req);
     let request = StandingRequest::parse(&body(req).await?, key_header.as_deref())?;
-    let user_id = who.user.user_id.as_str();
-    require_entry(
-        &headers,
-        &settings,
-        user_id,
-        &request.event_id,
-        redis.as_ref(),
-    )
-    .await?;
+    let user_id = caller.user.user_id.as_str();
+    require_entry(&headers, &settings, user_id, &request.event_id, redis).await?;
     let hash = request
         .idempotency_key
         .as_ref()
         .map(|_| standing_hash(&request));
-    let rows = store::query(
-        sql::RESERVE_STANDING,
-        vec![
-            uuid(user_id),
-            uuid(request.event_id.as_str()),
-            text_array(
-                request
-                    .items
-                    .iter()
-                    .map(|i| i.ticket_type_id.as_str().to_string()),
-            ),
-            text_array(request.items.iter().map(|i| i.quantity.to_string())),
-            ParameterValue::Int32(i32::try_from(settings.reservation_ttl_secs).unwrap_or(300)),
-            ParameterValue::Int32(
-                i32::try_from(settings.purchase_limits.standing).unwrap_or(i32::MAX),
-            ),
-            optional_text(request.idempotency_key.as_deref()),
-            optional_bytes(hash),
-        ],
-    )
-    .await?;
+    let rows = store::STORE
+        .query(
+            sql::RESERVE_STANDING,
+            vec![
+                uuid(user_id),
+                uuid(request.event_id.as_str()),
+                text_array(
+                    request
+                        .items
+                        .iter()
+                        .map(|i| i.ticket_type_id.as_str().to_string()),
+                ),
+                text_array(request.items.iter().map(|i| i.quantity.to_string())),
+                ParameterValue::Int32(settings.reservation_ttl_secs_i32()),
+                ParameterValue::Int32(
+                    i32::try_from(settings.purchase_limits.standing).unwrap_or(i32::MAX),
+                ),
+                optional_text(request.idempotency_key.as_deref()),
+                optional_bytes(hash),
+            ],
+        )
+        .await?;
     let outcome = reserve_row(&rows)?.outcome().ok_or_else(|| {
         eprintln!("reserve standing: unknown outcome");
         ApiError::internal()

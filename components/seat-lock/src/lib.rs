@@ -4,23 +4,19 @@
 //! sale, so without Redis holds fail closed (503). Seats that do not exist are found out by the
 //! reserve step, which checks them against Postgres.
 //!
-//! Shape: settings → user → origin rule → booking rate limit → parse → (entry gate) → one Lua
-//! script → reply.
+//! Shape: settings → the caller (user, origin rule, booking rate limit) → parse → (entry gate)
+//! → one Lua script → reply.
 
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
-use urr_auth_session::request::{body, check_origin, route as api_route};
-use urr_auth_session::store::open_redis;
-use urr_auth_session::user::{Access, Authenticated, require_user};
 use urr_booking::input::{HoldRequest, ReleaseRequest};
 use urr_booking::reply;
 use urr_booking::scripts::{self, HoldTerms};
 use urr_booking_glue::entry::require_entry;
-use urr_booking_glue::{
-    BookingSettings, Handled, WithoutRedis, charge, held, no_store, respond, store,
-};
-use urr_component::{ApiError, Response, method_not_allowed};
-use urr_ratelimit::{Category, Identity};
+use urr_booking_glue::{BookingSettings, Handled, held, no_store, respond, store};
+use urr_component::request::{body, route as api_route};
+use urr_component::{Access, ApiError, Caller, RedisPolicy, Response, method_not_allowed};
+use urr_ratelimit::Category;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
@@ -37,51 +33,19 @@ async fn route(req: Request) -> Response {
     }
 }
 
-/// Settings, Redis (fail closed), the user, the origin rule and the booking rate limit: what
-/// both methods check before reading the body.
-async fn admit(
-    req: &Request,
-) -> Result<(BookingSettings, spin_sdk::redis::Connection, Authenticated), urr_booking_glue::Refusal>
-{
-    let settings = BookingSettings::load().await?;
-    let redis = open_redis().await?;
-    let who = require_user(
-        req.headers(),
-        &settings.session,
-        Some(&redis),
-        Access::Write,
-    )
-    .await?;
-    check_origin(
-        req,
-        &settings.session,
-        who.source == urr_tokens::CredentialSource::Cookie,
-    )?;
-    let identity = Identity::User(who.user.user_id.clone());
-    charge(
-        Some(&redis),
-        &settings,
-        &identity,
-        Category::Booking,
-        WithoutRedis::FailClosed,
-    )
-    .await?;
-    Ok((settings, redis, who))
+/// What both methods check before reading the body: Redis (fail closed), the user, the origin
+/// rule and the booking rate limit.
+async fn admit(req: &Request) -> Result<(BookingSettings, Caller), urr_booking_glue::Refusal> {
+    urr_booking_glue::admit(req, Access::Write, Category::Booking, RedisPolicy::Required).await
 }
 
 async fn hold(req: Request) -> Handled {
-    let (settings, redis, who) = admit(&req).await?;
+    let (settings, caller) = admit(&req).await?;
+    let redis = caller.required_redis()?;
     let headers = req.headers().clone();
     let request = HoldRequest::parse(&body(req).await?)?;
-    let user_id = who.user.user_id.as_str();
-    require_entry(
-        &headers,
-        &settings,
-        user_id,
-        &request.event_id,
-        Some(&redis),
-    )
-    .await?;
+    let user_id = caller.user.user_id.as_str();
+    require_entry(&headers, &settings, user_id, &request.event_id, Some(redis)).await?;
     let terms = HoldTerms {
         ttl_ms: i64::from(settings.hold_ttl_secs) * 1000,
         limits: settings.hold_limits,
@@ -94,7 +58,7 @@ async fn hold(req: Request) -> Handled {
         &request.seats,
         terms,
     );
-    let answer = store::run(&redis, &call).await?;
+    let answer = store::run(redis, &call).await?;
     let (token, expires_at_ms) = held(&answer, &request.seats, &settings)?;
     Ok(no_store(urr_component::json(
         200,
@@ -103,16 +67,17 @@ async fn hold(req: Request) -> Handled {
 }
 
 async fn release(req: Request) -> Handled {
-    let (settings, redis, who) = admit(&req).await?;
+    let (settings, caller) = admit(&req).await?;
+    let redis = caller.required_redis()?;
     let request = ReleaseRequest::parse(&body(req).await?)?;
     let call = scripts::release(
         &settings.session.key_prefix,
         &request.event_id,
-        &who.user.user_id,
+        &caller.user.user_id,
         &request.seats,
         request.fencing_token,
     );
-    let answer = store::run(&redis, &call).await?;
+    let answer = store::run(redis, &call).await?;
     let released = answer.first().copied().unwrap_or(0);
     Ok(no_store(urr_component::json(
         200,

@@ -1,5 +1,10 @@
 //! Structural limits on request bodies, checked before any JSON parser sees them.
 
+/// Largest request body any component reads: our largest request (an admin event with its
+/// ticket types) is a few KiB, so 64 KiB leaves room and still bounds what a client can make a
+/// component buffer.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Deepest nesting of JSON arrays and objects accepted in a request body. Our deepest request
 /// (an admin event with ticket types) nests 3 levels; serde_json stops at 128 on its own, but a
 /// body of 64 KiB of `[` still costs a recursive descent per byte before failing, and no client

@@ -49,6 +49,21 @@ impl ApiError {
         Self::new(405, "method_not_allowed", "Method not allowed")
     }
 
+    /// No valid credential (a missing, forged or expired access token).
+    pub fn unauthenticated() -> Self {
+        Self::new(401, "unauthenticated", "Authentication required")
+    }
+
+    /// A refusal that says only its `code` (the CSRF origin rule, a missing role).
+    pub fn forbidden(code: &'static str) -> Self {
+        Self::new(403, code, "Request refused")
+    }
+
+    /// A body past [`crate::body::MAX_BODY_BYTES`].
+    pub fn payload_too_large() -> Self {
+        Self::new(413, "payload_too_large", "Request body too large")
+    }
+
     /// A dependency is down: the caller may retry after `retry_after_secs`.
     pub fn unavailable(
         code: &'static str,

@@ -54,14 +54,14 @@ impl From<AuthError> for ApiError {
         let code = e.code();
         match e {
             AuthError::BadInput { message, .. } => ApiError::bad_request(code, message),
-            AuthError::TooLarge => ApiError::new(413, code, "Request body too large"),
+            AuthError::TooLarge => ApiError::payload_too_large(),
             AuthError::EmailTaken => ApiError::new(409, code, EMAIL_TAKEN),
             AuthError::InvalidCredentials => ApiError::new(401, code, INVALID_CREDENTIALS),
-            AuthError::Unauthenticated => ApiError::new(401, code, "Authentication required"),
+            AuthError::Unauthenticated => ApiError::unauthenticated(),
             AuthError::RefreshRefused(_) => {
                 ApiError::new(401, code, "Refresh token is missing, invalid or expired")
             }
-            AuthError::Forbidden(_) => ApiError::new(403, code, "Request refused"),
+            AuthError::Forbidden(code) => ApiError::forbidden(code),
             AuthError::AccountThrottled { retry_after_secs } => ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..ApiError::new(429, code, "Too many failed logins; try again later")
@@ -96,6 +96,27 @@ mod tests {
         assert_eq!(
             (throttled.status, throttled.retry_after_secs),
             (429, Some(7))
+        );
+    }
+
+    #[test]
+    fn the_refusals_every_component_shares_keep_their_code_and_message() {
+        let pair = |e: AuthError| {
+            let api = ApiError::from(e);
+            (api.status, api.code, api.message)
+        };
+        let expected = |status, code, message: &str| (status, code, message.to_string());
+        assert_eq!(
+            pair(AuthError::TooLarge),
+            expected(413, "payload_too_large", "Request body too large")
+        );
+        assert_eq!(
+            pair(AuthError::Unauthenticated),
+            expected(401, "unauthenticated", "Authentication required")
+        );
+        assert_eq!(
+            pair(AuthError::Forbidden("csrf_origin")),
+            expected(403, "csrf_origin", "Request refused")
         );
     }
 }

@@ -4,8 +4,8 @@
 use crate::AuthError;
 use serde_json::{Map, Value};
 
-/// Largest auth request body: a registration is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest auth request body (a registration is a few hundred bytes): every component's limit.
+pub use urr_api::body::MAX_BODY_BYTES;
 /// Password length in characters (the contract's minimum; the maximum bounds hashing work).
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;

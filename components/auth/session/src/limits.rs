@@ -2,12 +2,10 @@
 //! login throttle. Login, register and refresh fail closed when Redis is down (the caller passes
 //! the connection result straight through); other routes may proceed.
 
-use crate::Settings;
 use spin_sdk::redis::Connection;
-use urr_component::Result;
-pub use urr_component::ratelimit::decide;
-use urr_component::ratelimit::limited;
+use urr_component::ratelimit::{decide, refused};
 use urr_component::store::run_script;
+use urr_component::{Result, Settings};
 use urr_ratelimit::{Category, Decision, Identity, Quota};
 
 /// Charges one auth-category request to `identity`: 429 with Retry-After over the quota, 503
@@ -16,7 +14,7 @@ pub async fn charge(conn: &Connection, settings: &Settings, identity: &Identity)
     let key = urr_ratelimit::limiter_key(&settings.key_prefix, Category::Auth, identity);
     match decide(conn, key, settings.limits.quota(Category::Auth), true).await? {
         Decision::Allowed { .. } => Ok(()),
-        limited_decision => Err(limited(limited_decision.retry_after_secs().unwrap_or(1))),
+        over => Err(refused(over)),
     }
 }
 

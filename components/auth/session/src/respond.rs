@@ -99,8 +99,9 @@ pub fn issue_from_row(
     refresh: &str,
     framing: Framing<'_>,
 ) -> Result<Response> {
-    let user = crate::store::json(row, "user_json")?;
-    let access = access_token(key, &user, &crate::store::text(row, "family_id")?)?;
+    let user = urr_component::pg::json(row, "user_json")?;
+    let family_id: String = urr_component::pg::column(row, "family_id")?;
+    let access = access_token(key, &user, &family_id)?;
     Ok(session(
         framing.status,
         framing.message,

@@ -1,7 +1,6 @@
 //! Configuration, read from Spin variables once per request (a fresh instance per request).
 
-use urr_auth_session::Settings;
-use urr_component::{ApiError, Result, variable};
+use urr_component::{ApiError, Result, Settings, variable};
 
 /// Added to the provider timeout before a `processing` payment counts as unknown: the guest
 /// abandons its provider call at the timeout, and this margin covers the host tearing the

@@ -6,10 +6,11 @@
 
 use crate::PaySettings;
 use crate::provider::call;
-use crate::store::{DATA_CONFLICT, column, null, one, optional, query, text};
+use crate::store::{DATA_CONFLICT, STORE};
 use spin_sdk::pg::ParameterValue;
 use spin_sdk::redis::RedisParameter;
 use urr_component::Result;
+use urr_component::pg::{column, null, optional, text};
 use urr_payments::provider::{Captured, LookupOutcome, PaymentProvider, Refund, RefundOutcome};
 use urr_payments::sql;
 
@@ -33,16 +34,17 @@ pub async fn record_capture(
     payment_id: &str,
     captured: &Captured,
 ) -> Result<Settled> {
-    let row = one(
-        sql::RECORD_CAPTURE,
-        vec![
-            text(payment_id),
-            text(&captured.payment_key),
-            captured.approved_at.as_deref().map_or_else(null, text),
-            ParameterValue::Int32(captured.amount),
-        ],
-    )
-    .await?;
+    let row = STORE
+        .one(
+            sql::RECORD_CAPTURE,
+            vec![
+                text(payment_id),
+                text(&captured.payment_key),
+                captured.approved_at.as_deref().map_or_else(null, text),
+                ParameterValue::Int32(captured.amount),
+            ],
+        )
+        .await?;
     let outcome: String = column(&row, "outcome")?;
     match outcome.as_str() {
         "confirmed" => {
@@ -69,7 +71,9 @@ pub async fn record_capture(
 /// safe) and marks it delivered in one SQL function. `false`: still owed (the failure is
 /// recorded on the row for operators).
 pub async fn deliver_refund(settings: &PaySettings, outbox_id: i64) -> Result<bool> {
-    let rows = query(sql::OUTBOX_ITEM, vec![ParameterValue::Int64(outbox_id)]).await?;
+    let rows = STORE
+        .query(sql::OUTBOX_ITEM, vec![ParameterValue::Int64(outbox_id)])
+        .await?;
     let Some(row) = rows.first() else {
         return Ok(true); // delivered meanwhile by another call
     };
@@ -94,20 +98,22 @@ pub async fn deliver_refund(settings: &PaySettings, outbox_id: i64) -> Result<bo
     };
     match outcome {
         RefundOutcome::Refunded => {
-            one(
-                sql::REFUND_DELIVERED,
-                vec![ParameterValue::Int64(outbox_id)],
-            )
-            .await?;
+            STORE
+                .one(
+                    sql::REFUND_DELIVERED,
+                    vec![ParameterValue::Int64(outbox_id)],
+                )
+                .await?;
             Ok(true)
         }
         RefundOutcome::Failed(error) => {
             eprintln!("payments: refund {outbox_id} not delivered: {error}");
-            query(
-                sql::REFUND_FAILED,
-                vec![ParameterValue::Int64(outbox_id), text(&error)],
-            )
-            .await?;
+            STORE
+                .query(
+                    sql::REFUND_FAILED,
+                    vec![ParameterValue::Int64(outbox_id), text(&error)],
+                )
+                .await?;
             Ok(false)
         }
     }
@@ -144,14 +150,15 @@ pub async fn resolve_unknown(
         LookupOutcome::NotCaptured => {
             // Only if nobody re-sent it since the work list was read: a re-send in flight may
             // capture after this lookup.
-            let row = one(
-                sql::RECORD_NOT_CAPTURED,
-                vec![
-                    text(payment_id),
-                    ParameterValue::Int32(settings.stale_after_ms()),
-                ],
-            )
-            .await?;
+            let row = STORE
+                .one(
+                    sql::RECORD_NOT_CAPTURED,
+                    vec![
+                        text(payment_id),
+                        ParameterValue::Int32(settings.stale_after_ms()),
+                    ],
+                )
+                .await?;
             Ok(match column::<String>(&row, "outcome")?.as_str() {
                 "failed" => Resolution::NotCaptured,
                 _ => Resolution::StillUnknown,
@@ -198,15 +205,16 @@ pub async fn work_through(
     user_id: Option<&str>,
     limit: i32,
 ) -> Result<WorkDone> {
-    let rows = query(
-        sql::PENDING_WORK,
-        vec![
-            user_id.map_or_else(null, text),
-            ParameterValue::Int32(settings.stale_after_ms()),
-            ParameterValue::Int32(limit),
-        ],
-    )
-    .await?;
+    let rows = STORE
+        .query(
+            sql::PENDING_WORK,
+            vec![
+                user_id.map_or_else(null, text),
+                ParameterValue::Int32(settings.stale_after_ms()),
+                ParameterValue::Int32(limit),
+            ],
+        )
+        .await?;
     let mut done = WorkDone::default();
     for row in &rows {
         let kind: String = column(row, "kind")?;
@@ -264,15 +272,16 @@ async fn park(outbox_id: Option<i64>, payment_id: &str, reason: &str) -> Result<
         "payments: parking work on payment {payment_id} (outbox {outbox_id:?}): {reason}; \
          an operator must look at it"
     );
-    one(
-        sql::PARK_WORK,
-        vec![
-            outbox_id.map_or_else(null, ParameterValue::Int64),
-            text(payment_id),
-            text(reason),
-        ],
-    )
-    .await?;
+    STORE
+        .one(
+            sql::PARK_WORK,
+            vec![
+                outbox_id.map_or_else(null, ParameterValue::Int64),
+                text(payment_id),
+                text(reason),
+            ],
+        )
+        .await?;
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! The spin-sdk side of the waiting room, shared by `queue-join` and `queue` so both handlers
-//! stay thin: who is asking (access token, CSRF rule, the queue rate limit), the scripts over
+//! stay thin: who is asking (`urr_component::Caller` with the queue rate limit), the scripts over
 //! Redis (EVALSHA, EVAL on NOSCRIPT) and the entry token. Decisions live in `urr-queue`.
 //!
 //! Failure policy: the waiting room fails closed. Without Redis nobody can be placed or admitted
@@ -7,17 +7,14 @@
 
 use spin_sdk::http::Request;
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
-use urr_auth_session::Settings;
-use urr_auth_session::limits::decide;
-use urr_auth_session::request::check_origin;
-use urr_auth_session::store::{RedisDown, open_redis};
-use urr_auth_session::user::{Access, require_user};
-use urr_component::{ApiError, Result, variable};
+use urr_component::caller::misconfigured;
+use urr_component::store::RedisDown;
+use urr_component::{Access, ApiError, RedisPolicy, Result, Settings, variable};
 use urr_queue::fair::{Draw, SEED_BYTES, Seed};
 use urr_queue::scripts::{JoinFacts, Mode, ReplyValue, visit_args};
 use urr_queue::{EventKeys, QueueSettings, Uuid, VISIT_SCRIPT, VISIT_SCRIPT_SHA1, Visit};
-use urr_ratelimit::{Category, Decision, Identity};
-use urr_tokens::{AccessUser, CredentialSource, Role, SigningKey};
+use urr_ratelimit::Category;
+use urr_tokens::{AccessUser, Role, SigningKey};
 
 /// Everything a waiting-room route needs once the caller is known.
 pub struct Caller {
@@ -27,44 +24,34 @@ pub struct Caller {
     pub user: AccessUser,
 }
 
-fn misconfigured(name: &str, err: impl std::fmt::Display) -> ApiError {
-    eprintln!("variable `{name}` is invalid: {err}");
-    ApiError::internal()
-}
-
 /// The event id path parameter (400 unless a UUID).
 pub fn event_id(raw: Option<&str>) -> Result<Uuid> {
     Ok(Uuid::try_from(raw.unwrap_or(""))?)
 }
 
-/// Settings → CSRF rule → Redis → the user (deny-list checked: a revoked session must not hold
-/// a place) → the queue rate limit (120/min per user by default). Redis down anywhere: 503.
+/// Settings → Redis → the user (deny-list checked: a revoked session must not hold a place) →
+/// the CSRF rule → the queue rate limit (120/min per user by default). Redis down anywhere: 503.
 pub async fn caller(req: &Request) -> Result<Caller> {
     let settings = Settings::load().await?;
     let queue = QueueSettings::parse(&variable("queue_settings").await?)
         .map_err(|e| misconfigured("queue_settings", e))?;
-    let redis = open_redis().await?;
-    let who = require_user(req.headers(), &settings, Some(&redis), Access::Write).await?;
-    check_origin(req, &settings, who.source == CredentialSource::Cookie)?;
-    let key = urr_ratelimit::limiter_key(
-        &settings.key_prefix,
+    let mut admitted = urr_component::Caller::admit(
+        req,
+        &settings,
+        Access::Write,
         Category::Queue,
-        &Identity::User(who.user.user_id.clone()),
-    );
-    match decide(&redis, key, settings.limits.quota(Category::Queue), true).await? {
-        Decision::Allowed { .. } => {}
-        limited => {
-            return Err(ApiError {
-                retry_after_secs: Some(limited.retry_after_secs().unwrap_or(1)),
-                ..ApiError::new(429, "rate_limited", "Too many requests; try again later")
-            });
-        }
-    }
+        RedisPolicy::Required,
+    )
+    .await?;
+    let redis = admitted
+        .redis
+        .take()
+        .ok_or_else(|| redis_down("no connection"))?;
     Ok(Caller {
         settings,
         queue,
         redis,
-        user: who.user,
+        user: admitted.user,
     })
 }
 
