@@ -973,16 +973,29 @@ where
         Err(_) if tokio::time::Instant::now() >= deadline => Err(Failure::Deadline),
         Err(_) => Err(Failure::Guest("guest ended without a response".into())),
         Ok(Err(failure)) => Err(failure),
-        Ok(Ok(response)) => Ok(response.map(|inner| {
-            DriveAlong {
+        Ok(Ok(response)) => Ok({
+            let declared = declared_length(response.headers());
+            response.map(|inner| DriveAlong {
                 inner,
                 done: Some(body_done_tx),
                 driver,
+                declared,
+                sent: 0,
             }
             .map_err(|e| Box::new(e) as BoxError)
-            .boxed_unsync()
-        })),
+            .boxed_unsync())
+        }),
     }
+}
+
+/// The body length a response declares (`Content-Length`), if any.
+fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The instance's work: `handle`, the body, then teardown or return to the pool.
@@ -996,6 +1009,11 @@ struct DriveAlong {
     inner: UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>,
     done: Option<oneshot::Sender<()>>,
     driver: Option<Driver>,
+    /// The response's `Content-Length`: hyper stops polling once that many bytes are out, so
+    /// the end of the stream may never be seen, and the body counts as whole at its last byte.
+    declared: Option<u64>,
+    /// Body bytes handed to hyper so far.
+    sent: u64,
 }
 
 impl DriveAlong {
@@ -1020,6 +1038,11 @@ impl hyper::body::Body for DriveAlong {
             self.driver = None;
         }
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            self.sent += data.len() as u64;
+        }
         if let Poll::Ready(None) = polled {
             if let Some(done) = self.done.take() {
                 let _ = done.send(());
@@ -1040,8 +1063,15 @@ impl hyper::body::Body for DriveAlong {
 
 impl Drop for DriveAlong {
     fn drop(&mut self) {
-        // Cut off (client gone, write error): the instance learns the body did not go out whole.
-        self.done = None;
+        // All the declared bytes went out: the body is whole even though its end was not polled.
+        // Otherwise it was cut off (client gone, write error) and the instance learns so.
+        let whole = self.declared.is_some_and(|declared| declared == self.sent);
+        match self.done.take() {
+            Some(done) if whole => {
+                let _ = done.send(());
+            }
+            _ => {}
+        }
         self.detach();
     }
 }
