@@ -37,6 +37,11 @@ const CHECKS: &[(&str, Check)] = &[
             .map(drop)
             .map_err(|e| e.to_string())
     }),
+    ("cancel_cutoff_secs", |v| {
+        urr_booking::config::parse_cancel_cutoff_secs(v)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }),
     ("hold_ttl_secs", |v| ttl("hold_ttl_secs", v)),
     ("reservation_ttl_secs", |v| ttl("reservation_ttl_secs", v)),
     ("refresh_grace_ms", |v| {
@@ -136,6 +141,7 @@ mod tests {
             ("rate_limits", "auth=0"),
             ("queue_settings", "threshold=lots"),
             ("hold_ttl_secs", "0"),
+            ("cancel_cutoff_secs", "-1"),
             ("jwt_public_keys", "k1:not-base64"),
             ("unrelated", "anything"),
         ]))
@@ -145,6 +151,7 @@ mod tests {
             "rate_limits",
             "queue_settings",
             "hold_ttl_secs",
+            "cancel_cutoff_secs",
             "jwt_public_keys",
         ] {
             assert!(

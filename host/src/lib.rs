@@ -21,6 +21,7 @@
 //! - `devstack`   — the local Redis/PostgreSQL behind `urr-edge up`
 //! - `keys`       — development session keys for `urr-edge up` (`.urr/keys/`)
 //! - `seed`       — the demo catalog behind `urr-edge seed` (and `up`)
+//! - `spin_cli`   — the same application on the real Spin CLI (conformance run, benchmarks)
 
 pub mod app_settings;
 pub mod build;
@@ -39,6 +40,7 @@ pub mod runtime;
 pub mod seed;
 pub mod server;
 pub mod spin;
+pub mod spin_cli;
 pub mod state;
 pub mod stores;
 pub mod variables;

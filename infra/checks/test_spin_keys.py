@@ -147,10 +147,10 @@ def test_the_documented_key_commands_give_what_the_components_read(fetch, tmp_pa
 
 
 def test_the_fleet_runs_spin_with_the_settings_the_conformance_run_tests():
-    harness = (REPO / "tests" / "src" / "spin.rs").read_text()
+    harness = (REPO / "host" / "src" / "spin_cli.rs").read_text()
     flags = harness[harness.index("pub const PRODUCTION_FLAGS") :]
     flags = re.findall(r'"([^"]+)"', flags[: flags.index("];")])
-    assert flags, "no PRODUCTION_FLAGS in tests/src/spin.rs"
+    assert flags, "no PRODUCTION_FLAGS in host/src/spin_cli.rs"
     start = (FLEET_FILES / "start-spin.sh").read_text()
     command = " ".join(start[start.index("exec spin up") :].replace("\\\n", " ").split())
     for name, value in zip(flags[::2], flags[1::2]):

@@ -5,8 +5,8 @@
 //!
 //! One Spin process per test, so every test keeps its own world and its own variables (a mock
 //! payment provider's URL, a rate limit, a private Redis). Spin's Postgres client negotiates TLS
-//! by default: loopback addresses get `sslmode=disable`. Guest output is Spin's stdout/stderr
-//! (logs to disk are off), captured like the in-process host's.
+//! by default: loopback addresses get `sslmode=disable`. Guest output is Spin's stdout/stderr,
+//! captured like the in-process host's, and its per-component log files in the instance's folder.
 //!
 //! What only the in-process host has (its settings, `/metrics`, its response tap) is not here:
 //! a test that needs it is listed, with its reason, in `tests/spin-exclusions.txt`.
@@ -14,7 +14,7 @@
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,21 +27,8 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 const BOOT_POLL: Duration = Duration::from_millis(50);
 /// Boots retried when the chosen port was taken in between (ports are picked, then released).
 const BOOT_ATTEMPTS: u32 = 3;
-/// Spin's Postgres client verifies TLS unless told not to; local servers have no certificate.
-const SSLMODE_DISABLE: &str = "sslmode=disable";
-
-/// The `spin up` settings production runs with (infra's start-spin.sh passes the same; an infra
-/// check compares them): a fresh instance for every request, as the application is designed for
-/// and as `urr-edge` does by default (Spin would otherwise reuse a WASI 0.3 instance for up to 128
-/// requests, 16 at once), and a request timeout equal to `urr-edge`'s default route deadline.
-pub const PRODUCTION_FLAGS: &[&str] = &[
-    "--max-instance-reuse-count",
-    "1",
-    "--max-instance-concurrent-reuse-count",
-    "1",
-    "--request-timeout",
-    "15s",
-];
+/// The `spin up` settings production runs with (one list, in the host's Spin module).
+pub use urr_edge::spin_cli::PRODUCTION_FLAGS;
 
 /// The Spin CLI to run the applications on, when the conformance run asked for one.
 pub fn spin_cli() -> Option<PathBuf> {
@@ -96,20 +83,13 @@ impl SpinApp {
 
 impl Drop for SpinApp {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The group: `spin up` and the trigger process it started.
+        urr_edge::spin_cli::stop(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.state);
     }
 }
 
-/// A Postgres URL as Spin needs it on loopback: with `sslmode=disable`.
-pub fn without_tls(url: &str) -> String {
-    if !url.starts_with("postgres") || url.contains("sslmode=") {
-        return url.to_string();
-    }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{SSLMODE_DISABLE}")
-}
+pub use urr_edge::spin_cli::without_tls;
 
 /// Copies a child's output, as it arrives, into each of `into` (the test's captured output, and
 /// the boot log that explains a failed boot).
@@ -156,36 +136,14 @@ async fn start_once(
     let port = urr_edge::devstack::free_port()?;
     let listen = format!("127.0.0.1:{port}");
     let state = std::env::temp_dir().join(format!("urr-spin-{port}-{}", std::process::id()));
-    let mut command = Command::new(spin);
-    command
-        .arg("up")
-        .arg("--from")
-        .arg(manifest)
-        .arg("--listen")
-        .arg(&listen)
-        // Spin also prints guest output (captured below); its log files go to a folder of this
-        // instance's own, never under the repository's .spin/.
-        .arg("--log-dir")
-        .arg(&state)
-        .arg("--state-dir")
-        .arg(&state)
-        .args(PRODUCTION_FLAGS)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in variables {
-        command.env(
-            format!(
-                "{}{}",
-                urr_edge::variables::ENV_PREFIX,
-                name.to_ascii_uppercase()
-            ),
-            without_tls(value),
-        );
-    }
+    let mut command = urr_edge::spin_cli::up_command(
+        spin,
+        manifest,
+        &listen,
+        &state,
+        variables.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command
         .spawn()
         .with_context(|| format!("starting {}", spin.display()))?;
@@ -227,30 +185,5 @@ async fn wait_until_serving(mut app: SpinApp, log: Arc<Mutex<Vec<u8>>>) -> Resul
             bail!("spin up did not answer within {BOOT_TIMEOUT:?}");
         }
         tokio::time::sleep(BOOT_POLL).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_postgres_urls_get_tls_turned_off_once() {
-        assert_eq!(
-            without_tls("postgres://u@127.0.0.1:5432/db"),
-            "postgres://u@127.0.0.1:5432/db?sslmode=disable"
-        );
-        assert_eq!(
-            without_tls("postgres://u@h/db?application_name=x"),
-            "postgres://u@h/db?application_name=x&sslmode=disable"
-        );
-        assert_eq!(
-            without_tls("postgres://u@h/db?sslmode=require"),
-            "postgres://u@h/db?sslmode=require"
-        );
-        assert_eq!(
-            without_tls("redis://127.0.0.1:6379"),
-            "redis://127.0.0.1:6379"
-        );
     }
 }

@@ -163,8 +163,13 @@ impl ServerProcess {
         proc_status_kib(self.pid, "VmHWM")
     }
 
-    /// SIGTERM (via `kill <pid>`), then SIGKILL if it has not exited within 10 s.
+    /// SIGTERM (via `kill <pid>`), then SIGKILL if it has not exited within 10 s. A server that
+    /// leads a process group of its own (`spin up`, whose trigger is a child process) is killed
+    /// as a group.
     pub async fn stop(mut self) -> Result<()> {
+        if leads_group(self.pid) {
+            urr_edge::spin_cli::kill_group(self.pid);
+        }
         if self.child.try_wait()?.is_some() {
             return Ok(());
         }
@@ -180,6 +185,29 @@ impl ServerProcess {
                 let _ = self.child.wait().await;
                 Ok(())
             }
+        }
+    }
+}
+
+/// Whether `pid` leads its own process group (field 5 of /proc/<pid>/stat is the group id).
+fn leads_group(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // The command name (field 2) is in parentheses and may hold spaces.
+            let after = &stat[stat.rfind(')')? + 1..];
+            after.split_whitespace().nth(2)?.parse::<u32>().ok()
+        })
+        == Some(pid)
+}
+
+impl Drop for ServerProcess {
+    /// A server dropped without `stop` (a failed run, a restart): `kill_on_drop` reaches only the
+    /// process itself, so a group it leads is killed here.
+    fn drop(&mut self) {
+        // Only while the child is unreaped, so its pid cannot belong to another process yet.
+        if matches!(self.child.try_wait(), Ok(None)) && leads_group(self.pid) {
+            urr_edge::spin_cli::kill_group(self.pid);
         }
     }
 }

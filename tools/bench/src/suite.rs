@@ -123,16 +123,6 @@ pub struct SuiteConfig {
     pub spin_bin: Option<PathBuf>,
 }
 
-/// The `spin up` flags production runs with (the same as tests/src/spin.rs and start-spin.sh).
-const SPIN_PRODUCTION_FLAGS: &[&str] = &[
-    "--max-instance-reuse-count",
-    "1",
-    "--max-instance-concurrent-reuse-count",
-    "1",
-    "--request-timeout",
-    "15s",
-];
-
 /// One measured run of one server.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measured {
@@ -248,15 +238,6 @@ key_prefix = "{{{{ key_prefix }}}}"
     )
 }
 
-/// A Postgres URL with `sslmode=disable` (Spin verifies TLS otherwise).
-fn without_tls(url: &str) -> String {
-    if url.contains("sslmode=") {
-        return url.to_string();
-    }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}sslmode=disable")
-}
-
 fn base_command(program: &Path) -> Command {
     let mut cmd = Command::new(program);
     // A clean environment: stray SPIN_VARIABLE_* or URR_* settings must not change what is measured.
@@ -325,28 +306,24 @@ impl SuiteContext {
             }
             ServerKind::Spin => {
                 let spin = c.spin_bin.as_ref().context("no --spin-bin given")?;
-                let mut cmd = base_command(spin);
-                // Spin keeps its Wasmtime cache under HOME; its logs go to the scratch folder.
-                if let Ok(home) = std::env::var("HOME") {
-                    cmd.env("HOME", home);
-                }
+                // The production flags, a clean environment, its logs in the scratch folder,
+                // loopback Postgres without TLS, and a process group of its own (procs.rs stops
+                // the group: spin up and its trigger process).
                 let logs = c.scratch.join(format!("spin-logs-{port}"));
-                cmd.arg("up")
-                    .arg("--from")
-                    .arg(&self.manifest)
-                    .args(["--listen", &listen])
-                    .arg("--log-dir")
-                    .arg(&logs)
-                    .arg("--state-dir")
-                    .arg(&logs)
-                    .args(SPIN_PRODUCTION_FLAGS)
-                    .env("SPIN_VARIABLE_REDIS_ADDRESS", &c.redis_url)
-                    .env("SPIN_VARIABLE_REDIS_HOST", &self.redis_host)
-                    // Spin's Postgres client negotiates TLS unless told not to (loopback here).
-                    .env("SPIN_VARIABLE_PG_ADDRESS", without_tls(&c.pg_url))
-                    .env("SPIN_VARIABLE_PG_HOST", &self.pg_host)
-                    .env("SPIN_VARIABLE_KEY_PREFIX", &self.prefix);
-                cmd
+                let variables = [
+                    ("redis_address", c.redis_url.as_str()),
+                    ("redis_host", self.redis_host.as_str()),
+                    ("pg_address", c.pg_url.as_str()),
+                    ("pg_host", self.pg_host.as_str()),
+                    ("key_prefix", self.prefix.as_str()),
+                ];
+                Command::from(urr_edge::spin_cli::up_command(
+                    spin,
+                    &self.manifest,
+                    &listen,
+                    &logs,
+                    variables,
+                ))
             }
             ServerKind::Native => {
                 let mut cmd = base_command(&c.native_bin);

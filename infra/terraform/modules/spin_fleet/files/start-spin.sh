@@ -18,7 +18,7 @@ aws ecr get-login-password --region "$URR_REGION" |
 
 # A fresh instance for every request (Spin would reuse a WASI 0.3 instance for up to 128 requests,
 # 16 at once) and a request timeout equal to urr-edge's default deadline: the settings the
-# conformance run tests with (PRODUCTION_FLAGS in tests/src/spin.rs; infra/check.sh compares them).
+# conformance run tests with (PRODUCTION_FLAGS in host/src/spin_cli.rs; infra/check.sh compares them).
 exec spin up \
   --from "$URR_APP_REFERENCE" \
   --listen "0.0.0.0:${URR_LISTEN_PORT}" \
