@@ -1,11 +1,17 @@
 //! The spin-sdk glue every URR Edge component shares, so each handler stays thin: the edge
 //! wrapper every entry point goes through (CORS, security headers, request id, trace context),
-//! JSON responses in
-//! the contract's shape, variables, and store connections whose failures become clear 503s.
-//! Domain decisions live in the pure `shared/` crates, never here.
+//! who is calling (`caller`: identity, origin rule, rate limit), what a handler reads from the
+//! request (`request`: route, bounded body), JSON responses in the contract's shape, variables,
+//! and store connections whose failures become clear 503s. Domain decisions live in the pure
+//! `shared/` crates, never here.
 
+pub mod caller;
+pub mod pg;
 pub mod ratelimit;
+pub mod request;
 pub mod store;
+
+pub use caller::{Access, Caller, RedisPolicy, Settings};
 
 use spin_sdk::http::Request;
 pub use urr_api::ApiError;
@@ -133,11 +139,7 @@ pub async fn postgres() -> Result<spin_sdk::pg::Connection> {
     let address = variable("pg_address").await?;
     spin_sdk::pg::Connection::open(address).await.map_err(|e| {
         eprintln!("postgres unavailable: {e:?}");
-        ApiError::unavailable(
-            "postgres_unavailable",
-            "A data store is temporarily unavailable",
-            STORE_RETRY_AFTER_SECS,
-        )
+        pg::unavailable()
     })
 }
 
