@@ -76,6 +76,41 @@ pub struct BenchStack {
     pub queue_key: urr_tokens::SigningKey,
     admin_url: String,
     database: String,
+    launch: HostLaunch,
+    restarts: u32,
+}
+
+/// How the host was started, so that it can be started again.
+struct HostLaunch {
+    host_bin: PathBuf,
+    manifest: PathBuf,
+    compile_cache: PathBuf,
+    log: PathBuf,
+    reuse_instances: bool,
+    env: Vec<(String, String)>,
+}
+
+impl HostLaunch {
+    async fn start(&self, port: u16, log: &std::path::Path) -> Result<ServerProcess> {
+        let mut command = tokio::process::Command::new(&self.host_bin);
+        command
+            .arg("--manifest")
+            .arg(&self.manifest)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--compile-cache")
+            .arg(&self.compile_cache);
+        if self.reuse_instances {
+            command.arg("--reuse-instances");
+        }
+        // URR_BENCH_GUEST_OUTPUT=1 keeps the guests' output in the host log (for debugging a
+        // benchmark whose requests fail; the measured runs discard it).
+        if std::env::var_os("URR_BENCH_GUEST_OUTPUT").is_some() {
+            command.arg("--guest-output");
+        }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        ServerProcess::start("bench-host", command, port, READY_PATH, log, READY_TIMEOUT).await
+    }
 }
 
 impl BenchStack {
@@ -123,37 +158,24 @@ impl BenchStack {
         }
         variables.extend(config.variables.iter().cloned());
 
-        let port = procs::free_port()?;
-        let mut command = tokio::process::Command::new(&config.host_bin);
-        command
-            .arg("--manifest")
-            .arg(&manifest)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--compile-cache")
-            .arg(config.scratch.join("compile-cache"));
-        if config.reuse_instances {
-            command.arg("--reuse-instances");
-        }
-        // URR_BENCH_GUEST_OUTPUT=1 keeps the guests' output in the host log (for debugging a
-        // benchmark whose requests fail; the measured runs discard it).
-        if std::env::var_os("URR_BENCH_GUEST_OUTPUT").is_some() {
-            command.arg("--guest-output");
-        }
-        for (name, value) in &variables {
-            if declared.contains_key(name) {
-                command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
-            }
-        }
-        let host = ServerProcess::start(
-            "bench-host",
-            command,
-            port,
-            READY_PATH,
-            &config.scratch.join(format!("{}-host.log", config.name)),
-            READY_TIMEOUT,
-        )
-        .await?;
+        let launch = HostLaunch {
+            host_bin: config.host_bin.clone(),
+            manifest,
+            compile_cache: config.scratch.join("compile-cache"),
+            log: config.scratch.join(format!("{}-host.log", config.name)),
+            reuse_instances: config.reuse_instances,
+            env: variables
+                .iter()
+                .filter(|(name, _)| declared.contains_key(name))
+                .map(|(name, value)| {
+                    (
+                        format!("SPIN_VARIABLE_{}", name.to_uppercase()),
+                        value.clone(),
+                    )
+                })
+                .collect(),
+        };
+        let host = launch.start(procs::free_port()?, &launch.log).await?;
         let target = Target::parse_url(&host.base_url())?.0;
         Ok(Self {
             host,
@@ -165,7 +187,24 @@ impl BenchStack {
             queue_key,
             admin_url: config.pg_url.clone(),
             database: database.to_string(),
+            launch,
+            restarts: 0,
         })
+    }
+
+    /// Kills the host (SIGKILL, as in a crash) and starts it again on the same port with the
+    /// same variables; returns once it answers again.
+    pub async fn restart_host(&mut self) -> Result<()> {
+        let _ = self.host.child.start_kill();
+        let _ = self.host.child.wait().await;
+        self.restarts += 1;
+        // Each run of the host keeps its own log.
+        let log = self
+            .launch
+            .log
+            .with_extension(format!("restart{}.log", self.restarts));
+        self.host = self.launch.start(self.host.addr.port(), &log).await?;
+        Ok(())
     }
 
     /// The application database as `role` (what that component connects as).
