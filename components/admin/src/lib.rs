@@ -24,12 +24,9 @@ mod tickets;
 
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
-use urr_admin_domain::route::RouteError;
 use urr_admin_domain::{AdminError, Route};
 use urr_component::request::{body, client_ip};
-use urr_component::{
-    Access, ApiError, Caller, RedisPolicy, Response, Result, Settings, method_not_allowed,
-};
+use urr_component::{Access, Caller, RedisPolicy, Response, Result, Settings, route_refused};
 use urr_ratelimit::Category;
 use urr_tokens::Role;
 
@@ -89,11 +86,7 @@ async fn admin(req: Request) -> Result<Response> {
     let path = urr_component::api_path(req.uri().path()).to_string();
     let route = match Route::parse(req.method().as_str(), &path) {
         Ok(route) => route,
-        Err(RouteError::NotFound) => return Err(ApiError::not_found()),
-        Err(RouteError::MethodNotAllowed(allowed)) => return Ok(method_not_allowed(allowed)),
-        Err(RouteError::InvalidId) => {
-            return Err(AdminError::from(urr_catalog_domain::CatalogError::InvalidId).into());
-        }
+        Err(refusal) => return Ok(route_refused(refusal)),
     };
     if route.is_write() {
         caller.check_origin(&req, &settings)?;

@@ -7,10 +7,11 @@
 //! family id is deny-listed in Redis so its live access tokens die too. Redis down → 503: refresh
 //! fails closed.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use urr_auth::refresh::{RefreshToken, Rotation, parse_grace_ms};
+use urr_auth::route::parse_refresh;
 use urr_auth::{AuthError, input::parse_refresh_body, sql};
 use urr_auth_session::limits::charge;
 use urr_auth_session::request::wants_tokens_in_body;
@@ -19,25 +20,24 @@ use urr_auth_session::settings::signing_key;
 use urr_auth_session::store::STORE;
 use urr_component::Settings;
 use urr_component::pg::{column, optional};
-use urr_component::request::{body, check_origin, client_ip, route};
+use urr_component::request::{body, check_origin, client_ip, route as api_route};
 use urr_component::store::{open_redis, run_script};
-use urr_component::{ApiError, Response, Result, method_not_allowed, respond, variable};
+use urr_component::{ApiError, Response, Result, respond, route_refused, variable};
 use urr_ratelimit::Identity;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    urr_component::edge(req, serve).await
+    urr_component::edge(req, route).await
 }
 
-async fn serve(req: Request) -> Response {
-    match (route(&req).as_str(), req.method()) {
-        ("/auth/refresh", &Method::POST) => match refresh(req).await {
-            // Any refusal ends the browser's session: stale cookies would only retry and fail.
-            Err(e) if e.status == 401 => clearing(urr_component::error(&e)),
-            other => respond(other),
-        },
-        ("/auth/refresh", _) => method_not_allowed("POST"),
-        _ => urr_component::error(&ApiError::not_found()),
+async fn route(req: Request) -> Response {
+    if let Err(refusal) = parse_refresh(req.method().as_str(), &api_route(&req)) {
+        return route_refused(refusal);
+    }
+    match refresh(req).await {
+        // Any refusal ends the browser's session: stale cookies would only retry and fail.
+        Err(e) if e.status == 401 => clearing(urr_component::error(&e)),
+        other => respond(other),
     }
 }
 

@@ -6,12 +6,13 @@
 //! function → response. Register, login (and refresh) fail closed when Redis is down: without the
 //! limiter they would be an open door for guessing.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use urr_auth::input::{parse_login, parse_registration, parse_verify_token};
 use urr_auth::password::{SALT_BYTES, hash_password, verify_password};
 use urr_auth::refresh::RefreshToken;
+use urr_auth::route::Route;
 use urr_auth::{AuthError, sql};
 use urr_auth_session::limits::{charge, charge_or_pass, give_back};
 use urr_auth_session::request::wants_tokens_in_body;
@@ -21,31 +22,28 @@ use urr_auth_session::store::STORE;
 use urr_component::caller::{authenticate, require_user};
 use urr_component::pg::{column, json, null, uuid};
 use urr_component::ratelimit::decide;
-use urr_component::request::{body, check_origin, client_ip, route};
+use urr_component::request::{body, check_origin, client_ip, route as api_route};
 use urr_component::store::{RedisDown, open_redis, run_script};
-use urr_component::{Access, ApiError, Response, Result, Settings, method_not_allowed, respond};
+use urr_component::{Access, ApiError, Response, Result, Settings, respond, route_refused};
 use urr_ratelimit::{Decision, Identity};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    urr_component::edge(req, serve).await
+    urr_component::edge(req, route).await
 }
 
-async fn serve(req: Request) -> Response {
-    let path = route(&req);
-    let method = req.method().clone();
-    match (path.as_str(), method) {
-        ("/auth/register", Method::POST) => respond(register(req).await),
-        ("/auth/login", Method::POST) => respond(login(req).await),
-        ("/auth/logout", Method::POST) => respond(logout(req).await),
-        ("/auth/me", Method::GET) => respond(me(req).await),
-        ("/auth/verify-token", Method::POST) => respond(verify_token(req).await),
-        ("/auth/me", _) => method_not_allowed("GET"),
-        ("/auth/register" | "/auth/login" | "/auth/logout" | "/auth/verify-token", _) => {
-            method_not_allowed("POST")
-        }
-        _ => urr_component::error(&ApiError::not_found()),
-    }
+async fn route(req: Request) -> Response {
+    let route = match Route::parse(req.method().as_str(), &api_route(&req)) {
+        Ok(route) => route,
+        Err(refusal) => return route_refused(refusal),
+    };
+    respond(match route {
+        Route::Register => register(req).await,
+        Route::Login => login(req).await,
+        Route::Logout => logout(req).await,
+        Route::Me => me(req).await,
+        Route::VerifyToken => verify_token(req).await,
+    })
 }
 
 fn ttl_param(secs: u64) -> ParameterValue {

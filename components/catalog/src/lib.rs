@@ -16,51 +16,45 @@ mod layouts;
 mod rows;
 mod tickets;
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use urr_api::time::{TimeReply, format_unix_millis};
-use urr_catalog_domain::EntityId;
+use urr_catalog_domain::Route;
 use urr_catalog_domain::cache::{
     NO_STORE, PUBLIC_CACHE_CONTROL, if_none_match_matches, strong_etag,
 };
 use urr_component::ratelimit::charge_client_or_pass;
-use urr_component::{ApiError, Response, api_path, json, method_not_allowed};
+use urr_component::request::route as api_route;
+use urr_component::{Response, RouteError, json, method_not_allowed, route_refused};
 use urr_ratelimit::Category;
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    urr_component::edge(req, serve).await
+    urr_component::edge(req, route).await
 }
 
-async fn serve(req: Request) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return method_not_allowed("GET, HEAD");
+async fn route(req: Request) -> Response {
+    let route = Route::parse(req.method().as_str(), &api_route(&req));
+    if let Err(RouteError::MethodNotAllowed(allowed)) = route {
+        return method_not_allowed(allowed);
     }
     // Per client IP, `default` category; most reads never get here (the CDN answers them).
     if let Err(e) = charge_client_or_pass(&req, Category::Default).await {
         return urr_component::error(&e);
     }
-    let path = api_path(req.uri().path());
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let route = match route {
+        Ok(route) => route,
+        Err(refusal) => return route_refused(refusal),
+    };
     let query = req.uri().query().unwrap_or("");
-    let body = match segments.as_slice() {
-        ["time"] => return now(),
-        ["openapi.yaml"] => return openapi(&req),
-        ["events"] => events::list(query).await,
-        ["events", id] => match EntityId::try_from(*id) {
-            Ok(id) => events::detail(&id).await,
-            Err(e) => Err(e.into()),
-        },
-        ["tickets", "event", id] => match EntityId::try_from(*id) {
-            Ok(id) => tickets::of_event(&id).await,
-            Err(e) => Err(e.into()),
-        },
-        ["tickets", "availability", id] => match EntityId::try_from(*id) {
-            Ok(id) => tickets::availability(&id).await,
-            Err(e) => Err(e.into()),
-        },
-        ["seats", "layouts"] => layouts::list().await,
-        _ => Err(ApiError::not_found()),
+    let body = match &route {
+        Route::Time => return now(),
+        Route::OpenApi => return openapi(&req),
+        Route::Events => events::list(query).await,
+        Route::Event(id) => events::detail(id).await,
+        Route::TicketTypes(id) => tickets::of_event(id).await,
+        Route::Availability(id) => tickets::availability(id).await,
+        Route::Layouts => layouts::list().await,
     };
     match body {
         Ok(body) => cached(&req, body),

@@ -16,6 +16,7 @@ pub use caller::{Access, Caller, RedisPolicy, Settings};
 use spin_sdk::http::Request;
 pub use urr_api::ApiError;
 use urr_api::edge::{self as policy, AllowedOrigins, Preflight};
+pub use urr_api::route::RouteError;
 use urr_api::trace::TraceParent;
 
 pub type Response = http::Response<String>;
@@ -95,6 +96,16 @@ pub fn method_not_allowed(allowed: &'static str) -> Response {
         .headers_mut()
         .insert(http::header::ALLOW, http::HeaderValue::from_static(allowed));
     response
+}
+
+/// The answer to a request no route of the component takes: 404, 405 naming the allowed methods,
+/// or the group's own refusal of a malformed path parameter.
+pub fn route_refused<E: Into<ApiError>>(refusal: RouteError<E>) -> Response {
+    match refusal {
+        RouteError::NotFound => error(&ApiError::not_found()),
+        RouteError::MethodNotAllowed(allowed) => method_not_allowed(allowed),
+        RouteError::Invalid(e) => error(&e.into()),
+    }
 }
 
 /// The route's path without its `/api/v1` or `/api` prefix: every API route is served under both.

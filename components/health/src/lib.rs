@@ -12,10 +12,10 @@ use urr_component::{ApiError, Response, api_path, json, method_not_allowed};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
-    urr_component::edge(req, serve).await
+    urr_component::edge(req, route).await
 }
 
-async fn serve(req: Request) -> Response {
+async fn route(req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return method_not_allowed("GET, HEAD");
     }

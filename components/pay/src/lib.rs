@@ -8,16 +8,17 @@
 //! one more function (`payment_record_capture`); a capture that lost its seats is refunded
 //! through the outbox in that same transaction.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use urr_component::pg::{column, null, optional, text};
 use urr_component::request::{body, route as api_route};
-use urr_component::{ApiError, Response, Result, json, method_not_allowed, respond};
+use urr_component::{Response, Result, json, respond, route_refused};
 use urr_payments::PaymentError;
 use urr_payments::input::{parse_confirm, parse_prepare, parse_process};
 use urr_payments::provider::{Charge, ChargeOutcome, PaymentProvider};
 use urr_payments::reply::{self, Paid};
+use urr_payments::route::PayRoute;
 use urr_payments::sql;
 use urr_payments_glue::PaySettings;
 use urr_payments_glue::caller::caller;
@@ -32,17 +33,15 @@ async fn handle(req: Request) -> Response {
 }
 
 async fn route(req: Request) -> Response {
-    let path = api_route(&req);
-    let method = req.method().clone();
-    match (path.as_str(), method) {
-        ("/payments/prepare", Method::POST) => respond(prepare(req).await),
-        ("/payments/process", Method::POST) => respond(process(req).await),
-        ("/payments/confirm", Method::POST) => respond(confirm(req).await),
-        ("/payments/prepare" | "/payments/process" | "/payments/confirm", _) => {
-            method_not_allowed("POST")
-        }
-        _ => urr_component::error(&ApiError::not_found()),
-    }
+    let route = match PayRoute::parse(req.method().as_str(), &api_route(&req)) {
+        Ok(route) => route,
+        Err(refusal) => return route_refused(refusal),
+    };
+    respond(match route {
+        PayRoute::Prepare => prepare(req).await,
+        PayRoute::Process => process(req).await,
+        PayRoute::Confirm => confirm(req).await,
+    })
 }
 
 /// `{reservationId, amount}` → `{orderId, amount, clientKey}`: the open payment of the

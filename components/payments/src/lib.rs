@@ -14,17 +14,18 @@
 //! Refunds are owed in `payment_outbox` by the same transaction that cancels, delivered right
 //! after the commit, and re-delivered by the next call that finds them undelivered.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use urr_booking::BookingError;
 use urr_booking_glue::free::free_holds;
 use urr_component::pg::{column, null, optional, text};
 use urr_component::request::{body, route as api_route};
-use urr_component::{ApiError, Response, Result, json, method_not_allowed, path_param, respond};
+use urr_component::{ApiError, Response, Result, json, path_param, respond, route_refused};
 use urr_payments::PaymentError;
 use urr_payments::input::{Id, parse_page, reference};
 use urr_payments::reply;
+use urr_payments::route::PaymentsRoute;
 use urr_payments::sql;
 use urr_payments::webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_event, verify};
 use urr_payments_glue::PaySettings;
@@ -39,26 +40,18 @@ async fn handle(req: Request) -> Response {
 }
 
 async fn route(req: Request) -> Response {
-    let path = api_route(&req);
-    let method = req.method().clone();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (segments.as_slice(), method) {
-        (["payments", "webhook"], Method::POST) => respond(webhook(req).await),
-        (["payments", "user", "me"], Method::GET) => respond(my_payments(req).await),
-        (["payments", "order", _], Method::GET) => respond(order(req).await),
-        (["payments", "outbox", "deliver"], Method::POST) => respond(deliver(req).await),
-        (["payments", _, "cancel"], Method::POST) => respond(cancel_payment(req).await),
-        (["reservations", _, "cancel"], Method::POST) => respond(cancel_reservation(req).await),
-        (["payments", "user", "me"] | ["payments", "order", _], _) => method_not_allowed("GET"),
-        (
-            ["payments", "webhook"]
-            | ["payments", "outbox", "deliver"]
-            | ["payments", _, "cancel"]
-            | ["reservations", _, "cancel"],
-            _,
-        ) => method_not_allowed("POST"),
-        _ => urr_component::error(&ApiError::not_found()),
-    }
+    let route = match PaymentsRoute::parse(req.method().as_str(), &api_route(&req)) {
+        Ok(route) => route,
+        Err(refusal) => return route_refused(refusal),
+    };
+    respond(match route {
+        PaymentsRoute::Webhook => webhook(req).await,
+        PaymentsRoute::MyPayments => my_payments(req).await,
+        PaymentsRoute::Order => order(req).await,
+        PaymentsRoute::Deliver => deliver(req).await,
+        PaymentsRoute::CancelPayment => cancel_payment(req).await,
+        PaymentsRoute::CancelReservation => cancel_reservation(req).await,
+    })
 }
 
 fn unix_now() -> i64 {

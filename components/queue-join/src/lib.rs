@@ -6,16 +6,18 @@
 //! HMAC here) → ONE visit script (admit at once, enqueue, pool, or report) → an entry token when
 //! active. Redis down: 503 (fail closed); Postgres down on a cache miss: 503.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use urr_component::pg::{Store, column, uuid};
-use urr_component::{ApiError, Response, Result, api_path, json, method_not_allowed, respond};
+use urr_component::request::route as api_route;
+use urr_component::{ApiError, Response, Result, json, respond, route_refused};
 use urr_queue::Uuid;
 use urr_queue::event::{CachedEvent, EventSnapshot, READ_EVENT};
 use urr_queue::reply::{slot_secs_left, visit_body};
+use urr_queue::route::parse_check;
 use urr_queue::scripts::{JoinFacts, Mode, Placement};
 use urr_queue::settings::EVENT_CACHE_MS;
-use urr_queue_glue::{Caller, caller, entry_token, event_id, redis_down};
+use urr_queue_glue::{Caller, caller, entry_token, redis_down};
 
 /// The gate's one read (as `urr_queue`): any failure is a 503, like Redis' (the waiting room
 /// fails closed).
@@ -27,17 +29,15 @@ async fn handle(req: Request) -> Response {
 }
 
 async fn route(req: Request) -> Response {
-    if req.method() != Method::POST {
-        return method_not_allowed("POST");
+    // Spin passes `:event_id` as `spin-path-match-event-id`; the path itself is unambiguous.
+    match parse_check(req.method().as_str(), &api_route(&req)) {
+        Ok(event) => respond(check(&req, event).await),
+        Err(refusal) => route_refused(refusal),
     }
-    respond(check(req).await)
 }
 
-async fn check(req: Request) -> Result<Response> {
-    // Spin passes `:event_id` as `spin-path-match-event-id`; the path itself is unambiguous.
-    let path = api_path(req.uri().path()).trim_end_matches('/');
-    let event = event_id(path.strip_prefix("/queue/check/"))?;
-    let caller = caller(&req).await?;
+async fn check(req: &Request, event: Uuid) -> Result<Response> {
+    let caller = caller(req).await?;
     let cached = event_gate(&caller, &event).await?;
     let snapshot = cached
         .admits_joins(caller.queue.open_lead_ms())

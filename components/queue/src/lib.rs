@@ -11,14 +11,15 @@
 //! command → the contract's JSON. Redis down: 503 with `Retry-After`. No Postgres at all.
 
 use serde_json::json;
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
-use urr_component::{ApiError, Response, Result, api_path, json, method_not_allowed, respond};
+use urr_component::request::route as api_route;
+use urr_component::{Response, Result, json, respond, route_refused};
 use urr_queue::reply::{admin_body, heartbeat_body, slot_secs_left, visit_body};
 use urr_queue::scripts::{JoinFacts, Mode, Placement};
 use urr_queue::settings::parse_threshold;
-use urr_queue::{LEAVE_SCRIPT, LEAVE_SCRIPT_SHA1};
-use urr_queue_glue::{caller, entry_token, event_id, redis_down, require_admin, run_script};
+use urr_queue::{LEAVE_SCRIPT, LEAVE_SCRIPT_SHA1, Route, Uuid};
+use urr_queue_glue::{caller, entry_token, redis_down, require_admin, run_script};
 
 #[http_service]
 async fn handle(req: Request) -> Response {
@@ -26,34 +27,29 @@ async fn handle(req: Request) -> Response {
 }
 
 async fn route(req: Request) -> Response {
-    let path = api_path(req.uri().path()).trim_end_matches('/').to_string();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let method = req.method().clone();
-    match (segments.as_slice(), method) {
-        (["queue", "status", id], Method::GET) => respond(status(&req, id).await),
-        (["queue", "heartbeat", id], Method::POST) => respond(heartbeat(&req, id).await),
-        (["queue", "leave", id], Method::POST) => respond(leave(&req, id).await),
-        (["queue", "admin", "clear", id], Method::POST) => respond(clear(&req, id).await),
-        (["queue", "admin", "threshold", id], Method::POST) => respond(threshold(&req, id).await),
-        (["queue", "admin", id], Method::GET) => respond(admin(&req, id).await),
-        (["queue", "status" | "admin", _], _) => method_not_allowed("GET"),
-        (["queue", "heartbeat" | "leave", _] | ["queue", "admin", "clear" | "threshold", _], _) => {
-            method_not_allowed("POST")
-        }
-        _ => urr_component::error(&ApiError::not_found()),
-    }
+    let route = match Route::parse(req.method().as_str(), &api_route(&req)) {
+        Ok(route) => route,
+        Err(refusal) => return route_refused(refusal),
+    };
+    respond(match &route {
+        Route::Status(event) => status(&req, event).await,
+        Route::Heartbeat(event) => heartbeat(&req, event).await,
+        Route::Leave(event) => leave(&req, event).await,
+        Route::AdminCounts(event) => admin(&req, event).await,
+        Route::AdminClear(event) => clear(&req, event).await,
+        Route::AdminThreshold(event) => threshold(&req, event).await,
+    })
 }
 
-async fn status(req: &Request, id: &str) -> Result<Response> {
-    let event = event_id(Some(id))?;
+async fn status(req: &Request, event: &Uuid) -> Result<Response> {
     let caller = caller(req).await?;
     let member = caller.member();
     let visit = caller
-        .visit(&event, &member, Mode::Status, &JoinFacts::default())
+        .visit(event, &member, Mode::Status, &JoinFacts::default())
         .await?;
     let token = match visit.placement {
         Placement::Active { .. } => {
-            Some(entry_token(&member, &event, slot_secs_left(&visit)).await?)
+            Some(entry_token(&member, event, slot_secs_left(&visit)).await?)
         }
         _ => None,
     };
@@ -61,25 +57,18 @@ async fn status(req: &Request, id: &str) -> Result<Response> {
     Ok(json(200, &body))
 }
 
-async fn heartbeat(req: &Request, id: &str) -> Result<Response> {
-    let event = event_id(Some(id))?;
+async fn heartbeat(req: &Request, event: &Uuid) -> Result<Response> {
     let caller = caller(req).await?;
     let visit = caller
-        .visit(
-            &event,
-            &caller.member(),
-            Mode::Status,
-            &JoinFacts::default(),
-        )
+        .visit(event, &caller.member(), Mode::Status, &JoinFacts::default())
         .await?;
     Ok(json(200, &heartbeat_body(&visit)))
 }
 
 /// The body (a beacon's `text/plain`, or nothing) is never read: the path says everything.
-async fn leave(req: &Request, id: &str) -> Result<Response> {
-    let event = event_id(Some(id))?;
+async fn leave(req: &Request, event: &Uuid) -> Result<Response> {
     let caller = caller(req).await?;
-    let keys = caller.keys(&event);
+    let keys = caller.keys(event);
     run_script(
         &caller.redis,
         LEAVE_SCRIPT,
@@ -91,25 +80,23 @@ async fn leave(req: &Request, id: &str) -> Result<Response> {
     Ok(json(200, &json!({"message": "Left the queue"})))
 }
 
-async fn admin(req: &Request, id: &str) -> Result<Response> {
-    let event = event_id(Some(id))?;
+async fn admin(req: &Request, event: &Uuid) -> Result<Response> {
     let caller = caller(req).await?;
     require_admin(&caller)?;
     // A visit by nobody: the counts after expiry, stale drop and lazy admission.
     let visit = caller
-        .visit(&event, "", Mode::Status, &JoinFacts::default())
+        .visit(event, "", Mode::Status, &JoinFacts::default())
         .await?;
     Ok(json(200, &admin_body(event.as_str(), &visit)))
 }
 
-async fn clear(req: &Request, id: &str) -> Result<Response> {
-    let event = event_id(Some(id))?;
+async fn clear(req: &Request, event: &Uuid) -> Result<Response> {
     let caller = caller(req).await?;
     require_admin(&caller)?;
     // One DEL of keys sharing one hash tag: atomic, and the threshold (configuration) stays.
     caller
         .redis
-        .del(caller.keys(&event).cleared())
+        .del(caller.keys(event).cleared())
         .await
         .map_err(redis_down)?;
     eprintln!(
@@ -119,14 +106,13 @@ async fn clear(req: &Request, id: &str) -> Result<Response> {
     Ok(json(200, &json!({"message": "Queue cleared"})))
 }
 
-async fn threshold(req: &Request, id: &str) -> Result<Response> {
-    let event = event_id(Some(id))?;
+async fn threshold(req: &Request, event: &Uuid) -> Result<Response> {
     let caller = caller(req).await?;
     require_admin(&caller)?;
     let threshold = parse_threshold(req.uri().query().unwrap_or(""))?;
     caller
         .redis
-        .set(&caller.keys(&event).threshold, threshold.to_string())
+        .set(&caller.keys(event).threshold, threshold.to_string())
         .await
         .map_err(redis_down)?;
     eprintln!(

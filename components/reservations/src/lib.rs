@@ -8,15 +8,16 @@
 //!
 //! Reads keep working without Redis: no limiter, the access token's own word, no slot check.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
+use urr_booking::route::ReadRoute;
 use urr_booking::{EntityId, sql};
 use urr_booking_glue::entry::require_entry;
 use urr_booking_glue::{Handled, no_store, respond, store};
 use urr_component::pg::uuid;
 use urr_component::request::route as api_route;
-use urr_component::{Access, ApiError, RedisPolicy, Response, method_not_allowed};
+use urr_component::{Access, ApiError, RedisPolicy, Response, route_refused};
 use urr_ratelimit::Category;
 
 #[http_service]
@@ -24,29 +25,16 @@ async fn handle(req: Request) -> Response {
     urr_component::edge(req, route).await
 }
 
-/// Which read a path asks for.
-enum Read {
-    Mine,
-    Reservation(String),
-    SeatMap(String),
-}
-
 async fn route(req: Request) -> Response {
-    let path = api_route(&req);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let read = match segments.as_slice() {
-        ["reservations", "my"] => Read::Mine,
-        ["reservations", id] | ["seats", "reservation", id] => Read::Reservation(id.to_string()),
-        ["seats", "events", id] => Read::SeatMap(id.to_string()),
-        _ => return urr_component::error(&ApiError::not_found()),
-    };
-    if req.method() != Method::GET {
-        return method_not_allowed("GET");
+    match ReadRoute::parse(req.method().as_str(), &api_route(&req)) {
+        Ok(read) => respond(reply(req, read).await),
+        Err(refusal) => route_refused(refusal),
     }
-    respond(serve(req, read).await)
 }
 
-async fn serve(req: Request, read: Read) -> Handled {
+/// One read: the caller (no origin rule on a GET; the limiter passes without Redis), then one
+/// SQL function whose reply is the body.
+async fn reply(req: Request, read: ReadRoute) -> Handled {
     let (settings, caller) =
         urr_booking_glue::admit(&req, Access::Read, Category::Default, RedisPolicy::Optional)
             .await?;
@@ -54,7 +42,7 @@ async fn serve(req: Request, read: Read) -> Handled {
     let user_id = caller.user.user_id.as_str();
     // Each reply is built whole by its SQL function: passed through as text, never re-parsed.
     let body = match read {
-        Read::Mine => store::json_text(
+        ReadRoute::Mine => store::json_text(
             &store::STORE
                 .query(
                     sql::MY_RESERVATIONS,
@@ -66,7 +54,7 @@ async fn serve(req: Request, read: Read) -> Handled {
                 .await?,
         )
         .ok_or_else(ApiError::internal)?,
-        Read::Reservation(id) => {
+        ReadRoute::Reservation(id) => {
             let id = EntityId::parse(&id, "id")?;
             let reservation = store::json_text(
                 &store::STORE
@@ -76,7 +64,7 @@ async fn serve(req: Request, read: Read) -> Handled {
             .ok_or_else(ApiError::not_found)?;
             format!(r#"{{"reservation":{reservation}}}"#)
         }
-        Read::SeatMap(id) => {
+        ReadRoute::SeatMap(id) => {
             let event = EntityId::parse(&id, "eventId")?;
             require_entry(req.headers(), &settings, user_id, &event, redis).await?;
             store::json_text(

@@ -11,13 +11,14 @@
 //! word, the buyer's rate limit kept in Postgres instead, and the SQL function derives the
 //! fencing token from its rows and clock.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
 use spin_sdk::redis::Connection;
 use urr_booking::idempotency::{reserve_hash, standing_hash};
 use urr_booking::input::{ReserveRequest, StandingRequest};
 use urr_booking::outcome::{ReserveOutcome, ReserveRow};
+use urr_booking::route::ReserveRoute;
 use urr_booking::scripts::{self, AlignTo, HoldTerms};
 use urr_booking::{BookingError, sql};
 use urr_booking_glue::entry::require_entry;
@@ -26,7 +27,7 @@ use urr_booking_glue::{
 };
 use urr_component::pg::{optional_bytes, optional_text, text_array, uuid};
 use urr_component::request::{body, route as api_route};
-use urr_component::{Access, ApiError, Caller, RedisPolicy, Response, method_not_allowed};
+use urr_component::{Access, ApiError, Caller, RedisPolicy, Response, route_refused};
 use urr_ratelimit::Category;
 
 /// How many times a reserve whose hold lost to a newer token (Redis lost its counter and its
@@ -39,12 +40,10 @@ async fn handle(req: Request) -> Response {
 }
 
 async fn route(req: Request) -> Response {
-    let method = req.method().clone();
-    match (api_route(&req).as_str(), method) {
-        ("/seats/reserve", Method::POST) => respond(reserve_seats(req).await),
-        ("/reservations", Method::POST) => respond(reserve_standing(req).await),
-        ("/seats/reserve" | "/reservations", _) => method_not_allowed("POST"),
-        _ => urr_component::error(&ApiError::not_found()),
+    match ReserveRoute::parse(req.method().as_str(), &api_route(&req)) {
+        Ok(ReserveRoute::Seats) => respond(reserve_seats(req).await),
+        Ok(ReserveRoute::Standing) => respond(reserve_standing(req).await),
+        Err(refusal) => route_refused(refusal),
     }
 }
 

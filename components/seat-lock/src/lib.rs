@@ -7,15 +7,16 @@
 //! Shape: settings → the caller (user, origin rule, booking rate limit) → parse → (entry gate)
 //! → one Lua script → reply.
 
-use spin_sdk::http::{Method, Request};
+use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use urr_booking::input::{HoldRequest, ReleaseRequest};
 use urr_booking::reply;
+use urr_booking::route::SeatLockRoute;
 use urr_booking::scripts::{self, HoldTerms};
 use urr_booking_glue::entry::require_entry;
 use urr_booking_glue::{BookingSettings, Handled, held, no_store, respond, store};
 use urr_component::request::{body, route as api_route};
-use urr_component::{Access, ApiError, Caller, RedisPolicy, Response, method_not_allowed};
+use urr_component::{Access, Caller, RedisPolicy, Response, route_refused};
 use urr_ratelimit::Category;
 
 #[http_service]
@@ -24,12 +25,10 @@ async fn handle(req: Request) -> Response {
 }
 
 async fn route(req: Request) -> Response {
-    let method = req.method().clone();
-    match (api_route(&req).as_str(), method) {
-        ("/seats/lock", Method::POST) => respond(hold(req).await),
-        ("/seats/lock", Method::DELETE) => respond(release(req).await),
-        ("/seats/lock", _) => method_not_allowed("POST, DELETE"),
-        _ => urr_component::error(&ApiError::not_found()),
+    match SeatLockRoute::parse(req.method().as_str(), &api_route(&req)) {
+        Ok(SeatLockRoute::Hold) => respond(hold(req).await),
+        Ok(SeatLockRoute::Release) => respond(release(req).await),
+        Err(refusal) => route_refused(refusal),
     }
 }
 

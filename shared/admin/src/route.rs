@@ -2,7 +2,12 @@
 //! prefix) → a `Route` with its ids already parsed, so a malformed id is a 400 before any store
 //! is touched, an unknown path a 404 and a known path with the wrong method a 405.
 
-use urr_catalog_domain::EntityId;
+use crate::AdminError;
+use urr_api::route::{allow, segments};
+use urr_catalog_domain::{CatalogError, EntityId};
+
+/// A request that names no admin operation (`Invalid`: a malformed id).
+pub type RouteError = urr_api::route::RouteError<AdminError>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -21,28 +26,16 @@ pub enum Route {
     AuditLog,
 }
 
-/// A request that names no admin operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RouteError {
-    NotFound,
-    /// The path exists with other methods (the `Allow` header's value).
-    MethodNotAllowed(&'static str),
-    InvalidId,
-}
-
 impl Route {
     /// Parses `method` (upper-case) and `path` (e.g. `/admin/events/<id>/cancel`).
     pub fn parse(method: &str, path: &str) -> Result<Self, RouteError> {
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let id = |text: &str| EntityId::try_from(text).map_err(|_| RouteError::InvalidId);
-        let only = |allowed: &'static str, route: Result<Self, RouteError>| {
-            if allowed.split(", ").any(|m| m == method) {
-                route
-            } else {
-                Err(RouteError::MethodNotAllowed(allowed))
-            }
+        let id = |text: &str| {
+            EntityId::try_from(text)
+                .map_err(|_| RouteError::Invalid(AdminError::from(CatalogError::InvalidId)))
         };
-        match segments.as_slice() {
+        let only =
+            |allowed: &'static str, route: Result<Self, RouteError>| allow(method, allowed, route);
+        match segments(path).as_slice() {
             ["admin", "dashboard"] => only("GET", Ok(Self::Dashboard)),
             ["admin", "seat-layouts"] => only("GET", Ok(Self::SeatLayouts)),
             ["admin", "events"] => only("POST", Ok(Self::CreateEvent)),
@@ -155,11 +148,15 @@ mod tests {
     fn bad_ids_unknown_paths_and_wrong_methods_are_told_apart() {
         assert_eq!(
             Route::parse("PUT", "/admin/events/42"),
-            Err(RouteError::InvalidId)
+            Err(RouteError::Invalid(AdminError::from(
+                CatalogError::InvalidId
+            )))
         );
         assert_eq!(
             Route::parse("PATCH", "/admin/reservations/x'--/status"),
-            Err(RouteError::InvalidId)
+            Err(RouteError::Invalid(AdminError::from(
+                CatalogError::InvalidId
+            )))
         );
         assert_eq!(
             Route::parse("GET", "/admin/nothing"),

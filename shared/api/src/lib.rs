@@ -1,11 +1,13 @@
 //! Pure request/response types shared by every URR Edge component: the error body of the HTTP
-//! contract, the edge policy (CORS, security headers, request ids), the health report, and the
-//! clock reply. No spin-sdk, no I/O: it tests natively.
+//! contract, the edge policy (CORS, security headers, request ids), the health report, the
+//! clock reply, and the shape of every group's typed route. No spin-sdk, no I/O: it tests
+//! natively.
 
 pub mod body;
 pub mod edge;
 pub mod error;
 pub mod health;
+pub mod route;
 pub mod time;
 pub mod trace;
 

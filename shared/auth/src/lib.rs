@@ -7,6 +7,7 @@
 //! - `password` — Argon2id parameters, the floor, hashing and equal-work verification
 //! - `refresh`  — opaque refresh tokens, their hashes, the wrapped child, rotation outcomes
 //! - `throttle` — per-account login failure quota
+//! - `route`    — which session operation a request asks for (method + path → `Route`)
 //! - `sql`      — the statements (each one round trip; the functions live in migrations/)
 //! - `error`    — `AuthError` and its mapping to the API error shape
 
@@ -14,6 +15,7 @@ pub mod error;
 pub mod input;
 pub mod password;
 pub mod refresh;
+pub mod route;
 pub mod sql;
 pub mod throttle;
 

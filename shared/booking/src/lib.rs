@@ -11,6 +11,7 @@
 //! - `sql`         — the statements the components run (functions of the booking migration)
 //! - `outcome`     — what a reserve function's outcome means for the response
 //! - `reply`       — the hold and release replies
+//! - `route`       — which operation a request asks for, per component (method + path)
 
 pub mod config;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod input;
 pub mod keys;
 pub mod outcome;
 pub mod reply;
+pub mod route;
 pub mod scripts;
 pub mod sql;
 

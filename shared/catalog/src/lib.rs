@@ -6,6 +6,7 @@
 //! - `id`     — UUID path parameters
 //! - `cache`  — CDN cache headers, strong ETags, `If-None-Match`
 //! - `reply`  — database rows in, the contract's JSON shapes out
+//! - `route`  — which read a request asks for (method + path → `Route`)
 //! - `sql`    — every statement the catalog runs
 
 pub mod cache;
@@ -13,8 +14,10 @@ pub mod error;
 pub mod id;
 pub mod query;
 pub mod reply;
+pub mod route;
 pub mod sql;
 
 pub use error::CatalogError;
 pub use id::EntityId;
 pub use query::{EventStatus, ListQuery};
+pub use route::Route;

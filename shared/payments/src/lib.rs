@@ -8,16 +8,16 @@
 //! - `provider` — the provider's wire protocol: requests to send, answers to classify
 //! - `webhook`  — HMAC-SHA256 signatures over `timestamp + "." + body`, with a tolerance window
 //! - `reply`    — the response bodies of the contract
+//! - `route`    — which operation a request asks for, per component (method + path)
 //! - `sql`      — the statements (each calls one SQL function of the payments migration)
-//! - `keys`     — the Redis key of a user's queue slot
 //! - `development` — development mode and the mock provider's well-known values (refused outside it)
 
 pub mod development;
 pub mod error;
 pub mod input;
-pub mod keys;
 pub mod provider;
 pub mod reply;
+pub mod route;
 pub mod sql;
 pub mod webhook;
 

@@ -9,6 +9,7 @@
 //! - `fair`     — fair start: the pre-sale pool's seed, its published hash and each user's draw
 //! - `error`    — bad input and refusals, each with a stable `code`
 //! - `id`       — UUID path parameters
+//! - `route`    — which operation a request asks for (method + path → `Route`)
 
 pub mod error;
 pub mod event;
@@ -16,12 +17,14 @@ pub mod fair;
 pub mod id;
 pub mod keys;
 pub mod reply;
+pub mod route;
 pub mod scripts;
 pub mod settings;
 
 pub use error::QueueError;
 pub use id::Uuid;
 pub use keys::EventKeys;
+pub use route::Route;
 pub use scripts::{
     LEAVE_SCRIPT, LEAVE_SCRIPT_SHA1, Mode, SLOT_TOUCH_SCRIPT, SLOT_TOUCH_SCRIPT_SHA1, SlotTouch,
     VISIT_SCRIPT, VISIT_SCRIPT_SHA1, Visit,

@@ -298,7 +298,8 @@ pub async fn release_queue_slot_of(settings: &PaySettings, row: &spin_sdk::pg::R
 /// Frees the buyer's active slot in the event's waiting room once they have paid (best effort:
 /// the slot also ends by itself, and Redis never decides a sale).
 pub async fn release_queue_slot(settings: &PaySettings, event_id: &str, user_id: &str) {
-    let key = urr_payments::keys::queue_active_key(&settings.session.key_prefix, event_id);
+    // The waiting room owns the key: its active set (member: the user id).
+    let key = urr_queue::keys::active_key(&settings.session.key_prefix, event_id);
     let Ok(conn) = urr_component::redis().await else {
         eprintln!("payments: redis unavailable; queue slot of {user_id} ends by itself");
         return;

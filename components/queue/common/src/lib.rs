@@ -24,11 +24,6 @@ pub struct Caller {
     pub user: AccessUser,
 }
 
-/// The event id path parameter (400 unless a UUID).
-pub fn event_id(raw: Option<&str>) -> Result<Uuid> {
-    Ok(Uuid::try_from(raw.unwrap_or(""))?)
-}
-
 /// Settings → Redis → the user (deny-list checked: a revoked session must not hold a place) →
 /// the CSRF rule → the queue rate limit (120/min per user by default). Redis down anywhere: 503.
 pub async fn caller(req: &Request) -> Result<Caller> {
