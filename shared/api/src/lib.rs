@@ -7,6 +7,7 @@ pub mod body;
 pub mod edge;
 pub mod error;
 pub mod health;
+pub mod id;
 pub mod route;
 pub mod time;
 pub mod trace;

@@ -19,12 +19,9 @@ impl EntityId {
 
     /// Parses `text` as the id named `field` (the name goes into the 400's message).
     pub fn parse(text: &str, field: &'static str) -> Result<Self, BookingError> {
-        const HYPHENATED_LEN: usize = 36;
-        if text.len() != HYPHENATED_LEN {
-            return Err(BookingError::InvalidId(field));
-        }
-        let id = uuid::Uuid::try_parse(text).map_err(|_| BookingError::InvalidId(field))?;
-        Ok(Self(id.hyphenated().to_string()))
+        urr_api::id::canonical_uuid(text)
+            .map(Self)
+            .ok_or(BookingError::InvalidId(field))
     }
 }
 

@@ -18,12 +18,9 @@ impl TryFrom<&str> for EntityId {
 
     /// Accepts only the hyphenated form (what the API hands out), in either case.
     fn try_from(text: &str) -> Result<Self, Self::Error> {
-        const HYPHENATED_LEN: usize = 36;
-        if text.len() != HYPHENATED_LEN {
-            return Err(CatalogError::InvalidId);
-        }
-        let id = uuid::Uuid::try_parse(text).map_err(|_| CatalogError::InvalidId)?;
-        Ok(Self(id.hyphenated().to_string()))
+        urr_api::id::canonical_uuid(text)
+            .map(Self)
+            .ok_or(CatalogError::InvalidId)
     }
 }
 
@@ -39,16 +36,8 @@ mod tests {
 
     #[test]
     fn anything_else_is_an_invalid_id() {
-        for bad in [
-            "",
-            "1",
-            "not-a-uuid",
-            "0b5e7c1e3f7a4b8e9a4e1c2d3e4f5a6b",
-            "{0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6b}",
-            "0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6g",
-            "0b5e7c1e-3f7a-4b8e-9a4e-1c2d3e4f5a6b'",
-            "' OR 1=1 --                         ",
-        ] {
+        // Every malformed form is `urr_api::id`'s to test; here, that each one is this 400.
+        for bad in ["", "not-a-uuid", "' OR 1=1 --                         "] {
             assert_eq!(
                 EntityId::try_from(bad),
                 Err(CatalogError::InvalidId),

@@ -22,17 +22,12 @@ pub struct Id(String);
 
 impl Id {
     pub fn parse(text: &str, code: &'static str) -> Result<Self, PaymentError> {
-        const HYPHENATED_LEN: usize = 36;
-        let invalid = PaymentError::Invalid {
-            code,
-            message: "Invalid id",
-        };
-        if text.len() != HYPHENATED_LEN {
-            return Err(invalid);
-        }
-        uuid::Uuid::try_parse(text)
-            .map(|id| Self(id.hyphenated().to_string()))
-            .map_err(|_| invalid)
+        urr_api::id::canonical_uuid(text)
+            .map(Self)
+            .ok_or(PaymentError::Invalid {
+                code,
+                message: "Invalid id",
+            })
     }
 
     pub fn as_str(&self) -> &str {

@@ -18,12 +18,9 @@ impl TryFrom<&str> for Uuid {
 
     /// Accepts only the hyphenated form (what the API hands out), in either case.
     fn try_from(text: &str) -> Result<Self, Self::Error> {
-        const HYPHENATED_LEN: usize = 36;
-        if text.len() != HYPHENATED_LEN {
-            return Err(QueueError::InvalidEventId);
-        }
-        let id = uuid::Uuid::try_parse(text).map_err(|_| QueueError::InvalidEventId)?;
-        Ok(Self(id.hyphenated().to_string()))
+        urr_api::id::canonical_uuid(text)
+            .map(Self)
+            .ok_or(QueueError::InvalidEventId)
     }
 }
 
