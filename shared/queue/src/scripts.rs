@@ -13,9 +13,10 @@ pub const VISIT_SCRIPT_SHA1: &str = "c0443146d034d7b49cf9a6362768bdeca785c05b";
 pub const LEAVE_SCRIPT: &str = include_str!("leave.lua");
 pub const LEAVE_SCRIPT_SHA1: &str = "073a54f74051f6d688cc83ea8104d54a200d5a64";
 
-/// Does the user hold a live slot? If so, renew it. For seat-lock, reserve and reservations.
+/// Does the user hold a live slot? If so, renew it. No route calls it (the seat routes read a
+/// slot with `urr-booking`'s script); its store test pins the renewal rule.
 pub const SLOT_TOUCH_SCRIPT: &str = include_str!("slot_touch.lua");
-pub const SLOT_TOUCH_SCRIPT_SHA1: &str = "e5bf2b25c1d4c1c116e0612f84f2046579af7a0e";
+pub const SLOT_TOUCH_SCRIPT_SHA1: &str = "adfedee667c30143723765d549108b9705fe4937";
 
 /// What a visit may do for a user who is neither active nor waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

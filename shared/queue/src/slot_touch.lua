@@ -1,6 +1,7 @@
 -- Does this user hold a live active slot at this event? If so, activity renews it.
--- Called by the components that act for an admitted user (seat map, hold, reserve) with the
--- keys of `urr_queue::keys::EventKeys` (`active` and `slots`).
+-- No route calls it today: the seat routes only read a slot, with `shared/booking/src/slot.lua`.
+-- Its store test (tests/tests/all/queue_store.rs) pins the renewal rule the visit script shares.
+-- Keys from `urr_queue::keys::EventKeys` (`active` and `slots`).
 --
 -- KEYS[1]  active  ZSET user id -> slot expiry (epoch ms): `<prefix>:queue:{evt:<id>}:active`
 -- KEYS[2]  slots   HASH user id -> admitted at (epoch ms): `<prefix>:queue:{evt:<id>}:slots`
