@@ -495,7 +495,8 @@ pub fn acknowledged(s: &Snapshot, history: &[Event]) -> Vec<Anomaly> {
 /// Nobody admitted past the threshold: every sample of the active set (read from Redis by the
 /// monitor) and every status answer's `currentUsers` is at most the threshold.
 pub fn queue(s: &Snapshot, history: &[Event]) -> Vec<Anomaly> {
-    let mut found = Vec::new();
+    // Per event: the first sample over the threshold, the largest, and how many there were.
+    let mut over: BTreeMap<String, (u64, i64, usize)> = BTreeMap::new();
     for e in history.iter().filter(|e| e.kind == Kind::Ok) {
         let seen = match e.op.as_str() {
             "observe_active" => e.result.get("active").and_then(Value::as_i64),
@@ -509,17 +510,24 @@ pub fn queue(s: &Snapshot, history: &[Event]) -> Vec<Anomaly> {
             && n > s.queue_threshold
         {
             let event = e.args.get("eventId").and_then(Value::as_str).unwrap_or("?");
-            found.push(anomaly(
-                QUEUE,
-                &format!("\"index\":{}", e.index),
-                format!(
-                    "{} active users in event {event}'s waiting room, threshold {} (history event {})",
-                    n, s.queue_threshold, e.index
-                ),
-            ));
+            let entry = over.entry(event.to_string()).or_insert((e.index, n, 0));
+            entry.1 = entry.1.max(n);
+            entry.2 += 1;
         }
     }
-    found
+    over.into_iter()
+        .map(|(event, (first, most, samples))| {
+            anomaly(
+                QUEUE,
+                &format!("#{first}"),
+                format!(
+                    "up to {most} active users in event {event}'s waiting room, threshold {} \
+                     ({samples} observations over it, the first at history event {first})",
+                    s.queue_threshold
+                ),
+            )
+        })
+        .collect()
 }
 
 /// One idempotency key never produced two effects: every 2xx under one (user, key) names the same
@@ -823,7 +831,12 @@ mod tests {
                 json!({"body": {"currentUsers": 5}}),
             ),
         ];
-        assert_eq!(queue(&s, &over).len(), 2);
+        let found = queue(&s, &over);
+        assert_eq!(found.len(), 1, "one anomaly per event: {found:?}");
+        assert!(
+            found[0].message.contains("up to 5") && found[0].message.contains("2 observations")
+        );
+        assert_eq!(found[0].key, "#0");
     }
 
     #[test]

@@ -129,7 +129,15 @@ pub fn read(path: &Path) -> Result<Vec<Event>> {
 }
 
 /// The events that mention `needle`, at most `max` (the first ones and the last ones).
+/// A needle `#<index>` names one event: the excerpt is it and the events just before it.
 pub fn excerpt<'a>(events: &'a [Event], needle: &str, max: usize) -> Vec<&'a Event> {
+    if let Some(index) = needle
+        .strip_prefix('#')
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        let end = (index + 1).min(events.len());
+        return events[end.saturating_sub(max.min(4))..end].iter().collect();
+    }
     let hits: Vec<&Event> = events.iter().filter(|e| e.mentions(needle)).collect();
     if hits.len() <= max {
         return hits;
@@ -174,6 +182,7 @@ mod tests {
         assert_eq!(events[1].kind, Kind::Ok);
         assert_eq!(excerpt(&events, "r1", 5).len(), 1);
         assert_eq!(excerpt(&events, "k1", 1).len(), 1);
+        assert_eq!(excerpt(&events, "#1", 8), vec![&events[0], &events[1]]);
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }

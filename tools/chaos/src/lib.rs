@@ -13,6 +13,7 @@
 //! - `nemesis`  — the fault schedule and how each fault is applied
 //! - `snapshot` — the end state from the stores and the provider
 //! - `check`    — the checkers (pure, each shown failing in its tests)
+//! - `sabotage` — deliberate damage, to see each checker fail end to end
 //! - `run`      — one run, its report
 
 pub mod check;
@@ -21,6 +22,7 @@ pub mod nemesis;
 pub mod proxy;
 pub mod rng;
 pub mod run;
+pub mod sabotage;
 pub mod snapshot;
 pub mod stores;
 pub mod system;

@@ -38,6 +38,9 @@ struct Args {
     /// target/chaos/seed-<seed>.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Break one invariant on purpose (to see its checker fail the run end to end).
+    #[arg(long, value_enum)]
+    sabotage: Option<urr_chaos::sabotage::Sabotage>,
 }
 
 #[tokio::main]
@@ -59,6 +62,7 @@ async fn main() {
         out: args
             .out
             .unwrap_or_else(|| PathBuf::from(format!("target/chaos/seed-{seed}"))),
+        sabotage: args.sabotage,
         repo: args.repo,
         host_bin: args.host_bin,
         provider_bin: args.provider_bin,

@@ -43,6 +43,8 @@ pub struct RunConfig {
     pub provider_bin: PathBuf,
     /// Where the history and the report go.
     pub out: PathBuf,
+    /// Deliberate damage (the run must then fail).
+    pub sabotage: Option<crate::sabotage::Sabotage>,
 }
 
 #[derive(Debug, Serialize)]
@@ -195,6 +197,22 @@ async fn drive(
         ],
     )));
 
+    if let Some(kind) = config.sabotage {
+        let (redis_url, prefix, threshold) = (
+            system.redis.url(),
+            stack.key_prefix.clone(),
+            config.threshold,
+        );
+        let at = workload_start + config.duration.mul_f64(0.3);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(at).await;
+            if let Err(e) =
+                crate::sabotage::during(kind, &redis_url, &prefix, SEATED_EVENT, threshold).await
+            {
+                eprintln!("sabotage: {e:#}");
+            }
+        }));
+    }
     let steps = if config.faults {
         nemesis::schedule(
             &mut root.fork(u64::MAX - 1),
@@ -244,6 +262,15 @@ async fn drive(
     tokio::time::sleep(Duration::from_secs(1)).await;
     history.flush();
 
+    if let Some(kind) = config.sabotage {
+        crate::sabotage::at_end(
+            kind,
+            &system.app_url,
+            &system.provider_url,
+            PROVIDER_SECRET_KEY,
+        )
+        .await?;
+    }
     let snapshot = crate::snapshot::read(
         &system.app_url,
         &system.provider_url,
