@@ -83,10 +83,10 @@ pub fn up_command<'a>(
 /// Kills the process group led by `pid` (a `spin up` started by [`up_command`]) with SIGKILL:
 /// `spin up` and its trigger process together. Best effort; a group already gone is fine.
 pub fn kill_group(pid: u32) {
-    // `kill -KILL -<pgid>` signals the whole group (the workspace forbids `unsafe`, so no direct
-    // kill(2)).
+    // A negative pid signals the whole group (the workspace forbids `unsafe`, so no direct
+    // kill(2)). procps' kill needs the `--`: `kill -KILL -<pgid>` exits 0 and signals nothing.
     let _ = Command::new("kill")
-        .arg("-KILL")
+        .args(["-s", "KILL", "--"])
         .arg(format!("-{pid}"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
