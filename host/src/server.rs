@@ -975,15 +975,17 @@ where
         Ok(Err(failure)) => Err(failure),
         Ok(Ok(response)) => Ok({
             let declared = declared_length(response.headers());
-            response.map(|inner| DriveAlong {
-                inner,
-                done: Some(body_done_tx),
-                driver,
-                declared,
-                sent: 0,
-            }
-            .map_err(|e| Box::new(e) as BoxError)
-            .boxed_unsync())
+            response.map(|inner| {
+                DriveAlong {
+                    inner,
+                    done: Some(body_done_tx),
+                    driver,
+                    declared,
+                    sent: 0,
+                }
+                .map_err(|e| Box::new(e) as BoxError)
+                .boxed_unsync()
+            })
         }),
     }
 }
