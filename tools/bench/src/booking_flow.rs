@@ -58,6 +58,8 @@ const QUEUE_GIVE_UP_AFTER_END: Duration = Duration::from_secs(30);
 pub struct FlowConfig {
     pub repo: PathBuf,
     pub host_bin: PathBuf,
+    /// Serve on real Spin with this CLI instead of `bench-host`.
+    pub spin_bin: Option<PathBuf>,
     pub provider_bin: PathBuf,
     pub pg_url: String,
     pub redis_url: String,
@@ -242,6 +244,7 @@ async fn with_provider(config: &FlowConfig, provider: &ServerProcess) -> Result<
         stack_config = stack_config.variable(name, value.clone());
     }
     stack_config.scratch = config.scratch.clone();
+    stack_config.spin_bin = config.spin_bin.clone();
     let stack = BenchStack::start(&stack_config).await?;
     let result = measure(config, &stack, provider, variables).await;
     stack.stop().await?;

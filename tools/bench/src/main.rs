@@ -83,6 +83,9 @@ struct BookingFlowArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
+    /// A Spin CLI (4.1 or later): measure on urr-edge, then on real Spin, in this one run.
+    #[arg(long)]
+    spin_bin: Option<PathBuf>,
     /// Write the Markdown tables here (they are printed on stdout too).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -107,6 +110,9 @@ struct SeatsArgs {
     /// Run the raw reserve baseline with sqlx even when pgbench is installed.
     #[arg(long)]
     sqlx_baseline: bool,
+    /// A Spin CLI (4.1 or later): measure on urr-edge, then on real Spin, in this one run.
+    #[arg(long)]
+    spin_bin: Option<PathBuf>,
 }
 
 /// What every benchmark of the whole application takes (see `urr_bench::stack`).
@@ -498,50 +504,73 @@ async fn run_auth(args: AuthArgs) -> Result<()> {
 
 async fn run_seats(args: SeatsArgs) -> Result<()> {
     let app = &args.app;
-    let config = urr_bench::seats::SeatsConfig {
-        repo: app.repo()?,
-        host_bin: app.host_bin()?,
-        pg_url: app.pg_url.clone(),
-        redis_url: app.redis_url.clone(),
-        duration: app.duration,
-        warmup: app.warmup,
-        concurrency: args.concurrency,
-        hot_seats: args.hot_seats,
-        reuse_instances: args.reuse_instances,
-        sqlx_baseline: args.sqlx_baseline,
-        timeout: app.timeout,
-        scratch: app.scratch("seats"),
-    };
-    let report = urr_bench::seats::run(config).await?;
-    app.write_report(&urr_bench::seats::render_markdown(&report), &report)
+    let mut reports = Vec::new();
+    for runtime in urr_bench::stack::runtimes(args.spin_bin.as_deref()) {
+        let config = urr_bench::seats::SeatsConfig {
+            repo: app.repo()?,
+            host_bin: app.host_bin()?,
+            spin_bin: runtime.spin_bin.clone(),
+            pg_url: app.pg_url.clone(),
+            redis_url: app.redis_url.clone(),
+            duration: app.duration,
+            warmup: app.warmup,
+            concurrency: args.concurrency,
+            hot_seats: args.hot_seats,
+            reuse_instances: args.reuse_instances,
+            sqlx_baseline: args.sqlx_baseline,
+            timeout: app.timeout,
+            scratch: app.scratch(&format!("seats-{}", runtime.label)),
+        };
+        reports.push((runtime, urr_bench::seats::run(config).await?));
+    }
+    let markdown: Vec<_> = reports
+        .iter()
+        .map(|(runtime, report)| (runtime, urr_bench::seats::render_markdown(report)))
+        .collect();
+    app.write_report(&urr_bench::stack::by_runtime(&markdown), &reports)
 }
 
 async fn run_booking_flow(args: BookingFlowArgs) -> Result<()> {
-    let config = urr_bench::booking_flow::FlowConfig {
-        repo: args.repo.canonicalize().context("the --repo folder")?,
-        host_bin: match args.host_bin {
-            Some(path) => path,
-            None => sibling_binary("bench-host")?,
-        },
-        provider_bin: match args.provider_bin {
-            Some(path) => path,
-            None => sibling_binary("urr-mock-provider")?,
-        },
-        pg_url: args.pg_url,
-        redis_url: args.redis_url,
-        users: args.users,
-        duration: args.duration,
-        warmup: args.warmup,
-        seats_per_booking: args.seats_per_booking,
-        queue_threshold: args.queue_threshold,
-        timeout: args.timeout,
-        scratch: std::env::temp_dir().join(format!("urr-bench-flow-{}", std::process::id())),
+    let repo = args.repo.canonicalize().context("the --repo folder")?;
+    let host_bin = match &args.host_bin {
+        Some(path) => path.clone(),
+        None => sibling_binary("bench-host")?,
     };
-    let report = urr_bench::booking_flow::run(config).await?;
+    let provider_bin = match &args.provider_bin {
+        Some(path) => path.clone(),
+        None => sibling_binary("urr-mock-provider")?,
+    };
+    let mut reports = Vec::new();
+    for runtime in urr_bench::stack::runtimes(args.spin_bin.as_deref()) {
+        let config = urr_bench::booking_flow::FlowConfig {
+            repo: repo.clone(),
+            host_bin: host_bin.clone(),
+            spin_bin: runtime.spin_bin.clone(),
+            provider_bin: provider_bin.clone(),
+            pg_url: args.pg_url.clone(),
+            redis_url: args.redis_url.clone(),
+            users: args.users,
+            duration: args.duration,
+            warmup: args.warmup,
+            seats_per_booking: args.seats_per_booking,
+            queue_threshold: args.queue_threshold,
+            timeout: args.timeout,
+            scratch: std::env::temp_dir().join(format!(
+                "urr-bench-flow-{}-{}",
+                runtime.label,
+                std::process::id()
+            )),
+        };
+        reports.push((runtime, urr_bench::booking_flow::run(config).await?));
+    }
+    let markdown: Vec<_> = reports
+        .iter()
+        .map(|(runtime, report)| (runtime, urr_bench::booking_flow::render_markdown(report)))
+        .collect();
     write_report(
         args.out.as_deref(),
         args.json_out.as_deref(),
-        &urr_bench::booking_flow::render_markdown(&report),
-        &report,
+        &urr_bench::stack::by_runtime(&markdown),
+        &reports,
     )
 }

@@ -109,6 +109,9 @@ pub struct QueueRushArgs {
     /// Serve with instance reuse instead of a fresh instance per request.
     #[arg(long)]
     reuse_instances: bool,
+    /// A Spin CLI (4.1 or later): measure on urr-edge, then on real Spin, in this one run.
+    #[arg(long)]
+    spin_bin: Option<PathBuf>,
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
     /// Write the Markdown tables here (they are printed on stdout too).
@@ -190,29 +193,37 @@ pub async fn run_command(args: QueueRushArgs) -> Result<()> {
     if args.concurrency.is_empty() || args.sizes.is_empty() || args.users == 0 {
         bail!("need at least one concurrency, one size and one user");
     }
-    let mut stack_config = StackConfig::new(
-        "qrush",
-        args.repo.canonicalize().context("the --repo folder")?,
-        args.host_bin
-            .clone()
-            .unwrap_or_else(|| here.join("bench-host")),
-        &args.pg_url,
-        &args.redis_url,
-    )
-    .variable("queue_settings", QUEUE_SETTINGS)
-    .variable("rate_limits", RATE_LIMITS);
-    stack_config.reuse_instances = args.reuse_instances;
-    let stack = BenchStack::start(&stack_config).await?;
-    let report = measure(&args, &stack).await;
-    stack.stop().await?;
-    let report = report?;
-    let md = render_markdown(&report);
+    let mut reports = Vec::new();
+    for runtime in crate::stack::runtimes(args.spin_bin.as_deref()) {
+        let mut stack_config = StackConfig::new(
+            "qrush",
+            args.repo.canonicalize().context("the --repo folder")?,
+            args.host_bin
+                .clone()
+                .unwrap_or_else(|| here.join("bench-host")),
+            &args.pg_url,
+            &args.redis_url,
+        )
+        .variable("queue_settings", QUEUE_SETTINGS)
+        .variable("rate_limits", RATE_LIMITS);
+        stack_config.reuse_instances = args.reuse_instances;
+        stack_config.spin_bin = runtime.spin_bin.clone();
+        let stack = BenchStack::start(&stack_config).await?;
+        let report = measure(&args, &stack).await;
+        stack.stop().await?;
+        reports.push((runtime, report?));
+    }
+    let markdown: Vec<_> = reports
+        .iter()
+        .map(|(runtime, report)| (runtime, render_markdown(report)))
+        .collect();
+    let md = crate::stack::by_runtime(&markdown);
     println!("{md}");
     if let Some(out) = &args.out {
         std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;
     }
     if let Some(out) = &args.json_out {
-        std::fs::write(out, serde_json::to_string_pretty(&report)?)
+        std::fs::write(out, serde_json::to_string_pretty(&reports)?)
             .with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())

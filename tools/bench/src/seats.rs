@@ -88,6 +88,8 @@ pub struct SeatsConfig {
     pub concurrency: usize,
     pub hot_seats: usize,
     pub reuse_instances: bool,
+    /// Serve on real Spin with this CLI instead of `bench-host`.
+    pub spin_bin: Option<PathBuf>,
     /// Force the sqlx baseline even when pgbench is installed.
     pub sqlx_baseline: bool,
     pub timeout: Duration,
@@ -1133,6 +1135,7 @@ pub async fn run(config: SeatsConfig) -> Result<SeatsReport> {
     );
     stack_config.scratch = config.scratch.clone();
     stack_config.reuse_instances = config.reuse_instances;
+    stack_config.spin_bin = config.spin_bin.clone();
     for (name, value) in VARIABLES {
         stack_config = stack_config.variable(name, value);
     }

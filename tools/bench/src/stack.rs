@@ -35,6 +35,9 @@ pub struct StackConfig {
     pub variables: Vec<(String, String)>,
     /// Serve with instance reuse instead of a fresh instance per request.
     pub reuse_instances: bool,
+    /// Serve on real Spin (`spin up` with the production flags, this binary) instead of
+    /// `bench-host`: the same manifest, components, database and variables.
+    pub spin_bin: Option<PathBuf>,
 }
 
 impl StackConfig {
@@ -54,6 +57,7 @@ impl StackConfig {
             name: name.to_string(),
             variables: Vec::new(),
             reuse_instances: false,
+            spin_bin: None,
         }
     }
 
@@ -83,15 +87,38 @@ pub struct BenchStack {
 /// How the host was started, so that it can be started again.
 struct HostLaunch {
     host_bin: PathBuf,
+    spin_bin: Option<PathBuf>,
     manifest: PathBuf,
     compile_cache: PathBuf,
     log: PathBuf,
     reuse_instances: bool,
-    env: Vec<(String, String)>,
+    /// The manifest's variables, by name.
+    variables: Vec<(String, String)>,
 }
 
 impl HostLaunch {
     async fn start(&self, port: u16, log: &std::path::Path) -> Result<ServerProcess> {
+        if let Some(spin) = &self.spin_bin {
+            // Spin keeps its own logs and state beside the host's log; instance reuse is off as
+            // in production (the flags), whatever `reuse_instances` says.
+            let state = log.with_extension("spin");
+            let command = urr_edge::spin_cli::up_command(
+                spin,
+                &self.manifest,
+                &format!("127.0.0.1:{port}"),
+                &state,
+                self.variables.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            );
+            return ServerProcess::start(
+                "spin",
+                tokio::process::Command::from(command),
+                port,
+                READY_PATH,
+                log,
+                READY_TIMEOUT,
+            )
+            .await;
+        }
         let mut command = tokio::process::Command::new(&self.host_bin);
         command
             .arg("--manifest")
@@ -108,7 +135,12 @@ impl HostLaunch {
         if std::env::var_os("URR_BENCH_GUEST_OUTPUT").is_some() {
             command.arg("--guest-output");
         }
-        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command.envs(self.variables.iter().map(|(name, value)| {
+            (
+                format!("{}{}", urr_edge::variables::ENV_PREFIX, name.to_uppercase()),
+                value,
+            )
+        }));
         ServerProcess::start("bench-host", command, port, READY_PATH, log, READY_TIMEOUT).await
     }
 }
@@ -160,19 +192,14 @@ impl BenchStack {
 
         let launch = HostLaunch {
             host_bin: config.host_bin.clone(),
+            spin_bin: config.spin_bin.clone(),
             manifest,
             compile_cache: config.scratch.join("compile-cache"),
             log: config.scratch.join(format!("{}-host.log", config.name)),
             reuse_instances: config.reuse_instances,
-            env: variables
-                .iter()
+            variables: variables
+                .into_iter()
                 .filter(|(name, _)| declared.contains_key(name))
-                .map(|(name, value)| {
-                    (
-                        format!("SPIN_VARIABLE_{}", name.to_uppercase()),
-                        value.clone(),
-                    )
-                })
                 .collect(),
         };
         let host = launch.start(procs::free_port()?, &launch.log).await?;
@@ -195,6 +222,10 @@ impl BenchStack {
     /// Kills the host (SIGKILL, as in a crash) and starts it again on the same port with the
     /// same variables; returns once it answers again.
     pub async fn restart_host(&mut self) -> Result<()> {
+        if self.launch.spin_bin.is_some() {
+            // `spin up` and its trigger process go together.
+            urr_edge::spin_cli::kill_group(self.host.pid);
+        }
         let _ = self.host.child.start_kill();
         let _ = self.host.child.wait().await;
         self.restarts += 1;
@@ -286,5 +317,44 @@ async fn delete_keys(redis_url: &str, prefix: &str) {
     };
     if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
         let _ = urr_edge::devstack::delete_prefixed_keys(&mut conn, prefix).await;
+    }
+}
+
+/// One runtime a benchmark of the whole application runs on.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Runtime {
+    /// `urr-edge` or `spin`.
+    pub label: &'static str,
+    /// The Spin CLI, for `spin`.
+    #[serde(skip)]
+    pub spin_bin: Option<PathBuf>,
+}
+
+/// The runtimes to measure, in order: `urr-edge` (`bench-host`), then real Spin when a Spin CLI
+/// is given, so that both are measured side by side in one invocation on the same machine.
+pub fn runtimes(spin_bin: Option<&std::path::Path>) -> Vec<Runtime> {
+    let mut runtimes = vec![Runtime {
+        label: "urr-edge",
+        spin_bin: None,
+    }];
+    if let Some(spin) = spin_bin {
+        runtimes.push(Runtime {
+            label: "spin",
+            spin_bin: Some(spin.to_path_buf()),
+        });
+    }
+    runtimes
+}
+
+/// The reports of several runtimes as one Markdown document: one report unchanged, several
+/// each under a heading naming its runtime.
+pub fn by_runtime(reports: &[(&Runtime, String)]) -> String {
+    match reports {
+        [(_, only)] => only.clone(),
+        _ => reports
+            .iter()
+            .map(|(runtime, markdown)| format!("## On {}\n\n{markdown}", runtime.label))
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
