@@ -636,6 +636,8 @@ async fn show(
             // The client would have seen a cut-off body: the tap sees a failure it cannot miss.
             tracing::warn!("a response body failed while the tap read it: {e}");
             parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+            // The guest's length no longer describes the (empty) body sent instead.
+            parts.headers.remove(http::header::CONTENT_LENGTH);
             Bytes::new()
         });
     (tap.0)(crate::config::Exchange {

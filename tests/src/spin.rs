@@ -53,7 +53,8 @@ pub fn declared_variables(manifest: &Path) -> Result<std::collections::BTreeSet<
 /// A `spin up` serving one test's application; killed when dropped.
 pub struct SpinApp {
     pub url: String,
-    child: Child,
+    /// `spin up`, until it has exited and been reaped.
+    child: Option<Child>,
     /// Spin's state and log folder for this instance, removed with it.
     state: PathBuf,
 }
@@ -84,7 +85,9 @@ impl SpinApp {
 impl Drop for SpinApp {
     fn drop(&mut self) {
         // The group: `spin up` and the trigger process it started.
-        urr_edge::spin_cli::stop(&mut self.child);
+        if let Some(child) = self.child.as_mut() {
+            urr_edge::spin_cli::stop(child);
+        }
         let _ = std::fs::remove_dir_all(&self.state);
     }
 }
@@ -156,7 +159,7 @@ async fn start_once(
     }
     let app = SpinApp {
         url: format!("http://{listen}"),
-        child,
+        child: Some(child),
         state,
     };
     wait_until_serving(app, boot_log).await
@@ -168,7 +171,16 @@ async fn wait_until_serving(mut app: SpinApp, log: Arc<Mutex<Vec<u8>>>) -> Resul
         .build()?;
     let started = Instant::now();
     loop {
-        if let Some(status) = app.child.try_wait()? {
+        let exited = match app.child.as_mut() {
+            Some(child) => child.try_wait()?,
+            None => None,
+        };
+        if let Some(status) = exited {
+            // Reaped: its trigger may live on (keeping the group id reserved); kill the group
+            // now and never by this pid again.
+            if let Some(child) = app.child.take() {
+                urr_edge::spin_cli::kill_group(child.id());
+            }
             // Give the output threads a moment to copy the last lines.
             tokio::time::sleep(Duration::from_millis(100)).await;
             let log = log

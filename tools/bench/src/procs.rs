@@ -121,18 +121,29 @@ impl ServerProcess {
             .spawn()
             .with_context(|| format!("starting {name}"))?;
         let pid = child.id().context("the server exited at once")?;
+        // A server leading its own group (`spin up`) takes its trigger process with it when it
+        // fails to come up. (The group is set before exec, so it is readable now.)
+        let own_group = leads_group(pid);
+        let gone = || {
+            if own_group {
+                urr_edge::spin_cli::kill_group(pid);
+            }
+        };
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         loop {
             if probe(addr, ready_path).await == Some(200) {
                 break;
             }
             if let Some(status) = child.try_wait()? {
+                // Its trigger process may outlive it; the group id stays reserved while it does.
+                gone();
                 bail!(
                     "{name} exited ({status}) before it was ready; log:\n{}",
                     tail(log, 20)
                 );
             }
             if started.elapsed() > ready_timeout {
+                gone();
                 let _ = child.start_kill();
                 bail!(
                     "{name} was not ready within {ready_timeout:?}; log:\n{}",
@@ -205,8 +216,9 @@ impl Drop for ServerProcess {
     /// A server dropped without `stop` (a failed run, a restart): `kill_on_drop` reaches only the
     /// process itself, so a group it leads is killed here.
     fn drop(&mut self) {
-        // Only while the child is unreaped, so its pid cannot belong to another process yet.
-        if matches!(self.child.try_wait(), Ok(None)) && leads_group(self.pid) {
+        // Only while the child is unreaped (`id()` is `None` once it is), so its pid cannot
+        // belong to another process yet; an exited but unreaped leader still names its group.
+        if self.child.id().is_some() && leads_group(self.pid) {
             urr_edge::spin_cli::kill_group(self.pid);
         }
     }

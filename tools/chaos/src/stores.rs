@@ -190,6 +190,8 @@ impl PrivatePostgres {
             .args(["-w", "-t", "60", "start"])
             .status()
             .context("running pg_ctl start")?;
+        // A start that timed out may still have a postmaster running: stop it on drop either way.
+        self.running = true;
         if !status.success() {
             bail!(
                 "the private postgres did not start ({status}); see {}",
