@@ -112,7 +112,8 @@ async fn postgres_answers(url: &str) -> bool {
     )
 }
 
-fn postgres_bin() -> Result<PathBuf> {
+/// The newest PostgreSQL server binaries Debian installed (`/usr/lib/postgresql/<version>/bin`).
+pub fn postgres_bin() -> Result<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .context("PostgreSQL server binaries not found (install Debian's postgresql package; scripts/up does)")?
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))

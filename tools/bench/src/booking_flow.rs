@@ -24,7 +24,6 @@ use crate::scenario::RequestSpec;
 use crate::stack::{BenchStack, StackConfig};
 use crate::stats::{Latencies, LatencySummary, format_rps, format_us};
 use anyhow::{Context, Result, bail};
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -570,22 +569,7 @@ impl User {
                 header(entry),
             ));
         }
-        let body = match body {
-            Some(value) => {
-                headers.push((
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ));
-                Bytes::from(value.to_string())
-            }
-            None => Bytes::new(),
-        };
-        RequestSpec {
-            method,
-            path: path.to_string(),
-            headers,
-            body,
-        }
+        RequestSpec::with_json(method, path, headers, body)
     }
 
     /// Sends one step's request and reads what the next step needs from a 2xx reply with
@@ -804,7 +788,7 @@ mod tests {
         let reply = |headers: http::HeaderMap| Reply {
             status: http::StatusCode::TOO_MANY_REQUESTS,
             headers,
-            body: Bytes::new(),
+            body: bytes::Bytes::new(),
         };
         assert_eq!(retry_after(&reply(headers.clone())), None);
         headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));

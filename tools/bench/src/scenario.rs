@@ -29,6 +29,31 @@ impl RequestSpec {
             body: Bytes::new(),
         }
     }
+
+    /// `method path` with `headers` and, when given, `body` as JSON (with its content type).
+    pub fn with_json(
+        method: Method,
+        path: &str,
+        mut headers: Vec<(HeaderName, HeaderValue)>,
+        body: Option<&serde_json::Value>,
+    ) -> Self {
+        let body = match body {
+            Some(value) => {
+                headers.push((
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ));
+                Bytes::from(value.to_string())
+            }
+            None => Bytes::new(),
+        };
+        Self {
+            method,
+            path: path.to_string(),
+            headers,
+            body,
+        }
+    }
 }
 
 /// A source of requests. Implementations must be cheap: `request` runs on the load generator's

@@ -96,18 +96,6 @@ pub struct PrivatePostgres {
     running: bool,
 }
 
-fn postgres_bin() -> Result<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .context("PostgreSQL server binaries not found under /usr/lib/postgresql")?
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|bin| bin.join("initdb").exists())
-        .collect();
-    found.sort();
-    found
-        .pop()
-        .context("no initdb under /usr/lib/postgresql/*/bin")
-}
-
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -129,7 +117,7 @@ fn postgres_command(binary: &Path) -> Command {
 
 impl PrivatePostgres {
     pub fn start(scratch: &Path) -> Result<Self> {
-        let bin = postgres_bin()?;
+        let bin = urr_edge::devstack::postgres_bin()?;
         let dir = scratch.join("pg");
         let data = dir.join("data");
         std::fs::create_dir_all(&dir)?;

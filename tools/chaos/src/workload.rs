@@ -177,22 +177,7 @@ impl Buyer {
         if let Some(key) = key {
             headers.push((HeaderName::from_static("idempotency-key"), header(key)));
         }
-        let body = match body {
-            Some(v) => {
-                headers.push((
-                    http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ));
-                Bytes::from(v.to_string())
-            }
-            None => Bytes::new(),
-        };
-        RequestSpec {
-            method,
-            path: path.to_string(),
-            headers,
-            body,
-        }
+        RequestSpec::with_json(method, path, headers, body)
     }
 
     async fn send(
