@@ -523,11 +523,8 @@ async fn run_seats(args: SeatsArgs) -> Result<()> {
         };
         reports.push((runtime, urr_bench::seats::run(config).await?));
     }
-    let markdown: Vec<_> = reports
-        .iter()
-        .map(|(runtime, report)| (runtime, urr_bench::seats::render_markdown(report)))
-        .collect();
-    app.write_report(&urr_bench::stack::by_runtime(&markdown), &reports)
+    let markdown = urr_bench::stack::by_runtime(&reports, urr_bench::seats::render_markdown);
+    app.write_report(&markdown, &reports)
 }
 
 async fn run_booking_flow(args: BookingFlowArgs) -> Result<()> {
@@ -563,14 +560,11 @@ async fn run_booking_flow(args: BookingFlowArgs) -> Result<()> {
         };
         reports.push((runtime, urr_bench::booking_flow::run(config).await?));
     }
-    let markdown: Vec<_> = reports
-        .iter()
-        .map(|(runtime, report)| (runtime, urr_bench::booking_flow::render_markdown(report)))
-        .collect();
+    let markdown = urr_bench::stack::by_runtime(&reports, urr_bench::booking_flow::render_markdown);
     write_report(
         args.out.as_deref(),
         args.json_out.as_deref(),
-        &urr_bench::stack::by_runtime(&markdown),
+        &markdown,
         &reports,
     )
 }

@@ -213,11 +213,7 @@ pub async fn run_command(args: QueueRushArgs) -> Result<()> {
         stack.stop().await?;
         reports.push((runtime, report?));
     }
-    let markdown: Vec<_> = reports
-        .iter()
-        .map(|(runtime, report)| (runtime, render_markdown(report)))
-        .collect();
-    let md = crate::stack::by_runtime(&markdown);
+    let md = crate::stack::by_runtime(&reports, render_markdown);
     println!("{md}");
     if let Some(out) = &args.out {
         std::fs::write(out, &md).with_context(|| format!("writing {}", out.display()))?;

@@ -346,14 +346,14 @@ pub fn runtimes(spin_bin: Option<&std::path::Path>) -> Vec<Runtime> {
     runtimes
 }
 
-/// The reports of several runtimes as one Markdown document: one report unchanged, several
-/// each under a heading naming its runtime.
-pub fn by_runtime(reports: &[(&Runtime, String)]) -> String {
+/// The reports of several runtimes as one Markdown document, each rendered by `render`: one
+/// report unchanged, several each under a heading naming its runtime.
+pub fn by_runtime<R>(reports: &[(Runtime, R)], render: impl Fn(&R) -> String) -> String {
     match reports {
-        [(_, only)] => only.clone(),
+        [(_, only)] => render(only),
         _ => reports
             .iter()
-            .map(|(runtime, markdown)| format!("## On {}\n\n{markdown}", runtime.label))
+            .map(|(runtime, report)| format!("## On {}\n\n{}", runtime.label, render(report)))
             .collect::<Vec<_>>()
             .join("\n"),
     }
