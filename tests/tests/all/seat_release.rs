@@ -505,34 +505,27 @@ async fn a_price_that_could_overflow_a_total_is_refused_and_the_highest_price_se
         "{}",
         reply.body
     );
-    let reply = call(
-        &show.app,
-        Method::POST,
-        &format!("/admin/events/{}/tickets", show.event_id),
-        Some(&admin),
-        Some(&json!({"name": "Gold", "price": 10_000_001, "totalQuantity": 10})),
-    )
-    .await;
-    assert_eq!(
-        (reply.status, reply.body["code"].as_str()),
-        (400, Some("invalid_price")),
-        "{}",
-        reply.body
-    );
-    let reply = call(
-        &show.app,
-        Method::PUT,
-        &format!("/admin/tickets/{}", show.ticket_type_id),
-        Some(&admin),
-        Some(&json!({"price": 10_000_001})),
-    )
-    .await;
-    assert_eq!(
-        (reply.status, reply.body["code"].as_str()),
-        (400, Some("invalid_price")),
-        "{}",
-        reply.body
-    );
+    // One over the cap, on a new ticket type and on an existing one.
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("/admin/events/{}/tickets", show.event_id),
+            json!({"name": "Gold", "price": 10_000_001, "totalQuantity": 10}),
+        ),
+        (
+            Method::PUT,
+            format!("/admin/tickets/{}", show.ticket_type_id),
+            json!({"price": 10_000_001}),
+        ),
+    ] {
+        let reply = call(&show.app, method, &path, Some(&admin), Some(&body)).await;
+        assert_eq!(
+            (reply.status, reply.body["code"].as_str()),
+            (400, Some("invalid_price")),
+            "{path}: {}",
+            reply.body
+        );
+    }
     assert_eq!(
         count(&mut pg, "SELECT count(*) FROM events").await,
         events_before
