@@ -461,7 +461,10 @@ async fn a_kept_alive_connection_is_still_served_after_a_pause() {
         .await
         .expect("connect");
     let first = get_on(&mut stream, &host, "/health").await;
-    assert!(first.as_deref().is_some_and(|l| l.contains(" 200 ")), "{first:?}");
+    assert!(
+        first.as_deref().is_some_and(|l| l.contains(" 200 ")),
+        "{first:?}"
+    );
     tokio::time::sleep(PAUSE_BETWEEN_REQUESTS).await;
     let second = get_on(&mut stream, &host, "/health").await;
     assert!(
