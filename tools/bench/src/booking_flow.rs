@@ -482,7 +482,10 @@ impl User {
             }
         };
 
-        let map = self.get(&format!("/api/v1/seats/events/{event}"), Some(&entry));
+        let mut map = self.get(&format!("/api/v1/seats/events/{event}"), Some(&entry));
+        // As a browser asks for it.
+        map.headers
+            .push((http::header::ACCEPT_ENCODING, header("gzip, deflate, br")));
         let map = self.call(Step::SeatMap, map, seat_map).await?;
         let seats: Vec<String> = map
             .seats
@@ -789,6 +792,7 @@ mod tests {
             status: http::StatusCode::TOO_MANY_REQUESTS,
             headers,
             body: bytes::Bytes::new(),
+            wire_bytes: 0,
         };
         assert_eq!(retry_after(&reply(headers.clone())), None);
         headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -185,11 +185,12 @@ impl Connection {
         let exchange = async {
             let response = sender.send_request(req).await?;
             let (parts, body) = response.into_parts();
-            let body = body.collect().await?.to_bytes();
+            let wire = body.collect().await?.to_bytes();
             Ok::<_, hyper::Error>(Reply {
                 status: parts.status,
+                body: inflated(&parts.headers, &wire),
+                wire_bytes: wire.len(),
                 headers: parts.headers,
-                body,
             })
         };
         match tokio::time::timeout(timeout, exchange).await {
@@ -219,7 +220,26 @@ impl Connection {
 pub struct Reply {
     pub status: http::StatusCode,
     pub headers: http::HeaderMap,
+    /// The body, inflated when it came gzip-encoded.
     pub body: Bytes,
+    /// The body's size on the wire.
+    pub wire_bytes: usize,
+}
+
+/// A gzip-encoded body inflated (as a browser does); any other body as it came. A body that
+/// does not inflate is kept as it came, so the step's parser reports it unreadable.
+fn inflated(headers: &http::HeaderMap, wire: &Bytes) -> Bytes {
+    let gzip = headers
+        .get(http::header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    if !gzip {
+        return wire.clone();
+    }
+    let mut out = Vec::new();
+    match std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&wire[..]), &mut out) {
+        Ok(_) => Bytes::from(out),
+        Err(_) => wire.clone(),
+    }
 }
 
 impl Reply {
