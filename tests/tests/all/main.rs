@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_booking;
+mod admin_shapes;
 mod auth;
 mod booking;
 mod booking_support;
