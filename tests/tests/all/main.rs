@@ -24,3 +24,4 @@ mod safety_edges;
 mod seat_release;
 mod seats_storm;
 mod spin_conformance;
+mod stats;
