@@ -10,7 +10,9 @@
 -- Days are KST calendar days: a window of `p_days` days is today (KST) and the `p_days - 1`
 -- days before it. Dates go out as `YYYY-MM-DD`, rates as numbers in percent with two decimals.
 -- Every window is a range over an indexed timestamp (the indexes below), so a figure costs what
--- its window holds, not what the tables hold.
+-- its window holds, not what the tables hold. JIT is off for each function: the planner cannot
+-- size the day series joined to the per-day counts, estimates billions of rows, and compiling
+-- for that estimate cost about a second per call (the figures run in tens of milliseconds).
 
 GRANT USAGE ON SCHEMA public TO urr_stats;
 
@@ -63,6 +65,7 @@ RETURN CASE WHEN p.payment_key IS NOT NULL THEN coalesce(p.captured_amount, p.am
 CREATE FUNCTION stats_overview() RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     SELECT jsonb_build_object(
         'total_users', (SELECT count(*) FROM users),
@@ -88,6 +91,7 @@ END;
 CREATE FUNCTION stats_daily(p_days integer) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH days AS (
         SELECT d::date AS day
@@ -152,10 +156,22 @@ SELECT e.id, e.title, e.venue, e.event_date,
        GROUP BY x.event_id
   ) AS m ON m.event_id = e.id
   LEFT JOIN (
-      SELECT x.event_id, sum(i.quantity) AS sold
-        FROM reservations AS x JOIN reservation_items AS i ON i.reservation_id = x.id
-       WHERE x.status = 'confirmed'
-       GROUP BY x.event_id
+      -- Sold, from the inventory rather than a join of every confirmed reservation to its
+      -- items: a seat is `reserved` only by a confirmed reservation; a standing ticket leaves
+      -- `available_quantity` at reserve and comes back when a reservation is cancelled or
+      -- expired, so what is out is confirmed plus still-pending quantities (pending rows are
+      -- few: reservations_status_created_idx).
+      SELECT event_id, sum(n) AS sold FROM (
+          SELECT event_id, count(*) AS n FROM seats WHERE status = 'reserved' GROUP BY event_id
+          UNION ALL
+          SELECT event_id, sum(total_quantity - available_quantity) FROM ticket_types
+           GROUP BY event_id
+          UNION ALL
+          SELECT x.event_id, -sum(i.quantity)
+            FROM reservations AS x JOIN reservation_items AS i ON i.reservation_id = x.id
+           WHERE x.status = 'pending' AND i.ticket_type_id IS NOT NULL
+           GROUP BY x.event_id) AS parts
+       GROUP BY event_id
   ) AS sold ON sold.event_id = e.id
   LEFT JOIN (
       SELECT event_id, count(*) AS total_seats,
@@ -190,6 +206,7 @@ RETURN jsonb_build_object(
 CREATE FUNCTION stats_events(p_limit integer, p_sort text) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     SELECT coalesce(jsonb_agg(stats_event_json(f) ORDER BY rank), '[]')
       FROM (SELECT f, row_number() OVER (
@@ -206,6 +223,7 @@ END;
 CREATE FUNCTION stats_event(p_event_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     SELECT jsonb_build_object('overview', stats_event_json(f))
       FROM stats_event_figures AS f WHERE f.id = p_event_id;
@@ -217,6 +235,7 @@ END;
 CREATE FUNCTION stats_payments() RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     SELECT jsonb_agg(jsonb_build_object(
                'method', m.method, 'count', coalesce(p.n, 0),
@@ -239,6 +258,7 @@ END;
 CREATE FUNCTION stats_revenue(p_period text, p_days integer) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH unit AS (
         SELECT CASE p_period WHEN 'weekly' THEN 'week' WHEN 'monthly' THEN 'month'
@@ -279,6 +299,7 @@ END;
 CREATE FUNCTION stats_users(p_days integer) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH days AS (
         SELECT d::date AS day
@@ -312,6 +333,7 @@ END;
 CREATE FUNCTION stats_hourly_traffic(p_days integer) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH created AS (
         SELECT stats_kst_hour(created_at) AS hour,
@@ -350,6 +372,7 @@ END;
 CREATE FUNCTION stats_conversion(p_days integer) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH created AS (
         SELECT stats_kst_date(created_at) AS day,
@@ -386,6 +409,7 @@ END;
 CREATE FUNCTION stats_cancellations(p_days integer) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH cancelled AS (
         SELECT id, event_id, created_at, cancelled_at FROM reservations
@@ -443,6 +467,7 @@ END;
 CREATE FUNCTION stats_realtime() RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH recent AS (
         SELECT event_id FROM reservations WHERE created_at > now() - interval '1 hour'
@@ -475,6 +500,7 @@ END;
 CREATE FUNCTION stats_live_events(p_limit integer) RETURNS TABLE (id text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     SELECT e.id::text FROM events AS e
      WHERE NOT e.cancelled AND e.sale_end_date > now() - interval '1 day'
@@ -489,6 +515,7 @@ END;
 CREATE FUNCTION stats_performance() RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH week AS (
         SELECT created_at, confirmed_at, status FROM reservations
@@ -535,6 +562,7 @@ END;
 CREATE FUNCTION stats_seat_preferences(p_event_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH s AS (
         SELECT section, row_number, price, status = 'reserved' AS sold,
@@ -577,18 +605,22 @@ END;
 CREATE FUNCTION stats_user_behavior(p_days integer) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
+SET jit = off
 BEGIN ATOMIC
     WITH bought AS (
         SELECT user_id, created_at, confirmed_at, total_amount FROM reservations
          WHERE confirmed_at >= stats_window_start(p_days) AND status = 'confirmed'
+    ), ever AS (
+        -- Every buyer's purchases in one ordered pass over reservations_user_confirmed_idx
+        -- (an index probe per window buyer costs more once buyers number thousands).
+        SELECT r.user_id, count(*) AS n, min(r.confirmed_at) AS first_at
+          FROM reservations AS r
+         WHERE r.status = 'confirmed'
+         GROUP BY r.user_id
     ), buyers AS (
         SELECT b.user_id, count(*) AS n, sum(b.total_amount) AS spent,
                ever.n AS purchases_ever, ever.first_at
-          FROM bought AS b
-          JOIN LATERAL (SELECT count(*) AS n, min(r.confirmed_at) AS first_at
-                          FROM reservations AS r
-                         WHERE r.user_id = b.user_id AND r.status = 'confirmed') AS ever
-            ON true
+          FROM bought AS b JOIN ever USING (user_id)
          GROUP BY b.user_id, ever.n, ever.first_at
     ), typed AS (
         SELECT *, CASE WHEN purchases_ever >= 3 THEN 'loyal'
