@@ -15,9 +15,11 @@ use urr_component::pg::{column, optional_text};
 /// Layouts listed at once: a venue catalog, not a data set (the catalog's bound too).
 const MAX_LAYOUTS: i64 = 100;
 
-/// `{events:{total, upcoming, on_sale, ended, cancelled}, reservations:{total, pending, confirmed,
+/// `{stats:{totalEvents, totalReservations, totalRevenue, todayReservations}, recentReservations,
+/// events:{total, upcoming, on_sale, ended, cancelled}, reservations:{total, pending, confirmed,
 /// cancelled, expired}, revenue, seatsSold, standingTicketsSold, pendingRefunds:{count, amount},
-/// counters, live}`: the table counts from `admin_dashboard()` (status at this instant),
+/// counters, live}`: `stats` and `recentReservations` as URR's web reads them
+/// (`admin_dashboard_web()`, definitions in docs/admin.md): the table counts from `admin_dashboard()` (status at this instant),
 /// `counters` the transitions Postgres counted with each change (`sql::DASHBOARD`), and `live`
 /// (`urr_admin_domain::live`) the waiting room's and the seat holds' counters from Redis, or
 /// `null` when Redis cannot answer.
@@ -33,6 +35,10 @@ pub async fn dashboard(redis: Option<&Connection>, key_prefix: &str) -> Result<R
     };
     let mut value = json("dashboard")?;
     value["counters"] = json("counters")?;
+    // URR's web reads `stats` (the cards) and `recentReservations` beside our richer fields.
+    let web = json("web")?;
+    value["stats"] = web["stats"].clone();
+    value["recentReservations"] = web["recentReservations"].clone();
     let live = match redis {
         Some(conn) => live_counters(conn, key_prefix).await?,
         None => None,

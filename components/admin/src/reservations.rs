@@ -1,9 +1,12 @@
-//! The reservation list of the admin screens and an operator's status change (cancel only, via
-//! the shared `cancel_reservation`: a paid reservation gets its refund recorded in the outbox,
-//! and its seat holds are freed after the commit).
+//! The reservation list of the admin screens (with the buyer's name and e-mail) and an
+//! operator's status change: `cancelled` and `refunded` go through the shared
+//! `cancel_reservation` (a paid reservation gets its refund recorded in the outbox, its seat
+//! holds are freed after the commit); `confirmed` is a no-op on a confirmed reservation and
+//! refused otherwise (`admin_set_reservation_status`).
 
 use spin_sdk::pg::ParameterValue;
-use urr_admin_domain::input::parse_status_change;
+use urr_admin_domain::AdminError;
+use urr_admin_domain::input::{StatusTarget, parse_status_change};
 use urr_admin_domain::query::ReservationQuery;
 use urr_admin_domain::reply::{
     AdminReservation, ReservationList, ReservationRow, ReservationStatusChanged,
@@ -43,6 +46,10 @@ pub async fn list(raw_query: &str) -> Result<Response> {
             user_id: column(row, "user_id")?,
             event_id: column(row, "event_id")?,
             event_title: column(row, "event_title")?,
+            venue: column(row, "venue")?,
+            event_date: column(row, "event_date")?,
+            user_name: column(row, "user_name")?,
+            user_email: column(row, "user_email")?,
             kind: column(row, "kind")?,
             total_amount: column(row, "total_amount")?,
             status: column(row, "status")?,
@@ -84,15 +91,30 @@ pub async fn set_status(
         ],
     )
     .await?;
-    let outcome = expect_outcome(&row, &["cancelled", "expired", "refund_pending"])?;
+    let outcome = match expect_outcome(&row, &["cancelled", "refund_pending", "unchanged"]) {
+        // The same refusal says why for each target.
+        Err(_) if column::<String>(&row, "outcome")? == "transition_not_allowed" => {
+            return Err(match change_request.status {
+                StatusTarget::Confirmed => AdminError::ConfirmedOnlyByPayment,
+                _ => AdminError::NothingToRefund,
+            }
+            .into());
+        }
+        other => other?,
+    };
     holds.free(&row, "reservation status").await;
     reply(
         200,
         &ReservationStatusChanged {
-            message: "Reservation cancelled",
+            message: match outcome.as_str() {
+                "unchanged" => "Reservation already confirmed",
+                "refund_pending" => "Reservation cancelled; its refund is queued",
+                _ => "Reservation cancelled",
+            },
             reservation: ReservationStatusOf {
                 id: reservation_id.as_str().to_string(),
                 status: column(&row, "status")?,
+                payment_status: column(&row, "payment_status")?,
                 refund_pending: outcome == "refund_pending",
                 refund_amount: column(&row, "refund_amount")?,
             },

@@ -42,6 +42,12 @@ pub enum AdminError {
     EmptyUpdate,
     #[error("`status` must be one of pending, confirmed, cancelled, expired")]
     InvalidStatus,
+    #[error(
+        "`status` must be one of confirmed, cancelled, refunded (`paymentStatus`: completed, refunded), and the two must agree"
+    )]
+    InvalidStatusTarget,
+    #[error("No status fields to update: send `status` (or `paymentStatus`)")]
+    NoStatusFields,
 
     // ---- 403
     #[error("This route is for administrators")]
@@ -74,6 +80,10 @@ pub enum AdminError {
     BelowSold { sold: i64 },
     #[error("An operator may only move a reservation to `cancelled`")]
     TransitionNotAllowed,
+    #[error("A reservation is confirmed only by its payment")]
+    ConfirmedOnlyByPayment,
+    #[error("Nothing was paid for this reservation, so there is nothing to refund")]
+    NothingToRefund,
 }
 
 impl AdminError {
@@ -95,7 +105,8 @@ impl AdminError {
             Self::TooManyTicketTypes => "too_many_ticket_types",
             Self::DuplicateTicketType => "duplicate_ticket_type",
             Self::EmptyUpdate => "empty_update",
-            Self::InvalidStatus => "invalid_status",
+            Self::InvalidStatus | Self::InvalidStatusTarget => "invalid_status",
+            Self::NoStatusFields => "missing_field",
             Self::AdminRequired => "admin_required",
             Self::NotFound => "not_found",
             Self::EventCancelled => "event_cancelled",
@@ -107,7 +118,9 @@ impl AdminError {
             Self::NoLayout => "no_layout",
             Self::DuplicateName => "duplicate_name",
             Self::BelowSold { .. } => "below_sold",
-            Self::TransitionNotAllowed => "transition_not_allowed",
+            Self::TransitionNotAllowed | Self::ConfirmedOnlyByPayment | Self::NothingToRefund => {
+                "transition_not_allowed"
+            }
         }
     }
 
@@ -124,7 +137,9 @@ impl AdminError {
             | Self::NoLayout
             | Self::DuplicateName
             | Self::BelowSold { .. }
-            | Self::TransitionNotAllowed => 409,
+            | Self::TransitionNotAllowed
+            | Self::ConfirmedOnlyByPayment
+            | Self::NothingToRefund => 409,
             _ => 400,
         }
     }

@@ -114,10 +114,51 @@ impl ReservationStatus {
     }
 }
 
-/// `{status, reason?}`. Only `cancelled` is an allowed target (see `parse_status_change`).
+/// What an operator asks a reservation to become (`PATCH /admin/reservations/{id}/status`):
+/// URR's web sends one of these three; what each may do is decided by the SQL function
+/// `admin_set_reservation_status` (migrations/20261208000021_admin_shapes.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusTarget {
+    /// Only ever a no-op: a reservation is confirmed by its payment's capture.
+    Confirmed,
+    /// Cancel; a paid reservation's refund is recorded in the payments outbox.
+    Cancelled,
+    /// Cancel a paid reservation and refund it; refused when nothing was paid.
+    Refunded,
+}
+
+impl StatusTarget {
+    pub fn parse(text: &str) -> Result<Self, AdminError> {
+        match text {
+            "confirmed" => Ok(Self::Confirmed),
+            "cancelled" => Ok(Self::Cancelled),
+            "refunded" => Ok(Self::Refunded),
+            _ => Err(AdminError::InvalidStatusTarget),
+        }
+    }
+
+    /// URR's `paymentStatus` names the money side: `completed` (paid) or `refunded`.
+    fn parse_payment(text: &str) -> Result<Self, AdminError> {
+        match text {
+            "completed" => Ok(Self::Confirmed),
+            "refunded" => Ok(Self::Refunded),
+            _ => Err(AdminError::InvalidStatusTarget),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+}
+
+/// `{status?, paymentStatus?, reason?}` with at least one of the two statuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChange {
-    pub status: ReservationStatus,
+    pub status: StatusTarget,
     pub reason: Option<String>,
 }
 
@@ -416,20 +457,32 @@ pub fn parse_ticket_type_changes(body: &[u8]) -> Result<TicketTypeChanges, Admin
     Ok(changes)
 }
 
-/// `{status, reason?}`: an unknown status is a 400; a known one other than `cancelled` is a 409
-/// (`transition_not_allowed`): operators cancel, they never confirm or revive.
+/// `{status?, paymentStatus?, reason?}`: neither status is a 400 (`missing_field`), an unknown
+/// one a 400 (`invalid_status`), two that disagree a 400 too. `cancelled` with `paymentStatus:
+/// refunded` is a refund (a paid reservation's cancel refunds it anyway).
 pub fn parse_status_change(body: &[u8]) -> Result<StatusChange, AdminError> {
     let f = Fields::parse(body)?;
-    let status = f
-        .text(("status", "status"), 20, Lines::One)
-        .map_err(|_| AdminError::InvalidStatus)?
-        .ok_or(AdminError::MissingField("status"))?;
-    let status = ReservationStatus::parse(&status)?;
-    let reason = f.reason()?;
-    if status != ReservationStatus::Cancelled {
-        return Err(AdminError::TransitionNotAllowed);
-    }
-    Ok(StatusChange { status, reason })
+    let text = |name: &'static str| {
+        f.text((name, name), 20, Lines::One)
+            .map_err(|_| AdminError::InvalidStatusTarget)
+    };
+    let status = text("status")?
+        .map(|s| StatusTarget::parse(&s))
+        .transpose()?;
+    let payment = text("paymentStatus")?
+        .map(|s| StatusTarget::parse_payment(&s))
+        .transpose()?;
+    let status = match (status, payment) {
+        (None, None) => return Err(AdminError::NoStatusFields),
+        (Some(s), None) | (None, Some(s)) => s,
+        (Some(StatusTarget::Cancelled), Some(StatusTarget::Refunded)) => StatusTarget::Refunded,
+        (Some(s), Some(p)) if s == p => s,
+        (Some(_), Some(_)) => return Err(AdminError::InvalidStatusTarget),
+    };
+    Ok(StatusChange {
+        status,
+        reason: f.reason()?,
+    })
 }
 
 pub fn parse_cancel(body: &[u8]) -> Result<CancelRequest, AdminError> {
@@ -698,27 +751,38 @@ mod tests {
     }
 
     #[test]
-    fn operators_may_only_cancel_a_reservation() {
+    fn the_web_s_three_targets_parse_and_anything_else_is_a_400() {
         let change =
             parse_status_change(br#"{"status":"cancelled","reason":"fraud"}"#).expect("valid");
-        assert_eq!(change.status, ReservationStatus::Cancelled);
+        assert_eq!(change.status, StatusTarget::Cancelled);
         assert_eq!(change.reason.as_deref(), Some("fraud"));
-        assert_eq!(
-            code(parse_status_change(br#"{"status":"confirmed"}"#)),
-            "transition_not_allowed"
-        );
-        assert_eq!(
-            code(parse_status_change(br#"{"status":"pending"}"#)),
-            "transition_not_allowed"
-        );
-        assert_eq!(
-            code(parse_status_change(br#"{"status":"paid"}"#)),
-            "invalid_status"
-        );
-        assert_eq!(
-            code(parse_status_change(br#"{"status":3}"#)),
-            "invalid_status"
-        );
+        for (body, target) in [
+            (r#"{"status":"confirmed"}"#, StatusTarget::Confirmed),
+            (r#"{"status":"refunded"}"#, StatusTarget::Refunded),
+            (r#"{"paymentStatus":"refunded"}"#, StatusTarget::Refunded),
+            (r#"{"paymentStatus":"completed"}"#, StatusTarget::Confirmed),
+            (
+                r#"{"status":"cancelled","paymentStatus":"refunded"}"#,
+                StatusTarget::Refunded,
+            ),
+        ] {
+            let change = parse_status_change(body.as_bytes()).expect(body);
+            assert_eq!(change.status, target, "{body}");
+        }
+        for body in [
+            r#"{"status":"pending"}"#,
+            r#"{"status":"expired"}"#,
+            r#"{"status":"paid"}"#,
+            r#"{"status":3}"#,
+            r#"{"paymentStatus":"pending"}"#,
+            r#"{"status":"confirmed","paymentStatus":"refunded"}"#,
+        ] {
+            assert_eq!(
+                code(parse_status_change(body.as_bytes())),
+                "invalid_status",
+                "{body}"
+            );
+        }
         assert_eq!(code(parse_status_change(b"{}")), "missing_field");
         let long_reason =
             json!({"status": "cancelled", "reason": "x".repeat(MAX_REASON_CHARS + 1)});

@@ -33,6 +33,7 @@ pub fn classify(outcome: &str, success: &[&str]) -> Outcome {
         "invalid_sale_window" => AdminError::InvalidSaleWindow,
         "sale_ends_after_event" => AdminError::SaleEndsAfterEvent,
         "transition_not_allowed" => AdminError::TransitionNotAllowed,
+        "invalid_status" => AdminError::InvalidStatusTarget,
         other => return Outcome::Unexpected(other.to_string()),
     };
     Outcome::Refused(refusal)

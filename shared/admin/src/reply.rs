@@ -83,6 +83,8 @@ pub struct ReservationStatusChanged {
 pub struct ReservationStatusOf {
     pub id: String,
     pub status: String,
+    /// `completed` while captured, `refunded` once the refund is delivered.
+    pub payment_status: String,
     /// A captured payment's refund is recorded and awaits delivery.
     #[serde(rename = "refundPending")]
     pub refund_pending: bool,
@@ -98,6 +100,11 @@ pub struct ReservationRow {
     pub user_id: String,
     pub event_id: String,
     pub event_title: String,
+    pub venue: String,
+    pub event_date: i64,
+    /// The buyer's account name and e-mail (NULL when the account is gone).
+    pub user_name: Option<String>,
+    pub user_email: Option<String>,
     pub kind: String,
     pub total_amount: i64,
     pub status: String,
@@ -116,6 +123,10 @@ pub struct AdminReservation {
     pub user_id: String,
     pub event_id: String,
     pub event_title: String,
+    pub venue: String,
+    pub event_date: String,
+    pub user_name: Option<String>,
+    pub user_email: Option<String>,
     pub kind: String,
     pub total_amount: i64,
     pub status: String,
@@ -137,6 +148,10 @@ impl From<ReservationRow> for AdminReservation {
             user_id: row.user_id,
             event_id: row.event_id,
             event_title: row.event_title,
+            venue: row.venue,
+            event_date: iso_time(row.event_date),
+            user_name: row.user_name,
+            user_email: row.user_email,
             kind: row.kind,
             total_amount: row.total_amount,
             status: row.status,
@@ -185,6 +200,10 @@ mod tests {
             user_id: "u".into(),
             event_id: "e".into(),
             event_title: "Golden Hour".into(),
+            venue: "Hall".into(),
+            event_date: 1_795_564_800,
+            user_name: Some("Kim".into()),
+            user_email: None,
             kind: "seated".into(),
             total_amount: 154_000,
             status: "confirmed".into(),
@@ -199,6 +218,8 @@ mod tests {
         assert_eq!(value["expires_at"], "2026-11-25T00:05:00.000Z");
         assert_eq!(value["cancelled_at"], serde_json::Value::Null);
         assert_eq!(value["total_amount"], 154_000);
+        assert_eq!(value["user_name"], "Kim");
+        assert_eq!(value["user_email"], serde_json::Value::Null);
     }
 
     #[test]

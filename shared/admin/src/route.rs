@@ -36,7 +36,10 @@ impl Route {
         let only =
             |allowed: &'static str, route: Result<Self, RouteError>| allow(method, allowed, route);
         match segments(path).as_slice() {
-            ["admin", "dashboard"] => only("GET", Ok(Self::Dashboard)),
+            // `/stats` is the path URR's own dashboard page called.
+            ["admin", "dashboard"] | ["admin", "dashboard", "stats"] => {
+                only("GET", Ok(Self::Dashboard))
+            }
             ["admin", "seat-layouts"] => only("GET", Ok(Self::SeatLayouts)),
             ["admin", "events"] => only("POST", Ok(Self::CreateEvent)),
             ["admin", "events", event] => match method {
@@ -86,6 +89,7 @@ mod tests {
     fn every_contract_route_parses_to_its_operation() {
         let cases = [
             ("GET", "/admin/dashboard".to_string(), Route::Dashboard),
+            ("GET", "/admin/dashboard/stats".into(), Route::Dashboard),
             ("GET", "/admin/seat-layouts".into(), Route::SeatLayouts),
             ("POST", "/admin/events".into(), Route::CreateEvent),
             (

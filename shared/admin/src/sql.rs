@@ -68,18 +68,20 @@ pub const UPDATE_TICKET_TYPE: &str = concat!(
      $6::int4, $7::int4, $8::text)"
 );
 
-/// `$4` reservation id, `$5` target status, `$6` reason or NULL. `holds` as in
-/// [`CANCEL_EVENT`].
+/// `$4` reservation id, `$5` target status (`confirmed`, `cancelled`, `refunded`), `$6` reason
+/// or NULL. `holds` as in [`CANCEL_EVENT`].
 pub const SET_RESERVATION_STATUS: &str = "\
-    SELECT outcome, status, refund_outbox_id, refund_amount, holds::text AS holds \
+    SELECT outcome, status, payment_status, refund_outbox_id, refund_amount, \
+           holds::text AS holds \
     FROM admin_set_reservation_status($1::uuid, $2::text::inet, $3::jsonb, $4::uuid, $5::text, $6::text)";
 
 /// The dashboard's counts as one JSON document (text), and the business counters Postgres kept
 /// with each change, grouped by what they count: `{"reservations": {"created": n, ...},
 /// "payments": {...}, "refunds": {...}, "voids": {...}}` (counter `<group>_<what>`, split at
-/// the first underscore).
+/// the first underscore). `web`: the `stats` cards and `recentReservations` URR's web app reads
+/// (`admin_dashboard_web()`).
 pub const DASHBOARD: &str = "\
-    SELECT admin_dashboard()::text AS dashboard, \
+    SELECT admin_dashboard()::text AS dashboard, admin_dashboard_web()::text AS web, \
            (SELECT jsonb_object_agg(grp, fields)::text \
               FROM (SELECT grp, jsonb_object_agg(substr(counter, length(grp) + 2), value) AS fields \
                       FROM (SELECT split_part(counter, '_', 1) AS grp, counter, value \
@@ -99,7 +101,9 @@ pub const LIVE_EVENTS: &str = "\
 pub const LIST_RESERVATIONS: &str = "\
     WITH matching AS ( \
         SELECT r.id::text AS id, r.reservation_number, r.user_id::text AS user_id, \
-               r.event_id::text AS event_id, e.title AS event_title, r.kind, \
+               r.event_id::text AS event_id, e.title AS event_title, e.venue, \
+               floor(extract(epoch FROM e.event_date))::int8 AS event_date, \
+               u.name AS user_name, u.email AS user_email, r.kind, \
                r.total_amount::int8 AS total_amount, \
                reservation_effective_status(r.status, r.expires_at, now()) AS status, \
                r.payment_status, r.payment_method, \
@@ -108,6 +112,7 @@ pub const LIST_RESERVATIONS: &str = "\
                floor(extract(epoch FROM r.cancelled_at))::int8 AS cancelled_at, \
                extract(epoch FROM r.created_at) AS created_order \
         FROM reservations AS r JOIN events AS e ON e.id = r.event_id \
+        LEFT JOIN users AS u ON u.id = r.user_id \
         WHERE $1::text IS NULL \
            OR reservation_effective_status(r.status, r.expires_at, now()) = $1::text \
     ), \

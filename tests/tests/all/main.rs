@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_booking;
+mod admin_shapes;
 mod auth;
 mod booking;
 mod booking_support;
@@ -23,3 +24,4 @@ mod safety_edges;
 mod seat_release;
 mod seats_storm;
 mod spin_conformance;
+mod stats;

@@ -13,7 +13,9 @@
 //! - `queue_rush` — the waiting room's queue-rush: joins, status under a rush, status flatness
 //! - `seats`     — seat holds and reserves through the host next to raw EVALSHA and pgbench
 //! - `booking_flow` — simulated buyers walking queue → seat map → hold → reserve → pay → list
+//! - `admin_stats` — the 14 admin statistics figures, c=1, over 100,000 seeded reservations
 
+pub mod admin_stats;
 pub mod auth;
 pub mod baselines;
 pub mod booking_flow;

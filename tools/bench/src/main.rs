@@ -47,6 +47,18 @@ enum Command {
     /// → hold → reserve → pay → my reservations, with the mock payment provider; per-step
     /// percentiles and completed bookings/s.
     BookingFlow(BookingFlowArgs),
+    /// The 14 admin statistics figures (`/stats/*`), one request at a time, on a database of
+    /// `--reservations` seeded reservations; p50/p95 per figure against the 200 ms budget.
+    Stats(StatsArgs),
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    app: AppArgs,
+    /// Reservations seeded before measuring (with their items, payments and refunds).
+    #[arg(long, default_value_t = 100_000)]
+    reservations: u32,
 }
 
 #[derive(Args)]
@@ -326,6 +338,7 @@ fn main() -> Result<()> {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Suite(args) => runtime.block_on(run_suite(args)),
         Command::Catalog(args) => runtime.block_on(run_catalog(args)),
+        Command::Stats(args) => runtime.block_on(run_stats(args)),
         Command::Auth(args) => runtime.block_on(run_auth(args)),
         Command::QueueRush(args) => runtime.block_on(urr_bench::queue_rush::run_command(args)),
         Command::Seats(args) => runtime.block_on(run_seats(args)),
@@ -479,6 +492,23 @@ async fn run_catalog(args: CatalogArgs) -> Result<()> {
     };
     let report = urr_bench::catalog::run(config).await?;
     app.write_report(&urr_bench::catalog::render_markdown(&report), &report)
+}
+
+async fn run_stats(args: StatsArgs) -> Result<()> {
+    let app = &args.app;
+    let config = urr_bench::admin_stats::AdminStatsConfig {
+        repo: app.repo()?,
+        host_bin: app.host_bin()?,
+        pg_url: app.pg_url.clone(),
+        redis_url: app.redis_url.clone(),
+        reservations: args.reservations,
+        duration: app.duration,
+        warmup: app.warmup,
+        timeout: app.timeout,
+        scratch: app.scratch("stats"),
+    };
+    let report = urr_bench::admin_stats::run(config).await?;
+    app.write_report(&urr_bench::admin_stats::render_markdown(&report), &report)
 }
 
 async fn run_auth(args: AuthArgs) -> Result<()> {
