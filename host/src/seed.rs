@@ -214,6 +214,14 @@ pub async fn seed(database_url: &str) -> Result<SeedReport> {
             .await
             .with_context(|| format!("seeding event {}", event.title))?;
     }
+    let board = seed_board(&mut tx)
+        .await
+        .context("seeding the community board and news")?;
+    tracing::info!(
+        posts = board.0,
+        news = board.1,
+        "seeded the community board and news"
+    );
     tx.commit().await?;
     conn.close().await?;
     Ok(report)
@@ -285,6 +293,202 @@ async fn seed_event(
         report.seats += u64::try_from(seats).unwrap_or_default();
     }
     Ok(())
+}
+
+/// A demo post of the community board, by a demo fan (no account: posts keep their author's
+/// name), under an artist of the demo events.
+pub struct DemoPost {
+    pub id: &'static str,
+    pub artist_name: &'static str,
+    pub author_name: &'static str,
+    pub title: &'static str,
+    pub content: &'static str,
+    pub is_pinned: bool,
+    pub hours_ago: i32,
+    pub comments: &'static [(&'static str, &'static str, &'static str)],
+}
+
+/// The demo fans' account ids (no such accounts exist; nobody can edit these posts but an admin
+/// can delete them).
+const DEMO_AUTHOR_ID: &str = "d3e0f000-0000-4000-8000-000000000001";
+const DEMO_OPERATOR_ID: &str = "d3e0f000-0000-4000-8000-000000000002";
+
+pub const POSTS: [DemoPost; 4] = [
+    DemoPost {
+        id: "c0a1b2c3-0000-4000-8000-000000000001",
+        artist_name: "IU",
+        author_name: "URR 운영팀",
+        title: "커뮤니티 이용 안내",
+        content: "아티스트별 게시판입니다.\n서로 존중하는 댓글 문화를 함께 만들어 주세요.",
+        is_pinned: true,
+        hours_ago: 72,
+        comments: &[],
+    },
+    DemoPost {
+        id: "c0a1b2c3-0000-4000-8000-000000000002",
+        artist_name: "IU",
+        author_name: "유애나",
+        title: "앵콜 콘서트 예매 같이 준비해요",
+        content: "다음 주 예매 오픈!\n대기열은 오픈 10분 전에 열린대요. 모두 성공하길 🍀",
+        is_pinned: false,
+        hours_ago: 20,
+        comments: &[
+            (
+                "c0a1b2c3-1000-4000-8000-000000000001",
+                "골든아워",
+                "저도 대기열 들어갑니다!",
+            ),
+            (
+                "c0a1b2c3-1000-4000-8000-000000000002",
+                "밤편지",
+                "좋은 자리 잡으세요 :)",
+            ),
+        ],
+    },
+    DemoPost {
+        id: "c0a1b2c3-0000-4000-8000-000000000003",
+        artist_name: "잔나비",
+        author_name: "주저하는연인들",
+        title: "롤링홀 스탠딩 후기",
+        content: "B구역도 생각보다 잘 보였어요. 물은 꼭 챙기세요!",
+        is_pinned: false,
+        hours_ago: 8,
+        comments: &[],
+    },
+    DemoPost {
+        id: "c0a1b2c3-0000-4000-8000-000000000004",
+        artist_name: "정성화",
+        author_name: "뮤덕",
+        title: "〈영웅〉 VIP석 시야 어떤가요?",
+        content: "3열 중앙 생각 중인데 <무대> 가까워서 좋을까요?",
+        is_pinned: false,
+        hours_ago: 2,
+        comments: &[],
+    },
+];
+
+/// A demo notice (signed by no account).
+pub struct DemoNews {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub content: &'static str,
+    pub is_pinned: bool,
+    pub hours_ago: i32,
+}
+
+pub const NEWS: [DemoNews; 3] = [
+    DemoNews {
+        id: "e0a1b2c3-0000-4000-8000-000000000001",
+        title: "URR 서비스 오픈 안내",
+        content: "URR 티켓 예매 서비스가 오픈했습니다.\n대기열, 좌석 선택, 결제까지 한 번에 이용해 보세요.",
+        is_pinned: true,
+        hours_ago: 96,
+    },
+    DemoNews {
+        id: "e0a1b2c3-0000-4000-8000-000000000002",
+        title: "예매 대기열 이용 방법",
+        content: "인기 공연은 오픈 시각에 대기열이 열립니다. 순서가 오면 좌석 선택 화면으로 이동합니다.",
+        is_pinned: false,
+        hours_ago: 48,
+    },
+    DemoNews {
+        id: "e0a1b2c3-0000-4000-8000-000000000003",
+        title: "취소 및 환불 규정",
+        content: "공연 전날까지 예매 내역에서 취소할 수 있으며, 결제 수단으로 환불됩니다.",
+        is_pinned: false,
+        hours_ago: 12,
+    },
+];
+
+/// The artist id a demo post is filed under: the `artists` row of that name once artists exist
+/// (a later migration), else a fixed id per name, so the board has tabs to show either way.
+async fn demo_artist_id(conn: &mut PgConnection, name: &str) -> Result<uuid::Uuid> {
+    let artists_exist: bool =
+        sqlx::query_scalar("SELECT to_regclass('public.artists') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await?;
+    if artists_exist {
+        let found: Option<uuid::Uuid> =
+            sqlx::query_scalar("SELECT id FROM artists WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+    }
+    let index = EVENTS
+        .iter()
+        .position(|e| e.artist_name == name)
+        .unwrap_or_default();
+    Ok(uuid::Uuid::from_u128(
+        0xa0000000_0000_4000_8000_000000000000 + index as u128,
+    ))
+}
+
+/// Seeds the board's posts (with their comments) and the notices; returns how many posts and
+/// notices were inserted.
+async fn seed_board(conn: &mut PgConnection) -> Result<(u64, u64)> {
+    let mut posts = 0;
+    for post in &POSTS {
+        let artist_id = demo_artist_id(conn, post.artist_name).await?;
+        let author_id = if post.is_pinned {
+            DEMO_OPERATOR_ID
+        } else {
+            DEMO_AUTHOR_ID
+        };
+        posts += sqlx::query(
+            "INSERT INTO community_posts (id, artist_id, author_id, author_name, title, content, \
+                                          is_pinned, comment_count, created_at, updated_at) \
+             VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, now() - make_interval(hours => $9), \
+                     now() - make_interval(hours => $9)) \
+             ON CONFLICT ON CONSTRAINT community_posts_pkey DO NOTHING",
+        )
+        .bind(uuid::Uuid::parse_str(post.id)?)
+        .bind(artist_id)
+        .bind(author_id)
+        .bind(post.author_name)
+        .bind(post.title)
+        .bind(post.content)
+        .bind(post.is_pinned)
+        .bind(i32::try_from(post.comments.len())?)
+        .bind(post.hours_ago)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        for (id, author_name, content) in post.comments {
+            sqlx::query(
+                "INSERT INTO community_comments (id, post_id, author_id, author_name, content) \
+                 VALUES ($1, $2, $3::uuid, $4, $5) \
+                 ON CONFLICT ON CONSTRAINT community_comments_pkey DO NOTHING",
+            )
+            .bind(uuid::Uuid::parse_str(id)?)
+            .bind(uuid::Uuid::parse_str(post.id)?)
+            .bind(DEMO_AUTHOR_ID)
+            .bind(author_name)
+            .bind(content)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    let mut news = 0;
+    for notice in &NEWS {
+        news += sqlx::query(
+            "INSERT INTO news (id, title, content, author, is_pinned, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'URR 운영팀', $4, now() - make_interval(hours => $5), \
+                     now() - make_interval(hours => $5)) \
+             ON CONFLICT ON CONSTRAINT news_pkey DO NOTHING",
+        )
+        .bind(uuid::Uuid::parse_str(notice.id)?)
+        .bind(notice.title)
+        .bind(notice.content)
+        .bind(notice.is_pinned)
+        .bind(notice.hours_ago)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok((posts, news))
 }
 
 /// Accounts that come with the demo data, in the same transaction as the catalog.
@@ -368,6 +572,23 @@ mod tests {
                 .map(|s| s["rows"].as_i64().unwrap_or(0) * s["seatsPerRow"].as_i64().unwrap_or(0))
                 .sum();
             assert_eq!(seats, layout.total_seats, "{}", layout.name);
+        }
+    }
+
+    #[test]
+    fn demo_posts_name_demo_artists_and_keep_to_the_board_limits() {
+        for post in &POSTS {
+            assert!(
+                EVENTS.iter().any(|e| e.artist_name == post.artist_name),
+                "{}",
+                post.id
+            );
+            assert!(uuid::Uuid::parse_str(post.id).is_ok(), "{}", post.id);
+            assert!(post.title.chars().count() <= 255 && post.content.chars().count() <= 10_000);
+        }
+        assert!(POSTS.iter().any(|p| p.is_pinned) && NEWS.iter().any(|n| n.is_pinned));
+        for notice in &NEWS {
+            assert!(uuid::Uuid::parse_str(notice.id).is_ok(), "{}", notice.id);
         }
     }
 

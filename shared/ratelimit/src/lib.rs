@@ -30,14 +30,18 @@ pub enum Category {
     Booking,
     /// Everything else: 3,000 per minute.
     Default,
+    /// Content a user writes for others to read (community posts and comments, news): 30 per
+    /// minute per user, far above a person typing and far below a flood (contract §10).
+    Write,
 }
 
 impl Category {
-    pub const ALL: [Category; 4] = [
+    pub const ALL: [Category; 5] = [
         Category::Auth,
         Category::Queue,
         Category::Booking,
         Category::Default,
+        Category::Write,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Category {
             Category::Queue => "queue",
             Category::Booking => "booking",
             Category::Default => "default",
+            Category::Write => "write",
         }
     }
 
@@ -56,6 +61,7 @@ impl Category {
             Category::Queue => 120,
             Category::Booking => 30,
             Category::Default => 3_000,
+            Category::Write => 30,
         }
     }
 }
@@ -106,7 +112,7 @@ pub enum LimitsError {
 /// variable (`auth=60,queue=120,booking=30,default=3000`; any subset).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    per_minute: [u32; 4],
+    per_minute: [u32; 5],
 }
 
 impl Default for Limits {
@@ -258,6 +264,7 @@ mod tests {
         assert_eq!(limits.quota(Category::Queue).per_minute, 120);
         assert_eq!(limits.quota(Category::Booking).per_minute, 30);
         assert_eq!(limits.quota(Category::Default).per_minute, 3_000);
+        assert_eq!(limits.quota(Category::Write).per_minute, 30);
         assert_eq!(limits.quota(Category::Auth).emission_interval_ms(), 1_000);
     }
 
