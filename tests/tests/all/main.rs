@@ -10,6 +10,7 @@ mod catalog;
 mod catalog_boundaries;
 mod devstack;
 mod edge;
+mod google_signin;
 mod host;
 mod limits;
 mod money_safety;
