@@ -10,6 +10,7 @@
 //! create databases). Tests fail loudly when they are missing: a skipped store test proves nothing.
 //! Tests that need a store to die use `PrivateRedis`, never the shared server.
 
+pub mod google;
 pub mod openapi;
 pub mod private_redis;
 pub mod spin;
@@ -321,6 +322,16 @@ impl AppOptions {
 }
 
 pub use urr_mock_provider;
+
+impl AppOptions {
+    /// Turn Google sign-in on against a test key server (its JWKS URL and origin, and the test
+    /// client id).
+    pub fn google(self, keys: &google::GoogleKeyServer) -> Self {
+        self.variable("google_client_id", google::CLIENT_ID)
+            .variable("google_jwks_url", keys.url())
+            .variable("google_jwks_origin", keys.origin())
+    }
+}
 
 /// A running test host with its own database and key prefix.
 pub struct TestApp {

@@ -1,10 +1,12 @@
-//! Component `auth`: `/auth/register`, `/auth/login`, `/auth/logout`, `/auth/me`,
-//! `/auth/verify-token` (under `/api/v1` and `/api`). Refresh is its own component
+//! Component `auth`: `/auth/register`, `/auth/login`, `/auth/google`, `/auth/logout`,
+//! `/auth/me`, `/auth/verify-token` (under `/api/v1` and `/api`). Refresh is its own component
 //! (`auth-refresh`), as one of the hot endpoints.
 //!
 //! Every route has one shape: settings → origin rule → rate limit → parse → one SQL statement or
 //! function → response. Register, login (and refresh) fail closed when Redis is down: without the
 //! limiter they would be an open door for guessing.
+
+mod google;
 
 use spin_sdk::http::Request;
 use spin_sdk::http_service;
@@ -40,6 +42,7 @@ async fn route(req: Request) -> Response {
     respond(match route {
         Route::Register => register(req).await,
         Route::Login => login(req).await,
+        Route::Google => google::sign_in(req).await,
         Route::Logout => logout(req).await,
         Route::Me => me(req).await,
         Route::VerifyToken => verify_token(req).await,

@@ -25,6 +25,18 @@ pub enum AuthError {
     Forbidden(&'static str),
     #[error("too many failed logins")]
     AccountThrottled { retry_after_secs: u32 },
+    /// No `google_client_id` is configured: Google sign-in is off.
+    #[error("google sign-in is not configured")]
+    GoogleNotConfigured,
+    /// The ID token failed a check (the reason is for the log only).
+    #[error("google token refused: {0}")]
+    InvalidGoogleToken(&'static str),
+    /// A valid token for an address Google has not verified.
+    #[error("google e-mail not verified")]
+    EmailNotVerified,
+    /// The address belongs to an account linked to another Google account.
+    #[error("google account mismatch")]
+    GoogleAccountMismatch,
 }
 
 impl AuthError {
@@ -45,6 +57,10 @@ impl AuthError {
             AuthError::RefreshRefused(_) => "invalid_refresh_token",
             AuthError::Forbidden(code) => code,
             AuthError::AccountThrottled { .. } => "too_many_attempts",
+            AuthError::GoogleNotConfigured => "google_not_configured",
+            AuthError::InvalidGoogleToken(_) => "invalid_google_token",
+            AuthError::EmailNotVerified => "email_not_verified",
+            AuthError::GoogleAccountMismatch => "google_account_mismatch",
         }
     }
 }
@@ -66,6 +82,18 @@ impl From<AuthError> for ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..ApiError::new(429, code, "Too many failed logins; try again later")
             },
+            AuthError::GoogleNotConfigured => {
+                ApiError::new(501, code, "Google sign-in is not configured")
+            }
+            AuthError::InvalidGoogleToken(_) => ApiError::new(401, code, "Invalid Google token"),
+            AuthError::EmailNotVerified => {
+                ApiError::new(401, code, "Google has not verified this account's e-mail")
+            }
+            AuthError::GoogleAccountMismatch => ApiError::new(
+                409,
+                code,
+                "This e-mail belongs to an account linked to another Google account",
+            ),
         }
     }
 }
@@ -89,6 +117,10 @@ mod tests {
         assert_eq!(status(AuthError::Unauthenticated), 401);
         assert_eq!(status(AuthError::RefreshRefused("reused")), 401);
         assert_eq!(status(AuthError::Forbidden("csrf_origin")), 403);
+        assert_eq!(status(AuthError::GoogleNotConfigured), 501);
+        assert_eq!(status(AuthError::InvalidGoogleToken("signature")), 401);
+        assert_eq!(status(AuthError::EmailNotVerified), 401);
+        assert_eq!(status(AuthError::GoogleAccountMismatch), 409);
         let throttled: ApiError = AuthError::AccountThrottled {
             retry_after_secs: 7,
         }

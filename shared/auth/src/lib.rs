@@ -7,11 +7,13 @@
 //! - `password` — Argon2id parameters, the floor, hashing and equal-work verification
 //! - `refresh`  — opaque refresh tokens, their hashes, the wrapped child, rotation outcomes
 //! - `throttle` — per-account login failure quota
+//! - `google`   — Google sign-in: the published keys, the ID token and its claims
 //! - `route`    — which session operation a request asks for (method + path → `Route`)
 //! - `sql`      — the statements (each one round trip; the functions live in migrations/)
 //! - `error`    — `AuthError` and its mapping to the API error shape
 
 pub mod error;
+pub mod google;
 pub mod input;
 pub mod password;
 pub mod refresh;

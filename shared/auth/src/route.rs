@@ -9,6 +9,8 @@ use urr_api::route::{RouteError, allow};
 pub enum Route {
     Register,
     Login,
+    /// `POST /auth/google`: sign in with a Google ID token.
+    Google,
     Logout,
     Me,
     VerifyToken,
@@ -20,6 +22,7 @@ impl Route {
         let (allowed, route) = match path {
             "/auth/register" => ("POST", Self::Register),
             "/auth/login" => ("POST", Self::Login),
+            "/auth/google" => ("POST", Self::Google),
             "/auth/logout" => ("POST", Self::Logout),
             "/auth/me" => ("GET", Self::Me),
             "/auth/verify-token" => ("POST", Self::VerifyToken),
@@ -46,6 +49,7 @@ mod tests {
         let cases = [
             ("POST", "/auth/register", Route::Register),
             ("POST", "/auth/login", Route::Login),
+            ("POST", "/auth/google", Route::Google),
             ("POST", "/auth/logout", Route::Logout),
             ("GET", "/auth/me", Route::Me),
             ("POST", "/auth/verify-token", Route::VerifyToken),

@@ -30,3 +30,10 @@ pub const ME: &str =
 /// Most families a logout deny-lists at once (the newest): more live sessions than this within
 /// half an hour is not a real user.
 pub const MAX_DENY_FAMILIES: i32 = 100;
+
+/// $1 Google `sub`, $2 verified email (normalized), $3 display name, $4 picture URL or NULL,
+/// $5 refresh-token hash, $6 refresh TTL (s) → `outcome` (`signed_in` | `linked` | `created` |
+/// `mismatch`), `user_json` (with `picture`), `family_id`. Links by `sub`, else by email, else
+/// creates the account, and starts a session, in one call (migrations/20261208000031).
+pub const GOOGLE_SIGN_IN: &str = "SELECT outcome, user_json::text AS user_json, family_id \
+     FROM auth_google_sign_in($1, $2, $3, $4, $5, $6)";

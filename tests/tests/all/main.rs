@@ -12,6 +12,7 @@ mod catalog_boundaries;
 mod community;
 mod devstack;
 mod edge;
+mod google_signin;
 mod host;
 mod limits;
 mod money_safety;

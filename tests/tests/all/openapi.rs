@@ -424,7 +424,8 @@ impl<'a> Driver<'a> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_built_route_answers_as_the_spec_says() {
-    let app = spawn_app_with(AppOptions::application()).await;
+    let google = urr_tests::google::GoogleKeyServer::start().await;
+    let app = spawn_app_with(AppOptions::application().google(&google)).await;
     seed(&app.database.url).await.expect("seeding");
     let mut d = Driver::new(&app);
 
@@ -651,6 +652,37 @@ async fn every_built_route_answers_as_the_spec_says() {
         d.post(login).json(&json!({"email": "spec@example.com"})),
     )
     .await;
+
+    let google_sign_in = "/api/v1/auth/google";
+    let claims = urr_tests::google::GoogleKeyServer::claims("spec-sub", "google@example.com");
+    let credential = urr_tests::google::GoogleKeyServer::mint(&claims);
+    let signed_in = d
+        .expect(
+            200,
+            "POST",
+            google_sign_in,
+            d.post(google_sign_in)
+                .header("x-token-delivery", "body")
+                .json(&json!({ "credential": credential })),
+        )
+        .await;
+    assert_eq!(signed_in["user"]["email"], "google@example.com");
+    d.expect(
+        401,
+        "POST",
+        google_sign_in,
+        d.post("/api/auth/google")
+            .json(&json!({ "credential": "not.a.token" })),
+    )
+    .await;
+    d.expect(
+        400,
+        "POST",
+        google_sign_in,
+        d.post(google_sign_in).json(&json!({})),
+    )
+    .await;
+    d.not_allowed("GET google", d.get(google_sign_in)).await;
 
     let me = "/api/v1/auth/me";
     let body = d

@@ -75,6 +75,7 @@ module "stack" {
   queue_signing_kid           = var.queue_signing_kid
   provider_base_url           = var.provider_base_url
   provider_client_key         = var.provider_client_key
+  google_client_id            = var.google_client_id
   alarm_emails                = var.alarm_emails
   database_password_version   = var.database_password_version
   redis_auth_token_generation = var.redis_auth_token_generation

@@ -105,6 +105,12 @@ variable "provider_client_key" {
   description = "Spin variable provider_client_key: the payment provider's public client key."
 }
 
+variable "google_client_id" {
+  type        = string
+  description = "Spin variable google_client_id: the OAuth client id Google ID tokens must name as aud (the web app's NEXT_PUBLIC_GOOGLE_CLIENT_ID); \"off\" turns Google sign-in off (POST /auth/google answers 501)."
+  default     = "off"
+}
+
 variable "allowed_origins" {
   type        = string
   description = "Spin variable allowed_origins: comma-separated web origins; null allows the aliases and the CloudFront domain."

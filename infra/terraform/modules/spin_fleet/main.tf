@@ -164,7 +164,7 @@ resource "aws_vpc_security_group_ingress_rule" "from_alb" {
 
 resource "aws_vpc_security_group_egress_rule" "https" {
   security_group_id = aws_security_group.this.id
-  description       = "HTTPS out: payment provider, AWS APIs, ECR, Spin release download"
+  description       = "HTTPS out: payment provider, Google sign-in keys, AWS APIs, ECR, Spin release download"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443

@@ -154,6 +154,9 @@ module "spin_fleet" {
     provider_base_url        = var.provider_base_url
     provider_client_key      = var.provider_client_key
     provider_timeout_ms      = var.provider_timeout_ms
+    google_client_id         = var.google_client_id
+    google_jwks_url          = var.google_jwks_url
+    google_jwks_origin       = var.google_jwks_origin
     allowed_origins          = local.allowed_origins
     trusted_client_ip_header = var.trusted_client_ip_header
     # Never true in a deployment: it admits the mock provider's published keys (docs/configuration.md).

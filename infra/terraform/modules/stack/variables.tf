@@ -266,6 +266,24 @@ variable "provider_base_url" {
   description = "Spin variable provider_base_url: base URL of the payment provider's API."
 }
 
+variable "google_client_id" {
+  type        = string
+  description = "Spin variable google_client_id: the OAuth client id Google ID tokens must name as aud (the web app's NEXT_PUBLIC_GOOGLE_CLIENT_ID); \"off\" turns Google sign-in off (POST /auth/google answers 501)."
+  default     = "off"
+}
+
+variable "google_jwks_url" {
+  type        = string
+  description = "Spin variable google_jwks_url: URL of Google's published signing keys (JWKS) that ID tokens are verified against."
+  default     = "https://www.googleapis.com/oauth2/v3/certs"
+}
+
+variable "google_jwks_origin" {
+  type        = string
+  description = "Spin variable google_jwks_origin: scheme://host[:port] of google_jwks_url, the auth component's allowed outbound host."
+  default     = "https://www.googleapis.com"
+}
+
 variable "provider_timeout_ms" {
   type        = string
   description = "Spin variable provider_timeout_ms: how long pay and payments wait for the payment provider before answering 504 (100 to 10000 ms); the outcome is then reconciled."

@@ -298,6 +298,7 @@ CHECKS = {
     "cancel_cutoff_secs": lambda v: check_number("cancel_cutoff_secs", v, 0, 30 * DAY_SECS),
     "provider_timeout_ms": lambda v: check_number("provider_timeout_ms", v, 100, 10000),
     "provider_base_url": lambda v: check_origin("provider_base_url", v),
+    "google_jwks_origin": lambda v: check_origin("google_jwks_origin", v),
     "allowed_origins": lambda v: [check_origin("allowed_origins", o) for o in v.split(",") if o.strip()],
     "redis_host": lambda v: check_host_port("redis_host", v),
     "development_mode": lambda v: check_false("development_mode", v),
