@@ -12,7 +12,7 @@ use std::path::Path;
 /// One Postgres role per Postgres-using component (least privilege), and `urr_metrics`, with
 /// which the host reads the business counters for `/metrics` and nothing else. spin.toml's
 /// `pg_address_<name>` variables name these roles; a test keeps the two in step.
-pub const DATABASE_ROLES: [&str; 9] = [
+pub const DATABASE_ROLES: [&str; 11] = [
     "urr_health",
     "urr_auth",
     "urr_catalog",
@@ -22,6 +22,8 @@ pub const DATABASE_ROLES: [&str; 9] = [
     "urr_payments",
     "urr_admin",
     "urr_metrics",
+    "urr_artists",
+    "urr_memberships",
 ];
 
 /// The environment variable that carries a role's production password.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_booking;
+mod artists;
 mod auth;
 mod booking;
 mod booking_support;
@@ -12,6 +13,7 @@ mod devstack;
 mod edge;
 mod host;
 mod limits;
+mod memberships;
 mod money_safety;
 mod openapi;
 mod outage;
