@@ -9,6 +9,9 @@
 
 -- ---------------------------------------------------------------- schema
 
+-- The two new component roles (bootstrapped by `urr-edge migrate`, like every component role).
+GRANT USAGE ON SCHEMA public TO urr_artists, urr_memberships;
+
 CREATE TABLE artists (
     id               uuid        NOT NULL DEFAULT gen_random_uuid(),
     name             text        NOT NULL,
