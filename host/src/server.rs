@@ -390,10 +390,12 @@ async fn serve<F, Fut>(
                 let app = app.clone();
                 async move { Ok::<_, std::convert::Infallible>(answer(app, req, peer).await) }
             });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10))
-                .serve_connection(io, service);
+            // No header-read timeout, as in Spin: hyper applies it to the wait between two
+            // requests too, so it closed every connection idle for that long, and a client
+            // reusing one at that moment (a browser, a pooled client, the load balancer, whose
+            // idle timeout is 60 s) got a reset instead of an answer. Bodies keep their own
+            // pace (`BodyPace`, 408).
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}

@@ -403,6 +403,19 @@ fn v1_twin(path: &str) -> String {
 /// An answer's body as the checks read it: JSON when its content type says so, other text as a
 /// JSON string, `Null` when empty.
 pub fn body_value(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Result<Value, String> {
+    let gzip = headers
+        .get(reqwest::header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    let inflated;
+    let body = if gzip {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut out)
+            .map_err(|e| format!("invalid gzip body ({e})"))?;
+        inflated = out;
+        inflated.as_slice()
+    } else {
+        body
+    };
     let json = headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -9,7 +9,7 @@
 
 use spin_sdk::redis::Connection;
 use urr_booking::freed::FreedHolds;
-use urr_booking::scripts;
+use urr_booking::{EntityId, keys, scripts};
 
 use crate::store;
 
@@ -34,6 +34,7 @@ pub async fn free_holds(
         );
         return;
     };
+    seat_map_changed(conn, key_prefix, &freed.event).await;
     let mut count = 0;
     for call in scripts::free(key_prefix, &freed) {
         match store::run(conn, &call).await {
@@ -49,5 +50,18 @@ pub async fn free_holds(
     }
     if count > 0 {
         eprintln!("{what}: freed {count} hold(s) of event {}", freed.event);
+    }
+}
+
+/// Drops the event's shared seat map after a commit that changed its seats, so the next reader
+/// rebuilds it instead of serving a copy up to a second old (`urr_booking::seat_map`). A copy a
+/// reader built from before the commit may still land after this; it is fresh for at most a
+/// second from when that reader started, which is the map's documented bound.
+pub async fn seat_map_changed(conn: &Connection, key_prefix: &str, event: &EntityId) {
+    let key = keys::seat_map_key(key_prefix, event);
+    if let Err(e) = conn.del(&[key.as_str()]).await {
+        eprintln!(
+            "seat map of event {event} not dropped, redis: {e:?}; it is rebuilt within a second"
+        );
     }
 }

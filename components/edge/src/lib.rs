@@ -19,7 +19,9 @@ use urr_api::edge::{self as policy, AllowedOrigins, Preflight};
 pub use urr_api::route::RouteError;
 use urr_api::trace::TraceParent;
 
-pub type Response = http::Response<String>;
+pub type Response = http::Response<Body>;
+/// A response body, held whole: JSON text, or bytes such as a gzip-encoded seat map.
+pub type Body = http_body_util::Full<bytes::Bytes>;
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// How long a client should wait before retrying when a store is down.
@@ -41,7 +43,7 @@ pub fn json_text(status: u16, text: String) -> Response {
 }
 
 fn with_json_type(status: u16, text: String) -> Response {
-    let mut response = http::Response::new(text);
+    let mut response = http::Response::new(Body::from(text));
     *response.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
@@ -67,7 +69,10 @@ pub fn set_content_length(response: &mut Response) {
     {
         return;
     }
-    let length = http::HeaderValue::from(response.body().len());
+    let Some(length) = http_body::Body::size_hint(response.body()).exact() else {
+        return;
+    };
+    let length = http::HeaderValue::from(length);
     response
         .headers_mut()
         .insert(http::header::CONTENT_LENGTH, length);
@@ -191,7 +196,7 @@ where
     let mut response = match preflight_method {
         Some(method) => match policy::preflight(origin.as_deref(), &method, &allowed) {
             Preflight::Allowed(headers) => {
-                let mut response = http::Response::new(String::new());
+                let mut response = http::Response::new(Body::default());
                 *response.status_mut() = http::StatusCode::NO_CONTENT;
                 insert_all(&mut response, headers);
                 response

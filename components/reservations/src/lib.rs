@@ -4,9 +4,13 @@
 //! - `GET /reservations/my`, `GET /reservations/{id}`, `GET /seats/reservation/{id}` — owner
 //!   only: someone else's reservation is a 404, exactly like a missing one;
 //! - `GET /seats/events/{eventId}` — the seat map, behind the waiting-room gate; statuses come
-//!   from Postgres (an expired hold shows available), never cached.
+//!   from Postgres (an expired hold shows available) through a shared copy at most about a
+//!   second old (`seat_map`).
 //!
-//! Reads keep working without Redis: no limiter, the access token's own word, no slot check.
+//! Reads keep working without Redis: no limiter, the access token's own word, no slot check,
+//! the seat map straight from Postgres.
+
+mod seat_map;
 
 use spin_sdk::http::Request;
 use spin_sdk::http_service;
@@ -67,18 +71,8 @@ async fn reply(req: Request, read: ReadRoute) -> Handled {
         ReadRoute::SeatMap(id) => {
             let event = EntityId::parse(&id, "eventId")?;
             require_entry(req.headers(), &settings, user_id, &event, redis).await?;
-            store::json_text(
-                &store::STORE
-                    .query(
-                        sql::SEAT_MAP,
-                        vec![
-                            uuid(event.as_str()),
-                            ParameterValue::Int32(sql::SEAT_MAP_LIMIT),
-                        ],
-                    )
-                    .await?,
-            )
-            .ok_or_else(ApiError::not_found)?
+            let prefix = &settings.session.key_prefix;
+            return seat_map::serve(&req, &event, redis, prefix).await;
         }
     };
     Ok(no_store(urr_component::json_text(200, body)))

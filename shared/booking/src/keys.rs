@@ -34,6 +34,16 @@ pub fn user_rate_key(prefix: &str, event: &EntityId, user_id: &str) -> String {
     format!("{}:rate:{user_id}", seat_base(prefix, event))
 }
 
+/// The event's seat map, shared by every reader (`seat_map::SharedSeatMap`).
+pub fn seat_map_key(prefix: &str, event: &EntityId) -> String {
+    format!("{}:map", seat_base(prefix, event))
+}
+
+/// Who may rebuild the event's seat map now (SET NX with a lease).
+pub fn seat_map_lease_key(prefix: &str, event: &EntityId) -> String {
+    format!("{}:map:lease", seat_base(prefix, event))
+}
+
 /// The waiting room's active set of an event (ZSET user -> slot expiry ms), owned by the queue.
 pub fn queue_active_key(prefix: &str, event: &EntityId) -> String {
     format!("{prefix}:queue:{{evt:{event}}}:active")
@@ -60,6 +70,8 @@ mod tests {
             user_rate_key("urr", &event, "u1"),
             hold_stats_key("urr", &event),
             queue_active_key("urr", &event),
+            seat_map_key("urr", &event),
+            seat_map_lease_key("urr", &event),
         ];
         for key in &keys {
             assert!(key.starts_with("urr:"), "{key}");

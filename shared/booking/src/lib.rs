@@ -11,6 +11,7 @@
 //! - `sql`         — the statements the components run (functions of the booking migration)
 //! - `outcome`     — what a reserve function's outcome means for the response
 //! - `reply`       — the hold and release replies
+//! - `seat_map`    — the seat map's shared, compressed copy and how fresh it is
 //! - `route`       — which operation a request asks for, per component (method + path)
 
 pub mod config;
@@ -23,6 +24,7 @@ pub mod outcome;
 pub mod reply;
 pub mod route;
 pub mod scripts;
+pub mod seat_map;
 pub mod sql;
 
 pub use error::BookingError;

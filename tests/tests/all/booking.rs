@@ -2,7 +2,7 @@
 //! the waiting-room gate, idempotency, caps, expiry takeover, fencing at the storage, standing
 //! tickets and Redis outages.
 
-use crate::booking_support::{Buyer, buyer, db, send, show};
+use crate::booking_support::{Buyer, Show, buyer, db, send, show};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use urr_tests::{AppOptions, PrivateRedis, mint_entry_token};
@@ -108,7 +108,8 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
     let (_, theirs) = show.get(&other, "/api/v1/reservations/my").await;
     assert_eq!(theirs["reservations"], json!([]));
 
-    // The seat map shows the seats locked, from Postgres, never cached.
+    // The seat map shows the seats locked (the reserve dropped the shared copy), revalidated on
+    // every use, kept only by the buyer's browser.
     let response = show
         .with(
             &other,
@@ -118,7 +119,7 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
         .send()
         .await
         .expect("map");
-    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["cache-control"], "private, no-cache");
     let map: Value = response.json().await.expect("json");
     let statuses: Vec<&str> = map["seats"]
         .as_array()
@@ -128,6 +129,107 @@ async fn a_buyer_holds_reserves_and_reads_back_their_reservation() {
         .collect();
     assert_eq!(&statuses[..3], ["locked", "locked", "available"]);
     assert_eq!(map["event"]["title"], "Storm Night");
+}
+
+/// One seat map read: status, headers and the raw (possibly compressed) body.
+async fn seat_map_read(
+    show: &Show,
+    who: &Buyer,
+    headers: &[(&str, &str)],
+) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut request = show.with(
+        who,
+        show.app
+            .get(&format!("/api/v1/seats/events/{}", show.event_id)),
+    );
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("seat map");
+    let (status, headers) = (response.status(), response.headers().clone());
+    (
+        status,
+        headers,
+        response.bytes().await.expect("body").to_vec(),
+    )
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).expect("gzip");
+    out
+}
+
+fn status_of(map: &[u8], seat: &str) -> String {
+    let map: Value = serde_json::from_slice(map).expect("map json");
+    map["seats"]
+        .as_array()
+        .and_then(|seats| seats.iter().find(|s| s["id"] == seat))
+        .and_then(|s| s["status"].as_str())
+        .unwrap_or("missing")
+        .to_string()
+}
+
+/// The seat map is served from a shared copy: gzip when the client takes it (the same JSON,
+/// smaller), a bodiless 304 for a client that holds it, at most a second old for a change the
+/// application did not make itself, and dropped by a reserve so its buyer sees it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seat_map_is_a_shared_compressed_copy_at_most_a_second_old() {
+    let show = show(AppOptions::application(), 2, 10).await;
+    let me = buyer(&show).await;
+    let started = std::time::Instant::now();
+    let (status, plain_headers, plain) = seat_map_read(&show, &me, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(plain_headers.get("content-encoding").is_none());
+    let (status, headers, zipped) = seat_map_read(&show, &me, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["vary"], "Accept-Encoding");
+    assert_eq!(gunzip(&zipped), plain, "the same JSON, compressed");
+    println!(
+        "seat map of {} seats: {} bytes, {} gzip",
+        show.seats.len(),
+        plain.len(),
+        zipped.len()
+    );
+    assert!(zipped.len() * 2 < plain.len());
+
+    // A client holding either form gets a 304 without a body.
+    for held in [&plain_headers["etag"], &headers["etag"]] {
+        let held = held.to_str().expect("etag");
+        let (status, _, body) = seat_map_read(&show, &me, &[("if-none-match", held)]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{held}");
+        assert!(body.is_empty());
+    }
+
+    // A change made behind the application's back shows within a second, not before: the copy
+    // is served, Postgres is not asked again.
+    let seat = show.seats[5].as_str();
+    let mut pg = db(&show.app).await;
+    sqlx::query("UPDATE seats SET status = 'reserved' WHERE id = $1::uuid")
+        .bind(seat)
+        .execute(&mut pg)
+        .await
+        .expect("update");
+    let (_, _, copy) = seat_map_read(&show, &me, &[]).await;
+    if started.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(status_of(&copy, seat), "available", "served from the copy");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (_, _, fresh) = seat_map_read(&show, &me, &[]).await;
+    assert_eq!(
+        status_of(&fresh, seat),
+        "reserved",
+        "rebuilt after a second"
+    );
+
+    // A reserve drops the copy: its buyer sees the seat locked at once.
+    let other = show.seats[0].as_str();
+    assert_eq!(status_of(&fresh, other), "available");
+    let (status, body) = show.reserve(&me, &[other], None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, _, after) = seat_map_read(&show, &me, &[]).await;
+    assert_eq!(status_of(&after, other), "locked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! Money and seat safety at the edges, through the real host: the login throttle under parallel
 //! guessing, slow request bodies against a component's slots, the development secrets outside
-//! development, who may read `/metrics` and what a scrape costs, and CORS on the answers the host
-//! writes itself.
+//! development, who may read `/metrics` and what a scrape costs, CORS on the answers the host
+//! writes itself, and kept-alive connections left open between requests as Spin leaves them.
 
 use futures::future::join_all;
 use serde_json::json;
@@ -427,4 +427,48 @@ async fn every_answer_carries_cors_for_an_allowed_origin_and_none_for_others() {
             .expect("foreign origin");
         assert!(cors_of(&response).is_none(), "{response:?}");
     }
+}
+
+// ---------------------------------------------------------------- kept-alive connections
+
+/// A pause between two requests on one connection: longer than the 10 s after which the host used
+/// to close an idle connection, shorter than the load balancer's 60 s idle timeout.
+const PAUSE_BETWEEN_REQUESTS: Duration = Duration::from_secs(12);
+
+/// Sends one `GET` on `stream` and returns the status line of the answer (`None`: the
+/// connection was closed instead). The answers read here are small enough to arrive whole.
+async fn get_on(stream: &mut tokio::net::TcpStream, host: &str, path: &str) -> Option<String> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut buf = vec![0_u8; 16 * 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    answer.lines().next().map(str::to_string)
+}
+
+/// Spin closes no kept-alive connection between requests; clients (a browser, a load balancer,
+/// a pooled HTTP client) reuse one after a pause and must not find it closed under them. The
+/// host used to close a connection idle for 10 s, and a client reusing it at that moment got a
+/// reset instead of an answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_is_still_served_after_a_pause() {
+    let app = spawn_app_with(AppOptions::application()).await;
+    let host = app.url.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(host.as_str())
+        .await
+        .expect("connect");
+    let first = get_on(&mut stream, &host, "/health").await;
+    assert!(
+        first.as_deref().is_some_and(|l| l.contains(" 200 ")),
+        "{first:?}"
+    );
+    tokio::time::sleep(PAUSE_BETWEEN_REQUESTS).await;
+    let second = get_on(&mut stream, &host, "/health").await;
+    assert!(
+        second.as_deref().is_some_and(|l| l.contains(" 200 ")),
+        "the connection was closed after a {PAUSE_BETWEEN_REQUESTS:?} pause: {second:?}"
+    );
 }
