@@ -75,7 +75,7 @@ fn cached(req: &Request, body: String) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|header| if_none_match_matches(header, &etag));
     let mut response = if not_modified {
-        let mut response = http::Response::new(String::new());
+        let mut response = http::Response::new(urr_component::Body::default());
         *response.status_mut() = http::StatusCode::NOT_MODIFIED;
         response
     } else {
