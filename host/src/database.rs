@@ -12,7 +12,7 @@ use std::path::Path;
 /// One Postgres role per Postgres-using component (least privilege), and `urr_metrics`, with
 /// which the host reads the business counters for `/metrics` and nothing else. spin.toml's
 /// `pg_address_<name>` variables name these roles; a test keeps the two in step.
-pub const DATABASE_ROLES: [&str; 12] = [
+pub const DATABASE_ROLES: [&str; 14] = [
     "urr_health",
     "urr_auth",
     "urr_catalog",
@@ -25,6 +25,8 @@ pub const DATABASE_ROLES: [&str; 12] = [
     "urr_community",
     "urr_news",
     "urr_metrics",
+    "urr_artists",
+    "urr_memberships",
 ];
 
 /// The environment variable that carries a role's production password.

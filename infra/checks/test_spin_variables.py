@@ -24,7 +24,7 @@ PLANNED = {
     "pg_address_auth", "pg_address_catalog", "pg_address_queue", "pg_address_booking",
     "pg_address_booking_read", "pg_address_payments", "pg_address_admin", "pg_address_stats",
     "pg_address_health", "pg_address_community", "pg_address_news",
-    "pg_address_metrics",
+    "pg_address_metrics", "pg_address_artists", "pg_address_memberships",
     "jwt_public_keys", "jwt_private_key", "queue_signing_key",
     "provider_base_url", "provider_secret_key", "provider_client_key", "provider_webhook_secret",
     "allowed_origins", "trusted_client_ip_header", "cancel_cutoff_secs", "development_mode",

@@ -6,7 +6,9 @@
 //! `processing` with its idempotency key BEFORE the provider is asked (`payment_begin`), and the
 //! capture is confirmed — payment, reservation and seats at once, fencing tokens checked — by
 //! one more function (`payment_record_capture`); a capture that lost its seats is refunded
-//! through the outbox in that same transaction.
+//! through the outbox in that same transaction. A membership (`paymentType: "membership"`,
+//! `referenceId`) is paid the same way through its twins `payment_prepare_membership` and
+//! `payment_begin_membership`; its capture activates it in the confirming transaction.
 
 use spin_sdk::http::Request;
 use spin_sdk::http_service;
@@ -15,7 +17,7 @@ use urr_component::pg::{column, null, optional, text};
 use urr_component::request::{body, route as api_route};
 use urr_component::{Response, Result, json, respond, route_refused};
 use urr_payments::PaymentError;
-use urr_payments::input::{parse_confirm, parse_prepare, parse_process};
+use urr_payments::input::{Id, Purchase, parse_confirm, parse_prepare, parse_process};
 use urr_payments::provider::{Charge, ChargeOutcome, PaymentProvider};
 use urr_payments::reply::{self, Paid};
 use urr_payments::route::PayRoute;
@@ -44,19 +46,23 @@ async fn route(req: Request) -> Response {
     })
 }
 
-/// `{reservationId, amount}` → `{orderId, amount, clientKey}`: the open payment of the
-/// reservation, created on first call and reused after.
+/// `{reservationId | paymentType + referenceId, amount}` → `{orderId, amount, clientKey}`: the
+/// open payment of the reservation or membership, created on first call and reused after.
 async fn prepare(req: Request) -> Result<Response> {
     let settings = PaySettings::load().await?;
     let who = caller(&req, &settings, Category::Default).await?;
     let input = parse_prepare(&body(req).await?)?;
     // Whatever this user is still owed (refunds, unknown outcomes) is resolved on their calls.
     work_through(&settings, Some(&who.user.user_id), sql::USER_WORK_LIMIT).await?;
+    let statement = match input.purchase {
+        Purchase::Reservation(_) => sql::PREPARE,
+        Purchase::Membership(_) => sql::PREPARE_MEMBERSHIP,
+    };
     let row = STORE
         .one(
-            sql::PREPARE,
+            statement,
             vec![
-                text(input.reservation_id.as_str()),
+                text(input.purchase.id().as_str()),
                 text(&who.user.user_id),
                 ParameterValue::Int32(input.amount),
             ],
@@ -75,12 +81,14 @@ async fn prepare(req: Request) -> Result<Response> {
         "event_cancelled" => Err(PaymentError::EventCancelled.into()),
         "expired" => Err(PaymentError::Expired.into()),
         "amount_mismatch" => Err(PaymentError::AmountMismatch.into()),
+        "membership_not_pending" => Err(PaymentError::MembershipNotPending.into()),
+        "membership_not_found" => Err(PaymentError::MembershipNotFound.into()),
         _ => Err(PaymentError::NotFound.into()),
     }
 }
 
-/// `{reservationId, paymentMethod}`: naturally idempotent per reservation — parallel and
-/// repeated calls end with one payment and one provider charge.
+/// `{reservationId | paymentType + referenceId, paymentMethod}`: naturally idempotent per
+/// purchase — parallel and repeated calls end with one payment and one provider charge.
 async fn process(req: Request) -> Result<Response> {
     let settings = PaySettings::load().await?;
     let who = caller(&req, &settings, Category::Default).await?;
@@ -88,7 +96,7 @@ async fn process(req: Request) -> Result<Response> {
     let paid = pay(
         &settings,
         &who.user.user_id,
-        input.reservation_id.as_str(),
+        &input.purchase,
         input.method.as_str(),
         None,
     )
@@ -118,12 +126,12 @@ async fn confirm(req: Request) -> Result<Response> {
         "failed" => return Err(PaymentError::OrderMismatch.into()),
         _ => {}
     }
-    let reservation_id: String = column(order, "reservation_id")?;
+    let purchase = order_purchase(order)?;
     let method = optional::<String>(order, "method")?.unwrap_or_else(|| "card".to_string());
     let paid = pay(
         &settings,
         &who.user.user_id,
-        &reservation_id,
+        &purchase,
         &method,
         Some((&input.order_id, &input.payment_key)),
     )
@@ -132,6 +140,18 @@ async fn confirm(req: Request) -> Result<Response> {
         return Err(PaymentError::AlreadyConfirmed.into());
     }
     Ok(json(200, &reply::confirmed(&paid.as_paid())))
+}
+
+/// What an order pays for, by its stored kind (confirm does not ask the body).
+fn order_purchase(order: &spin_sdk::pg::Row) -> Result<Purchase> {
+    let kind: String = column(order, "payment_type")?;
+    let (column_name, wrap): (&str, fn(Id) -> Purchase) = match kind.as_str() {
+        "membership" => ("membership_id", Purchase::Membership),
+        _ => ("reservation_id", Purchase::Reservation),
+    };
+    let id = Id::parse(&column::<String>(order, column_name)?, "invalid_id")
+        .map_err(|_| urr_component::ApiError::internal())?;
+    Ok(wrap(id))
 }
 
 /// A confirmed payment, and whether it was confirmed before this call.
@@ -158,20 +178,24 @@ impl Payment {
     }
 }
 
-/// Begin (one SQL function), charge the provider, settle (one SQL function). `order` pins the
-/// confirm flow's order and its widget-issued payment key.
+/// Begin (one SQL function, the purchase's kind's), charge the provider, settle (one SQL
+/// function). `order` pins the confirm flow's order and its widget-issued payment key.
 async fn pay(
     settings: &PaySettings,
     user_id: &str,
-    reservation_id: &str,
+    purchase: &Purchase,
     method: &str,
     order: Option<(&str, &str)>,
 ) -> Result<Payment> {
+    let statement = match purchase {
+        Purchase::Reservation(_) => sql::BEGIN,
+        Purchase::Membership(_) => sql::BEGIN_MEMBERSHIP,
+    };
     let row = STORE
         .one(
-            sql::BEGIN,
+            statement,
             vec![
-                text(reservation_id),
+                text(purchase.id().as_str()),
                 text(user_id),
                 text(method),
                 order.map_or_else(null, |(order_id, _)| text(order_id)),
@@ -208,6 +232,8 @@ async fn pay(
         "hold_lost" => return Err(PaymentError::HoldLost.into()),
         "event_cancelled" => return Err(PaymentError::EventCancelled.into()),
         "order_mismatch" => return Err(PaymentError::OrderMismatch.into()),
+        "membership_not_pending" => return Err(PaymentError::MembershipNotPending.into()),
+        "membership_not_found" => return Err(PaymentError::MembershipNotFound.into()),
         _ => return Err(PaymentError::NotFound.into()),
     };
     let payment_id: String = column(&row, "payment_id")?;

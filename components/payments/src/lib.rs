@@ -261,7 +261,10 @@ async fn cancel_payment(req: Request) -> Result<Response> {
         "refunded" => return Err(PaymentError::AlreadyRefunded.into()),
         _ => return Err(PaymentError::NotCancellable.into()),
     }
-    let reservation_id: String = column(row, "reservation_id")?;
+    // A membership payment has no reservation: memberships are not cancelled for a refund.
+    let Some(reservation_id) = optional::<String>(row, "reservation_id")? else {
+        return Err(PaymentError::NotCancellable.into());
+    };
     let (refund, delivered) = cancel(
         &settings,
         who.redis.as_ref(),

@@ -59,6 +59,11 @@ pub enum PaymentError {
     Forbidden,
     #[error("Invalid webhook signature")]
     BadSignature,
+    /// Unknown, or another user's (never told apart).
+    #[error("Membership not found")]
+    MembershipNotFound,
+    #[error("Membership is not pending payment")]
+    MembershipNotPending,
 }
 
 impl PaymentError {
@@ -73,14 +78,15 @@ impl PaymentError {
             | PaymentError::NotCancellable => 400,
             PaymentError::BadSignature => 401,
             PaymentError::Forbidden => 403,
-            PaymentError::NotFound => 404,
+            PaymentError::NotFound | PaymentError::MembershipNotFound => 404,
             PaymentError::Expired
             | PaymentError::HoldLost
             | PaymentError::EventCancelled
             | PaymentError::UnderReview
             | PaymentError::CaptureRefunded
             | PaymentError::InFlight
-            | PaymentError::AlreadyCancelled => 409,
+            | PaymentError::AlreadyCancelled
+            | PaymentError::MembershipNotPending => 409,
             PaymentError::Declined | PaymentError::ProviderUnavailable => 502,
             PaymentError::ProviderTimeout => 504,
         }
@@ -108,6 +114,8 @@ impl PaymentError {
             PaymentError::NotCancellable => "not_cancellable",
             PaymentError::Forbidden => "forbidden",
             PaymentError::BadSignature => "invalid_signature",
+            PaymentError::MembershipNotFound => "membership_not_found",
+            PaymentError::MembershipNotPending => "membership_not_pending",
         }
     }
 

@@ -65,17 +65,33 @@ impl Method {
     }
 }
 
-/// `POST /payments/prepare {reservationId, amount}`.
+/// What a payment buys: `paymentType` (default `reservation`) with its id — `reservationId` for
+/// a reservation, `referenceId` for a membership (the web sends no `reservationId` then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purchase {
+    Reservation(Id),
+    Membership(Id),
+}
+
+impl Purchase {
+    pub fn id(&self) -> &Id {
+        match self {
+            Purchase::Reservation(id) | Purchase::Membership(id) => id,
+        }
+    }
+}
+
+/// `POST /payments/prepare {reservationId | paymentType + referenceId, amount}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepare {
-    pub reservation_id: Id,
+    pub purchase: Purchase,
     pub amount: i32,
 }
 
-/// `POST /payments/process {reservationId, paymentMethod}`.
+/// `POST /payments/process {reservationId | paymentType + referenceId, paymentMethod}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
-    pub reservation_id: Id,
+    pub purchase: Purchase,
     pub method: Method,
 }
 
@@ -142,6 +158,31 @@ fn reservation_id(map: &serde_json::Map<String, Value>) -> Result<Id, PaymentErr
     Id::parse(text, "invalid_reservation_id")
 }
 
+/// The purchase a body names. `paymentType` `transfer` is not sold here (yet): 400.
+fn purchase(map: &serde_json::Map<String, Value>) -> Result<Purchase, PaymentError> {
+    let kind = field(map, "paymentType", "payment_type");
+    match kind.map(|v| v.as_str()) {
+        None | Some(Some("reservation")) => reservation_id(map).map(Purchase::Reservation),
+        Some(Some("membership")) => {
+            let text = field(map, "referenceId", "reference_id")
+                .ok_or(PaymentError::Invalid {
+                    code: "missing_field",
+                    message: "referenceId is required for paymentType membership",
+                })?
+                .as_str()
+                .ok_or(PaymentError::Invalid {
+                    code: "invalid_id",
+                    message: "referenceId must be a UUID",
+                })?;
+            Id::parse(text, "invalid_id").map(Purchase::Membership)
+        }
+        _ => Err(PaymentError::Invalid {
+            code: "invalid_payment_type",
+            message: "paymentType must be reservation or membership",
+        }),
+    }
+}
+
 /// An opaque reference (order id, payment key): printable ASCII without spaces, bounded.
 pub fn reference(text: &str, code: &'static str) -> Result<String, PaymentError> {
     let ok = !text.is_empty()
@@ -162,7 +203,7 @@ pub fn reference(text: &str, code: &'static str) -> Result<String, PaymentError>
 pub fn parse_prepare(body: &[u8]) -> Result<Prepare, PaymentError> {
     let map = object(body)?;
     Ok(Prepare {
-        reservation_id: reservation_id(&map)?,
+        purchase: purchase(&map)?,
         amount: amount(field(&map, "amount", "amount"))?,
     })
 }
@@ -177,7 +218,7 @@ pub fn parse_process(body: &[u8]) -> Result<Process, PaymentError> {
             message: "paymentMethod must be one of naver_pay, kakao_pay, bank_transfer, card",
         })?;
     Ok(Process {
-        reservation_id: reservation_id(&map)?,
+        purchase: purchase(&map)?,
         method,
     })
 }
@@ -231,7 +272,13 @@ mod tests {
             format!(r#"{{"reservationId":"{RID}","paymentMethod":"card"}}"#).as_bytes(),
         )
         .expect("valid");
-        assert_eq!((p.reservation_id.as_str(), p.method), (RID, Method::Card));
+        assert_eq!(
+            (p.purchase, p.method),
+            (
+                Purchase::Reservation(Id::parse(RID, "x").expect("id")),
+                Method::Card
+            )
+        );
         let snake = parse_process(
             format!(r#"{{"reservation_id":"{RID}","payment_method":"kakao_pay"}}"#).as_bytes(),
         )
@@ -262,6 +309,49 @@ mod tests {
                 r#"{{"reservationId":"{RID}","paymentMethod":"bitcoin"}}"#
             )),
             "invalid_payment_method"
+        );
+    }
+
+    #[test]
+    fn a_membership_is_named_by_payment_type_and_reference_id() {
+        let p = parse_process(
+            format!(r#"{{"paymentType":"membership","referenceId":"{RID}","paymentMethod":"naver_pay"}}"#)
+                .as_bytes(),
+        )
+        .expect("valid");
+        assert_eq!(
+            p.purchase,
+            Purchase::Membership(Id::parse(RID, "x").expect("id"))
+        );
+        let explicit = parse_prepare(
+            format!(r#"{{"paymentType":"reservation","reservationId":"{RID}","amount":5}}"#)
+                .as_bytes(),
+        )
+        .expect("valid");
+        assert!(matches!(explicit.purchase, Purchase::Reservation(_)));
+        let code = |body: &str| {
+            parse_prepare(body.as_bytes())
+                .map(|_| ())
+                .expect_err("invalid")
+                .code()
+        };
+        assert_eq!(
+            code(r#"{"paymentType":"membership","amount":5}"#),
+            "missing_field"
+        );
+        assert_eq!(
+            code(r#"{"paymentType":"membership","referenceId":"nope","amount":5}"#),
+            "invalid_id"
+        );
+        assert_eq!(
+            code(&format!(
+                r#"{{"paymentType":"transfer","referenceId":"{RID}","amount":5}}"#
+            )),
+            "invalid_payment_type"
+        );
+        assert_eq!(
+            code(r#"{"paymentType":7,"amount":5}"#),
+            "invalid_payment_type"
         );
     }
 

@@ -12,6 +12,20 @@ pub const DELIVERY_PASS_LIMIT: i32 = 50;
 pub const PREPARE: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, amount \
      FROM payment_prepare($1::text::uuid, $2::text::uuid, $3)";
 
+/// `$1` membership, `$2` user, `$3` amount: [`PREPARE`] for a membership (same columns; the
+/// outcomes add `membership_not_found` and `membership_not_pending`).
+pub const PREPARE_MEMBERSHIP: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, \
+            amount \
+     FROM payment_prepare_membership($1::text::uuid, $2::text::uuid, $3)";
+
+/// `$1` membership, `$2` user, `$3` method, `$4` order id or NULL, `$5` stale-after ms: [`BEGIN`]
+/// for a membership (same columns and outcomes, plus `membership_not_found` and
+/// `membership_not_pending`).
+pub const BEGIN_MEMBERSHIP: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, \
+            amount, method, idempotency_key, payment_key, \
+            to_json(approved_at) #>> '{}' AS approved_at \
+     FROM payment_begin_membership($1::text::uuid, $2::text::uuid, $3::text, $4::text, $5)";
+
 /// `$1` reservation, `$2` user, `$3` method, `$4` order id or NULL, `$5` stale-after ms.
 pub const BEGIN: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, amount, method, \
             idempotency_key, payment_key, to_json(approved_at) #>> '{}' AS approved_at \
@@ -62,6 +76,9 @@ pub const CANCEL_RESERVATION: &str = "SELECT outcome, refund_outbox_id, refund_a
 const PAYMENT_JSON: &str = "json_build_object(\
      'id', p.id, 'orderId', p.order_id, 'order_id', p.order_id, \
      'reservationId', p.reservation_id, 'reservation_id', p.reservation_id, \
+     'paymentType', p.payment_type, 'payment_type', p.payment_type, \
+     'referenceId', coalesce(p.membership_id, p.reservation_id), \
+     'reference_id', coalesce(p.membership_id, p.reservation_id), \
      'amount', p.amount, 'method', p.method, 'status', p.status, \
      'paymentKey', p.payment_key, 'payment_key', p.payment_key, \
      'approvedAt', p.approved_at, 'approved_at', p.approved_at, \
@@ -73,6 +90,7 @@ const PAYMENT_JSON: &str = "json_build_object(\
 pub fn order() -> String {
     format!(
         "SELECT {PAYMENT_JSON}::text AS payment, p.reservation_id::text AS reservation_id, \
+                p.payment_type, p.membership_id::text AS membership_id, \
                 p.status, p.amount, p.method, p.payment_key, \
                 to_json(p.approved_at) #>> '{{}}' AS approved_at \
            FROM payments AS p WHERE p.order_id = $1 AND p.user_id = $2::text::uuid"
@@ -108,7 +126,9 @@ mod tests {
     fn every_transition_is_one_function_call() {
         for statement in [
             PREPARE,
+            PREPARE_MEMBERSHIP,
             BEGIN,
+            BEGIN_MEMBERSHIP,
             RECORD_CAPTURE,
             RECORD_FAILURE,
             REFUND_DELIVERED,

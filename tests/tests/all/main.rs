@@ -3,6 +3,7 @@
 mod admin;
 mod admin_booking;
 mod admin_shapes;
+mod artists;
 mod auth;
 mod booking;
 mod booking_support;
@@ -15,6 +16,7 @@ mod edge;
 mod google_signin;
 mod host;
 mod limits;
+mod memberships;
 mod money_safety;
 mod news;
 mod openapi;

@@ -1,0 +1,98 @@
+//! `GET /artists` and `GET /artists/{id}`: one statement each (Postgres builds the JSON), then
+//! the catalog's cache policy: a public 200 with a short shared lifetime and a strong ETag, or a
+//! bodiless 304. `memberCount` may be up to one cache lifetime stale (contract §10).
+
+use spin_sdk::http::Request;
+use spin_sdk::pg::ParameterValue;
+use urr_catalog_domain::cache::{PUBLIC_CACHE_CONTROL, if_none_match_matches, strong_etag};
+use urr_component::pg::{Store, column, uuid};
+use urr_component::ratelimit::charge_client_or_pass;
+use urr_component::{ApiError, Response, Result};
+use urr_fan::route::ArtistRoute;
+use urr_fan::sql::{self, MAX_ARTIST_EVENTS};
+use urr_fan::{FanError, Id, paging::Page};
+use urr_ratelimit::Category;
+
+/// Reads and the audited changes: a lost connection is a 503 worth retrying, a bad statement or
+/// column a 500 and a log line.
+pub const STORE: Store = Store::new("artists");
+
+pub async fn public(req: Request, route: ArtistRoute) -> Response {
+    // Per client IP, `default` category; most reads never get here (the CDN answers them).
+    if let Err(e) = charge_client_or_pass(&req, Category::Default).await {
+        return urr_component::error(&e);
+    }
+    let body = match &route {
+        ArtistRoute::Detail(id) => detail(id).await,
+        _ => list(req.uri().query().unwrap_or("")).await,
+    };
+    match body {
+        Ok(body) => cached(&req, body),
+        Err(e) => urr_component::error(&e),
+    }
+}
+
+async fn list(query: &str) -> Result<String> {
+    let page = Page::parse(query)?;
+    let row = STORE
+        .one(
+            sql::LIST_ARTISTS,
+            vec![
+                ParameterValue::Int64(page.limit),
+                ParameterValue::Int64(page.offset()),
+            ],
+        )
+        .await?;
+    let total: i64 = column(&row, "total")?;
+    let artists: String = column(&row, "artists")?;
+    let limit = page.limit.max(1);
+    // The page is JSON Postgres wrote; only the envelope is built here.
+    Ok(format!(
+        r#"{{"artists":{artists},"pagination":{{"page":{},"limit":{limit},"total":{total},"totalPages":{}}}}}"#,
+        page.page,
+        (total.max(0) + limit - 1) / limit
+    ))
+}
+
+async fn detail(id: &Id) -> Result<String> {
+    let rows = STORE
+        .query(
+            sql::ARTIST_DETAIL,
+            vec![uuid(id.as_str()), ParameterValue::Int64(MAX_ARTIST_EVENTS)],
+        )
+        .await?;
+    let row = rows.first().ok_or(FanError::ArtistNotFound)?;
+    column(row, "body")
+}
+
+/// A public 200 with its cache headers and strong ETag, or a bodiless 304 when the client (or
+/// the CDN revalidating) already holds this exact body.
+fn cached(req: &Request, body: String) -> Response {
+    let etag = strong_etag(body.as_bytes());
+    let not_modified = req
+        .headers()
+        .get(http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|header| if_none_match_matches(header, &etag));
+    let mut response = if not_modified {
+        let mut response = http::Response::new(urr_component::Body::default());
+        *response.status_mut() = http::StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        urr_component::json_text(200, body)
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static(PUBLIC_CACHE_CONTROL),
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&etag) {
+        headers.insert(http::header::ETAG, value);
+    }
+    response
+}
+
+/// The 404 of an unknown artist.
+pub fn not_found() -> ApiError {
+    FanError::ArtistNotFound.into()
+}
