@@ -297,9 +297,12 @@ pub(crate) mod tests {
         assert_eq!(plain.sub, who.sub);
     }
 
+    /// One bad-claim case: what it breaks, and how.
+    type Breakage = (&'static str, Box<dyn FnOnce(&mut Value)>);
+
     #[test]
     fn every_bad_claim_is_refused() {
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+        let cases: Vec<Breakage> = vec![
             (
                 "issuer",
                 Box::new(|c| c["iss"] = json!("https://evil.example")),
