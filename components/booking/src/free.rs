@@ -53,11 +53,11 @@ pub async fn free_holds(
     }
 }
 
-/// Drops the event's shared seat map after a commit that changed its seats, so the next reader
+/// Drops the event's shared seat map after a commit that freed seats, so the next reader
 /// rebuilds it instead of serving a copy up to a second old (`urr_booking::seat_map`). A copy a
 /// reader built from before the commit may still land after this; it is fresh for at most a
 /// second from when that reader started, which is the map's documented bound.
-pub async fn seat_map_changed(conn: &Connection, key_prefix: &str, event: &EntityId) {
+async fn seat_map_changed(conn: &Connection, key_prefix: &str, event: &EntityId) {
     let key = keys::seat_map_key(key_prefix, event);
     if let Err(e) = conn.del(&[key.as_str()]).await {
         eprintln!(

@@ -22,7 +22,6 @@ use urr_booking::route::ReserveRoute;
 use urr_booking::scripts::{self, AlignTo, HoldTerms};
 use urr_booking::{BookingError, sql};
 use urr_booking_glue::entry::require_entry;
-use urr_booking_glue::free::seat_map_changed;
 use urr_booking_glue::{
     BookingSettings, Handled, Refusal, charge_uncounted_in_postgres, held, no_store, respond, store,
 };
@@ -192,7 +191,6 @@ async fn reserve_seats(req: Request) -> Handled {
                 };
                 let call = scripts::align(prefix, &request.event_id, user_id, &request.seats, to);
                 run_follow_up(conn, &call, "aligning holds").await;
-                seat_map_changed(conn, prefix, &request.event_id).await;
             }
             ReserveOutcome::Stale { row_token, .. } if attempt < STALE_HOLD_RETRIES => {
                 attempt += 1;

@@ -171,8 +171,8 @@ fn status_of(map: &[u8], seat: &str) -> String {
 }
 
 /// The seat map is served from a shared copy: gzip when the client takes it (the same JSON,
-/// smaller), a bodiless 304 for a client that holds it, at most a second old for a change the
-/// application did not make itself, and dropped by a reserve so its buyer sees it at once.
+/// smaller), a bodiless 304 for a client that holds it, at most a second old, and dropped by a
+/// cancel so freed seats show at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seat_map_is_a_shared_compressed_copy_at_most_a_second_old() {
     let show = show(AppOptions::application(), 2, 10).await;
@@ -223,13 +223,32 @@ async fn the_seat_map_is_a_shared_compressed_copy_at_most_a_second_old() {
         "rebuilt after a second"
     );
 
-    // A reserve drops the copy: its buyer sees the seat locked at once.
+    // A cancel drops the copy: the freed seat shows available at once, not a second later.
     let other = show.seats[0].as_str();
     assert_eq!(status_of(&fresh, other), "available");
     let (status, body) = show.reserve(&me, &[other], None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (_, _, reserved) = seat_map_read(&show, &me, &[]).await;
+    assert_eq!(
+        status_of(&reserved, other),
+        "locked",
+        "shown within a second"
+    );
+    let id = body["reservation"]["id"].as_str().expect("id");
+    let (status, body) = send(
+        show.app
+            .post(&format!("/api/v1/reservations/{id}/cancel"))
+            .bearer_auth(&me.access),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (_, _, after) = seat_map_read(&show, &me, &[]).await;
-    assert_eq!(status_of(&after, other), "locked");
+    assert_eq!(
+        status_of(&after, other),
+        "available",
+        "a cancel drops the copy"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

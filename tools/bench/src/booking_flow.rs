@@ -508,6 +508,11 @@ impl User {
             header(&uuid::Uuid::new_v4().to_string()),
         ));
         let (reservation_id, amount) = self.call(Step::Reserve, reserve, reservation).await?;
+        // The seat map may show them available for up to a second more (docs/booking.md): a
+        // buyer does not pick the seats they just bought.
+        for seat in &seats {
+            self.slice.remove(seat);
+        }
 
         let prepare = serde_json::json!({"reservationId": reservation_id, "amount": amount});
         let prepare = self.post("/api/v1/payments/prepare", None, Some(&prepare));
