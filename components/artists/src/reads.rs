@@ -4,7 +4,7 @@
 
 use spin_sdk::http::Request;
 use spin_sdk::pg::ParameterValue;
-use urr_catalog_domain::cache::{PUBLIC_CACHE_CONTROL, if_none_match_matches, strong_etag};
+use urr_catalog_domain::cache::PUBLIC_CACHE_CONTROL;
 use urr_component::pg::{Store, column, uuid};
 use urr_component::ratelimit::charge_client_or_pass;
 use urr_component::{ApiError, Response, Result};
@@ -27,7 +27,7 @@ pub async fn public(req: Request, route: ArtistRoute) -> Response {
         _ => list(req.uri().query().unwrap_or("")).await,
     };
     match body {
-        Ok(body) => cached(&req, body),
+        Ok(body) => urr_component::conditional_json(&req, body, PUBLIC_CACHE_CONTROL),
         Err(e) => urr_component::error(&e),
     }
 }
@@ -63,33 +63,6 @@ async fn detail(id: &Id) -> Result<String> {
         .await?;
     let row = rows.first().ok_or(FanError::ArtistNotFound)?;
     column(row, "body")
-}
-
-/// A public 200 with its cache headers and strong ETag, or a bodiless 304 when the client (or
-/// the CDN revalidating) already holds this exact body.
-fn cached(req: &Request, body: String) -> Response {
-    let etag = strong_etag(body.as_bytes());
-    let not_modified = req
-        .headers()
-        .get(http::header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|header| if_none_match_matches(header, &etag));
-    let mut response = if not_modified {
-        let mut response = http::Response::new(urr_component::Body::default());
-        *response.status_mut() = http::StatusCode::NOT_MODIFIED;
-        response
-    } else {
-        urr_component::json_text(200, body)
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static(PUBLIC_CACHE_CONTROL),
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&etag) {
-        headers.insert(http::header::ETAG, value);
-    }
-    response
 }
 
 /// The 404 of an unknown artist.

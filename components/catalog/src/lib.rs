@@ -8,8 +8,8 @@
 //! - `GET /openapi.yaml`                                   — this API's OpenAPI description
 //!
 //! Every handler has one shape: parse the request with `urr-catalog-domain`, run one statement,
-//! shape the rows with `urr-catalog-domain::reply`, and let `cached` add the cache headers and
-//! answer `If-None-Match` with 304. Postgres being down is a 503 with `Retry-After`.
+//! shape the rows with `urr-catalog-domain::reply`, and let `urr_component::conditional_json`
+//! add the cache headers and answer `If-None-Match` with 304. Postgres being down is a 503 with `Retry-After`.
 
 mod events;
 mod layouts;
@@ -20,9 +20,7 @@ use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use urr_api::time::{TimeReply, format_unix_millis};
 use urr_catalog_domain::Route;
-use urr_catalog_domain::cache::{
-    NO_STORE, PUBLIC_CACHE_CONTROL, if_none_match_matches, strong_etag,
-};
+use urr_catalog_domain::cache::{NO_STORE, PUBLIC_CACHE_CONTROL};
 use urr_component::ratelimit::charge_client_or_pass;
 use urr_component::request::route as api_route;
 use urr_component::{Response, RouteError, json, method_not_allowed, route_refused};
@@ -57,41 +55,9 @@ async fn route(req: Request) -> Response {
         Route::Layouts => layouts::list().await,
     };
     match body {
-        Ok(body) => cached(&req, body),
+        Ok(body) => urr_component::conditional_json(&req, body, PUBLIC_CACHE_CONTROL),
         Err(e) => urr_component::error(&e),
     }
-}
-
-/// A public 200 with its cache headers and strong ETag, or a bodiless 304 when the client (or the
-/// CDN revalidating) already holds this exact body.
-fn cached(req: &Request, body: String) -> Response {
-    let etag = strong_etag(body.as_bytes());
-    let not_modified = req
-        .headers()
-        .get(http::header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|header| if_none_match_matches(header, &etag));
-    let mut response = if not_modified {
-        let mut response = http::Response::new(urr_component::Body::default());
-        *response.status_mut() = http::StatusCode::NOT_MODIFIED;
-        response
-    } else {
-        let mut response = http::Response::new(urr_component::Body::from(body));
-        response.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        response
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static(PUBLIC_CACHE_CONTROL),
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&etag) {
-        headers.insert(http::header::ETAG, value);
-    }
-    response
 }
 
 /// `GET /time`: the server clock, for the web client's on-sale countdowns.
@@ -117,7 +83,7 @@ fn now() -> Response {
 /// exactly the one of this build; cached and revalidated like the catalog reads.
 fn openapi(req: &Request) -> Response {
     const SPEC: &str = include_str!("../../../docs/openapi.yaml");
-    let mut response = cached(req, SPEC.to_string());
+    let mut response = urr_component::conditional_json(req, SPEC.to_string(), PUBLIC_CACHE_CONTROL);
     if response.status() == http::StatusCode::OK {
         response.headers_mut().insert(
             http::header::CONTENT_TYPE,

@@ -78,6 +78,33 @@ pub fn set_content_length(response: &mut Response) {
         .insert(http::header::CONTENT_LENGTH, length);
 }
 
+/// A 200 of the JSON `body` with `cache_control` and a strong ETag over the exact body, or a
+/// bodiless 304 when the client (or a CDN revalidating) already holds this exact body.
+pub fn conditional_json(req: &Request, body: String, cache_control: &'static str) -> Response {
+    let etag = urr_api::cache::strong_etag(body.as_bytes());
+    let not_modified = req
+        .headers()
+        .get(http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|header| urr_api::cache::if_none_match_matches(header, &etag));
+    let mut response = if not_modified {
+        let mut response = http::Response::new(Body::default());
+        *response.status_mut() = http::StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        json_text(200, body)
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static(cache_control),
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&etag) {
+        headers.insert(http::header::ETAG, value);
+    }
+    response
+}
+
 /// The contract's error body, with `Retry-After` when the error carries one.
 pub fn error(err: &ApiError) -> Response {
     let mut response = with_json_type(err.status, err.to_json(None));
