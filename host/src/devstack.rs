@@ -162,11 +162,57 @@ pub fn spawn_redis(port: u16, dir: &Path) -> Result<Child> {
         .context(
             "starting redis-server (install Debian's redis-server package; scripts/up does)",
         )?;
-    if let Err(e) = wait_for_port(port, "redis-server") {
+    if let Err(e) = wait_for_own_redis(port, &mut child) {
         let _ = child.kill();
+        let _ = child.wait();
         return Err(e);
     }
     Ok(child)
+}
+
+/// Waits until the redis-server `child` itself answers on `port`. Ports are picked free, then
+/// released: another server (another test's private one) may have been handed the same port, and
+/// an answer from it must not pass for ours. Redis reports its `process_id` in `INFO server`.
+pub fn wait_for_own_redis(port: u16, child: &mut Child) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < START_TIMEOUT {
+        if let Some(status) = child.try_wait()? {
+            bail!("redis-server exited ({status}) before serving on port {port} (port in use?)");
+        }
+        match redis_process_id(port) {
+            Some(pid) if pid == child.id() => return Ok(()),
+            Some(pid) => bail!("port {port} in use: redis-server pid {pid} answers there"),
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    bail!("redis-server did not start listening on port {port} within {START_TIMEOUT:?}")
+}
+
+/// The `process_id` of the Redis answering on loopback `port`, if one answers.
+fn redis_process_id(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    stream.write_all(b"INFO server\r\n").ok()?;
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The reply is one bulk string of a few KB; read until the field is in it.
+    while reply.len() < 64 * 1024 {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&reply);
+        if let Some(pid) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_id:"))
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return Some(pid);
+        }
+    }
+    None
 }
 
 pub fn start_private_redis(state: &Path) -> Result<(Child, String)> {

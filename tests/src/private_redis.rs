@@ -4,6 +4,9 @@
 use anyhow::Result;
 use std::process::Child;
 
+/// Ports tried before giving up.
+const START_ATTEMPTS: u32 = 3;
+
 pub struct PrivateRedis {
     pub port: u16,
     child: Option<Child>,
@@ -11,17 +14,28 @@ pub struct PrivateRedis {
 }
 
 impl PrivateRedis {
+    /// On a free port; tried again on another when the port was taken in between (ports are
+    /// picked, then released, and tests start servers concurrently).
     pub fn start() -> Result<Self> {
-        let port = urr_edge::devstack::free_port()?;
-        let dir = std::env::temp_dir().join(format!("urr-private-redis-{port}"));
-        std::fs::create_dir_all(&dir)?;
-        let mut redis = Self {
-            port,
-            child: None,
-            dir,
-        };
-        redis.restart()?;
-        Ok(redis)
+        let mut last = None;
+        for _ in 0..START_ATTEMPTS {
+            let port = urr_edge::devstack::free_port()?;
+            let dir = std::env::temp_dir().join(format!(
+                "urr-private-redis-{port}-{}",
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::create_dir_all(&dir)?;
+            let mut redis = Self {
+                port,
+                child: None,
+                dir,
+            };
+            match redis.restart() {
+                Ok(()) => return Ok(redis),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no private redis-server started")))
     }
 
     pub fn url(&self) -> String {

@@ -137,8 +137,26 @@ async fn start_once(
     output: Arc<Mutex<Vec<u8>>>,
 ) -> Result<SpinApp> {
     let port = urr_edge::devstack::free_port()?;
+    start_on(spin, manifest, variables, output, port).await
+}
+
+/// Starts `spin up` listening on loopback `port` and waits until *it* serves there: an error
+/// when another server holds the port (Spin then exits, "already in use").
+pub async fn start_on(
+    spin: &Path,
+    manifest: &Path,
+    variables: &BTreeMap<String, String>,
+    output: Arc<Mutex<Vec<u8>>>,
+    port: u16,
+) -> Result<SpinApp> {
     let listen = format!("127.0.0.1:{port}");
-    let state = std::env::temp_dir().join(format!("urr-spin-{port}-{}", std::process::id()));
+    // Unique per boot: two tests that were handed the same port must never share (and then
+    // remove) one state folder.
+    let state = std::env::temp_dir().join(format!(
+        "urr-spin-{port}-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
     let mut command = urr_edge::spin_cli::up_command(
         spin,
         manifest,
@@ -189,13 +207,50 @@ async fn wait_until_serving(mut app: SpinApp, log: Arc<Mutex<Vec<u8>>>) -> Resul
                 .unwrap_or_default();
             bail!("spin up exited ({status}) before serving:\n{log}");
         }
-        // Any HTTP answer (a 404 for `/` included) means the trigger is serving.
-        if client.get(format!("{}/", app.url)).send().await.is_ok() {
+        // Spin prints `Serving <url>` once *its own* listener is bound. Until then an answer on
+        // the port may come from another test's Spin that was handed the same free port (ports
+        // are picked, then released): that test's world, not ours. After it, any HTTP answer
+        // (a 404 for `/` included) means our trigger is serving.
+        let bound = log
+            .lock()
+            .map(|l| serving_line_seen(&l, &app.url))
+            .unwrap_or(false);
+        if bound && client.get(format!("{}/", app.url)).send().await.is_ok() {
             return Ok(app);
         }
         if started.elapsed() > BOOT_TIMEOUT {
             bail!("spin up did not answer within {BOOT_TIMEOUT:?}");
         }
         tokio::time::sleep(BOOT_POLL).await;
+    }
+}
+
+/// Whether Spin's output holds its `Serving <url>` line for exactly `url` (printed after bind).
+fn serving_line_seen(output: &[u8], url: &str) -> bool {
+    String::from_utf8_lossy(output)
+        .lines()
+        .any(|line| line.trim() == format!("Serving {url}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serving_line_seen;
+
+    #[test]
+    fn only_our_own_serving_line_counts() {
+        let url = "http://127.0.0.1:37127";
+        assert!(serving_line_seen(
+            b"Logging component stdio to \"/tmp/x/\"\n\nServing http://127.0.0.1:37127\nAvailable Routes:\n",
+            url
+        ));
+        assert!(!serving_line_seen(b"Logging component stdio\n", url));
+        assert!(!serving_line_seen(
+            b"Serving http://127.0.0.1:371270\n",
+            url
+        ));
+        assert!(!serving_line_seen(
+            b"Error: 127.0.0.1:37127 is already in use.\n",
+            url
+        ));
     }
 }

@@ -189,3 +189,63 @@ async fn postgres_parameters_bind_with_their_declared_types_as_in_spin() {
         "one statement per execute (the extended protocol): {two}"
     );
 }
+
+/// Test servers get a port that was free when picked and released before the server bound it,
+/// so two tests starting servers at once can be handed the same port. The second server then
+/// fails to bind; an answer on the port must never pass for its own (it comes from the other
+/// test's server, with the other test's database). This once made two payment tests of a
+/// conformance run talk to one Spin: a 404 for a reservation the other world did not have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_on_our_port_that_is_not_ours_is_never_taken_for_ours() {
+    // A private Redis asked for a port another private Redis holds.
+    let first = urr_tests::private_redis::PrivateRedis::start().expect("a private redis");
+    let dir = std::env::temp_dir().join(format!("urr-second-redis-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("a folder for the second redis");
+    let second = urr_edge::devstack::spawn_redis(first.port, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    match second {
+        Ok(mut child) => {
+            let _ = child.kill();
+            panic!("a second redis-server on a taken port passed for started")
+        }
+        Err(e) => println!("the second redis-server was refused: {e:#}"),
+    }
+
+    // On a conformance run: `spin up` asked for a port an HTTP server already answers on.
+    let Some(cli) = urr_tests::spin::spin_cli() else {
+        return;
+    };
+    let imposter = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port for the other server");
+    let port = imposter.local_addr().expect("its address").port();
+    let answering = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = imposter.accept().await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            // Read the request first: closing with it unread would reset the connection.
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                .await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let started = urr_tests::spin::start_on(
+        &cli,
+        &repo_root().join("spin.toml"),
+        &Default::default(),
+        output,
+        port,
+    )
+    .await;
+    answering.abort();
+    match started {
+        Ok(app) => panic!(
+            "the other server's answer passed for spin up at {}",
+            app.url
+        ),
+        Err(e) => println!("spin up on a taken port was refused: {e:#}"),
+    }
+}

@@ -54,7 +54,7 @@ impl PrivateRedis {
             .stderr(log)
             .spawn()
             .context("starting redis-server")?;
-        if let Err(e) = urr_edge::devstack::wait_for_port(self.port, "redis-server") {
+        if let Err(e) = urr_edge::devstack::wait_for_own_redis(self.port, &mut child) {
             let _ = child.kill();
             let _ = child.wait();
             return Err(e);
