@@ -254,6 +254,11 @@ async fn seed(database_url: &str) -> Result<()> {
         took_ms = started.elapsed().as_millis() as u64,
         "demo catalog seeded (counts are what this run inserted)"
     );
+    let sales = urr_edge::seed::seed_history(database_url).await?;
+    tracing::info!(
+        reservations = sales,
+        "demo sales history seeded (reservations this run inserted)"
+    );
     use urr_edge::seed::{ADMIN_EMAIL_ENV, ADMIN_PASSWORD_ENV};
     match (
         std::env::var(ADMIN_EMAIL_ENV).ok(),

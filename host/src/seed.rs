@@ -227,6 +227,35 @@ pub async fn seed(database_url: &str) -> Result<SeedReport> {
     Ok(report)
 }
 
+/// The demo sales history (`seed/demo_history.sql`: buyers, paid, refunded, cancelled and
+/// expired reservations on the demo events), so the admin dashboard and statistics of a fresh
+/// local stack show numbers. Run after [`seed`], in its own transaction; returns the
+/// reservations it inserted (0 once they exist). Kept apart from [`seed`] because tests that
+/// book the demo events need their seats free.
+pub async fn seed_history(database_url: &str) -> Result<u64> {
+    let mut conn = PgConnection::connect(database_url)
+        .await
+        .context("connecting to the application database to seed the demo history")?;
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SEED_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    let count = "SELECT count(*) FROM reservations WHERE reservation_number LIKE 'DEMO-%'";
+    let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await?;
+    sqlx::raw_sql(DEMO_HISTORY)
+        .execute(&mut *tx)
+        .await
+        .context("seeding the demo sales history")?;
+    let after: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    conn.close().await?;
+    Ok(u64::try_from(after - before)?)
+}
+
+/// The demo sales history, one idempotent SQL block.
+const DEMO_HISTORY: &str = include_str!("seed/demo_history.sql");
+
 async fn seed_layout(conn: &mut PgConnection, layout: &DemoLayout) -> Result<u64> {
     let inserted = sqlx::query(
         "INSERT INTO seat_layouts (name, description, layout_config) VALUES ($1, $2, $3::jsonb) \

@@ -405,3 +405,96 @@ async fn every_figure_matches_the_rows_it_was_computed_from() {
     assert!(b["spendingDistribution"][0]["range"].is_string());
     assert_eq!(sum(&b["weekdayActivity"], "reservations"), 4);
 }
+
+/// The demo sales history `urr-edge seed` loads (so a fresh local stack's dashboard and
+/// statistics show numbers): inserted once, consistent with the rows a real sale leaves — the
+/// ledger balances with nothing owed, sold seats are `reserved` by confirmed reservations only,
+/// standing stock is what confirmed reservations left, the business counters counted every
+/// move — and every chart of `/admin/statistics` has data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_history_is_consistent_and_fills_every_chart() {
+    let t = admin_app().await;
+    let inserted = urr_edge::seed::seed_history(&t.app.database.url)
+        .await
+        .expect("the demo history");
+    let again = urr_edge::seed::seed_history(&t.app.database.url)
+        .await
+        .expect("the demo history, again");
+    println!("demo history: {inserted} reservations, then {again}");
+    assert!(inserted >= 100, "a history worth charting: {inserted}");
+    assert_eq!(again, 0, "a second seed inserts nothing");
+
+    let mut db = <PgConnection as sqlx::Connection>::connect(&t.app.database.url)
+        .await
+        .expect("the test database");
+    let unbalanced = count(
+        &mut db,
+        "SELECT count(*) FROM payment_ledger WHERE NOT balanced OR refund_owed <> 0",
+    )
+    .await;
+    assert_eq!(unbalanced, 0, "every event's ledger balances, nothing owed");
+    let misplaced_seats = count(
+        &mut db,
+        "SELECT count(*) FROM seats AS s \
+           LEFT JOIN reservations AS r ON r.id = s.reservation_id \
+          WHERE (s.status = 'reserved') <> (r.status IS NOT DISTINCT FROM 'confirmed') \
+             OR (s.status = 'available' AND s.reservation_id IS NOT NULL)",
+    )
+    .await;
+    assert_eq!(
+        misplaced_seats, 0,
+        "sold seats belong to confirmed reservations"
+    );
+    let wrong_stock = count(
+        &mut db,
+        "SELECT count(*) FROM ticket_types AS t \
+          WHERE t.available_quantity <> t.total_quantity - coalesce(( \
+                SELECT sum(i.quantity) FROM reservation_items AS i \
+                  JOIN reservations AS r ON r.id = i.reservation_id \
+                 WHERE i.ticket_type_id = t.id AND r.status = 'confirmed'), 0)",
+    )
+    .await;
+    assert_eq!(wrong_stock, 0, "standing stock is what the sales left");
+    let confirmed = count(
+        &mut db,
+        "SELECT count(*) FROM reservations WHERE status = 'confirmed'",
+    )
+    .await;
+    let refunded = count(
+        &mut db,
+        "SELECT count(*) FROM payments WHERE status = 'refunded'",
+    )
+    .await;
+    assert!(
+        confirmed > 0 && refunded > 0,
+        "{confirmed} sold, {refunded} refunded"
+    );
+    let counters = t.app.business_counters().await;
+    assert_eq!(counters["reservations_created"], inserted as i64);
+    assert_eq!(
+        counters["payments_confirmed"],
+        confirmed + refunded,
+        "every capture counted once: {counters:?}"
+    );
+    assert_eq!(counters["refunds_delivered"], refunded, "{counters:?}");
+
+    let overview = figure(&t, "/stats/overview").await;
+    assert_eq!(overview["confirmed_reservations"], confirmed, "{overview}");
+    for (path, series) in [
+        ("/stats/daily?days=30", None),
+        ("/stats/revenue?period=daily&days=30", None),
+        ("/stats/cancellations?days=30", Some("dailyTrend")),
+    ] {
+        let data = figure(&t, path).await;
+        let points = series
+            .map_or(&data, |name| &data[name])
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_default();
+        assert!(points > 0, "{path}: no points in {data}");
+    }
+    let events = figure(&t, "/stats/events?limit=20&sortBy=revenue").await;
+    assert!(sum(&events, "revenue") > 0, "{events}");
+    let methods = figure(&t, "/stats/payments").await;
+    assert_eq!(sum(&methods, "count"), confirmed, "{methods}");
+}
