@@ -14,9 +14,25 @@ use urr_tests::{
 
 use crate::admin::{Reply, call};
 
-/// An artist id (the artists table is not this component's: any UUID is accepted).
+/// The artists the tests file posts under (a post must name an artist that exists).
 pub const ARTIST: &str = "a0000000-0000-4000-8000-0000000000a1";
 const OTHER_ARTIST: &str = "a0000000-0000-4000-8000-0000000000a2";
+/// A well-formed id no artist has.
+const NO_ARTIST: &str = "a0000000-0000-4000-8000-0000000000ff";
+
+/// Inserts the test artists (as an admin's artist create would).
+async fn with_artists(app: TestApp) -> TestApp {
+    let mut db = db(&app).await;
+    for (id, name) in [(ARTIST, "게시판 가수"), (OTHER_ARTIST, "다른 가수")] {
+        sqlx::query("INSERT INTO artists (id, name) VALUES ($1::uuid, $2)")
+            .bind(id)
+            .bind(name)
+            .execute(&mut db)
+            .await
+            .expect("inserting a test artist");
+    }
+    app
+}
 
 /// A signed-in account: its id, display name and access token.
 pub struct Account {
@@ -86,7 +102,7 @@ fn id_of(value: &Value) -> String {
 }
 
 async fn app() -> TestApp {
-    spawn_app_with(AppOptions::application()).await
+    with_artists(spawn_app_with(AppOptions::application()).await).await
 }
 
 #[tokio::test]
@@ -429,6 +445,21 @@ async fn bad_input_is_a_400_with_its_code_and_changes_nothing() {
         anon(&app, "/community/posts/42/comments").await.body["code"],
         "invalid_id"
     );
+    // A post under an artist that does not exist is 404 and writes nothing.
+    let reply = as_user(
+        &app,
+        &user,
+        Method::POST,
+        "/community/posts",
+        Some(&post(json!("t"), json!("c"), json!(NO_ARTIST))),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (404, Some("artist_not_found")),
+        "{}",
+        reply.body
+    );
     // Anonymous writes are 401; a comment on an unknown post is 404; neither writes anything.
     let unknown = uuid::Uuid::new_v4();
     let reply = call(
@@ -635,7 +666,10 @@ async fn concurrent_views_are_counted_exactly_without_a_hot_row() {
 
 #[tokio::test]
 async fn writes_are_limited_per_user() {
-    let app = spawn_app_with(AppOptions::application().variable("rate_limits", "write=3")).await;
+    let app = with_artists(
+        spawn_app_with(AppOptions::application().variable("rate_limits", "write=3")).await,
+    )
+    .await;
     let busy = account(&app, "도배", false).await;
     let calm = account(&app, "차분", false).await;
     for n in 0..3 {
@@ -714,4 +748,95 @@ async fn the_role_reads_the_board_and_changes_it_only_through_its_functions() {
     ] {
         assert_permission_denied(&mut role, sql).await;
     }
+}
+
+/// Points for writing (contract §2.2, Q7): a post earns 30 and a comment 10 for the author's
+/// active membership of the post's artist, in the write's transaction; a member of another
+/// artist, an expired member and a non-member earn nothing; a day's awards stop at the cap (10
+/// posts, 30 comments a day per membership) while the writes themselves still succeed; deleting
+/// a post takes nothing back.
+#[tokio::test]
+async fn members_earn_points_for_posts_and_comments_up_to_a_daily_cap() {
+    let app = with_artists(
+        spawn_app_with(AppOptions::application().variable("rate_limits", "write=1000")).await,
+    )
+    .await;
+    let member = account(&app, "팬", false).await;
+    let other_fan = account(&app, "다른 팬", false).await;
+    let lapsed = account(&app, "만료", false).await;
+    let mut db = db(&app).await;
+    for (who, artist, expires) in [
+        (&member, ARTIST, "1 year"),
+        (&other_fan, OTHER_ARTIST, "1 year"),
+        (&lapsed, ARTIST, "-1 day"),
+    ] {
+        sqlx::query(
+            "INSERT INTO artist_memberships (user_id, artist_id, status, expires_at) \
+             VALUES ($1::uuid, $2::uuid, 'active', now() + $3::interval)",
+        )
+        .bind(&who.id)
+        .bind(artist)
+        .bind(expires)
+        .execute(&mut db)
+        .await
+        .expect("a membership");
+    }
+    let points = |who: &Account| {
+        format!(
+            "SELECT coalesce(sum(points), 0)::int8 FROM artist_memberships WHERE user_id = '{}'",
+            who.id
+        )
+    };
+
+    let first = id_of(&create_post(&app, &member, "첫 글", ARTIST).await);
+    assert_eq!(count(&mut db, &points(&member)).await, 30);
+    let comment = json!({"content": "좋아요"});
+    let path = format!("/community/posts/{first}/comments");
+    let reply = as_user(&app, &member, Method::POST, &path, Some(&comment)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(count(&mut db, &points(&member)).await, 40);
+    // Writing under an artist one is not a member of, or with an expired membership: nothing.
+    create_post(&app, &other_fan, "남의 가수", ARTIST).await;
+    let reply = as_user(&app, &other_fan, Method::POST, &path, Some(&comment)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    create_post(&app, &lapsed, "만료된 팬", ARTIST).await;
+    assert_eq!(count(&mut db, &points(&other_fan)).await, 0);
+    assert_eq!(count(&mut db, &points(&lapsed)).await, 0);
+
+    // The day's post cap: ten awarded posts, then posts still succeed but earn nothing.
+    for n in 2..=12 {
+        create_post(&app, &member, &format!("글 {n}"), ARTIST).await;
+    }
+    let awarded = count(
+        &mut db,
+        &format!(
+            "SELECT count(*) FROM membership_point_logs AS l \
+               JOIN artist_memberships AS m ON m.id = l.membership_id \
+              WHERE m.user_id = '{}' AND l.action_type = 'COMMUNITY_POST'",
+            member.id
+        ),
+    )
+    .await;
+    println!("posts written 12, awarded {awarded}");
+    assert_eq!(awarded, 10);
+    assert_eq!(count(&mut db, &points(&member)).await, 10 * 30 + 10);
+    let tier: String =
+        sqlx::query_scalar("SELECT tier FROM artist_memberships WHERE user_id = $1::uuid")
+            .bind(&member.id)
+            .fetch_one(&mut db)
+            .await
+            .expect("tier");
+    assert_eq!(tier, "SILVER", "310 points");
+
+    // Deleting a post takes nothing back.
+    let reply = as_user(
+        &app,
+        &member,
+        Method::DELETE,
+        &format!("/community/posts/{first}"),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(count(&mut db, &points(&member)).await, 310);
 }
