@@ -537,11 +537,44 @@ pub fn payment_mock_address(
 /// answers yet, with the keys the application will use and webhooks to the host on `listen`.
 /// Never fails `up`: without the binary it says how to build it (payments then answer 502
 /// `provider_unavailable`, as with any provider that is down).
+/// The payments the local database holds as captured, as the provider would describe them: the
+/// development mock is started with them (`--history`), so a refund of a sale made before this
+/// `up` (or of the demo history) reaches a provider that knows the payment.
+pub async fn captured_payments(
+    database_url: &str,
+) -> Result<Vec<urr_payments::provider::PaymentObject>> {
+    let mut conn = sqlx::PgConnection::connect(database_url).await?;
+    let rows: Vec<(String, String, i32, Option<String>)> = sqlx::query_as(
+        "SELECT order_id, payment_key, coalesce(captured_amount, amount), method FROM payments \
+          WHERE status = 'confirmed' AND payment_key IS NOT NULL",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .context("reading the captured payments for the development provider")?;
+    conn.close().await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(order_id, payment_key, amount, method)| urr_payments::provider::PaymentObject {
+                payment_key,
+                order_id,
+                amount,
+                status: "DONE".into(),
+                approved_at: None,
+                method,
+            },
+        )
+        .collect())
+}
+
+/// Starts the development payment provider when `provider_base_url` points at a free loopback
+/// address, remembering `captured` (earlier captures it must be able to refund).
 pub fn start_payment_mock(
     variables: &BTreeMap<String, String>,
     declared: &BTreeMap<String, crate::variables::VariableDecl>,
     listen: &str,
     state: &Path,
+    captured: &[urr_payments::provider::PaymentObject],
 ) -> Option<PaymentMock> {
     let address = payment_mock_address(variables, declared)?;
     if std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_ok() {
@@ -582,6 +615,17 @@ pub fn start_payment_mock(
     }
     if let Some(secret) = value("provider_webhook_secret") {
         command.env("URR_MOCK_PROVIDER_WEBHOOK_SECRET", secret);
+    }
+    let history = state.join("mock-provider-history.json");
+    match serde_json::to_vec(captured).map(|json| std::fs::write(&history, json)) {
+        Ok(Ok(())) => {
+            command.arg("--history").arg(&history);
+        }
+        Ok(Err(e)) => tracing::warn!(
+            "cannot write {}: earlier captures cannot be refunded: {e}",
+            history.display()
+        ),
+        Err(e) => tracing::warn!("earlier captures cannot be refunded: {e}"),
     }
     let log = state.join("mock-provider.log");
     let output = std::fs::File::create(&log).and_then(|f| Ok((f.try_clone()?, f)));

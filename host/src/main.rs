@@ -213,11 +213,17 @@ async fn up(
         .extend(variables::overrides_from_env(std::env::vars()));
 
     // A fresh local system pays through the development mock provider (stopped on exit).
+    let captured = urr_edge::devstack::captured_payments(&urr_edge::database::with_database(
+        &stack.admin_url,
+        urr_edge::devstack::DATABASE_NAME,
+    ))
+    .await?;
     let payment_mock = urr_edge::devstack::start_payment_mock(
         &config.variables,
         &manifest.variables,
         &config.listen,
         &state_dir,
+        &captured,
     );
 
     let host = urr_edge::start(config).await?;

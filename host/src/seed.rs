@@ -198,11 +198,7 @@ pub async fn seed(database_url: &str) -> Result<SeedReport> {
     let mut conn = PgConnection::connect(database_url)
         .await
         .context("connecting to the application database to seed it")?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(SEED_LOCK_KEY)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = begin_seeding(&mut conn).await?;
     let mut report = SeedReport::default();
     for layout in &LAYOUTS {
         report.layouts += seed_layout(&mut tx, layout)
@@ -236,11 +232,7 @@ pub async fn seed_history(database_url: &str) -> Result<u64> {
     let mut conn = PgConnection::connect(database_url)
         .await
         .context("connecting to the application database to seed the demo history")?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(SEED_LOCK_KEY)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = begin_seeding(&mut conn).await?;
     let count = "SELECT count(*) FROM reservations WHERE reservation_number LIKE 'DEMO-%'";
     let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await?;
     sqlx::raw_sql(DEMO_HISTORY)
@@ -251,6 +243,17 @@ pub async fn seed_history(database_url: &str) -> Result<u64> {
     tx.commit().await?;
     conn.close().await?;
     Ok(u64::try_from(after - before)?)
+}
+
+/// A transaction that holds the seed lock: concurrent seeds (two `up`s on one database) run one
+/// after the other, so each sees what the other inserted.
+async fn begin_seeding(conn: &mut PgConnection) -> Result<sqlx::Transaction<'_, sqlx::Postgres>> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(SEED_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// The demo sales history, one idempotent SQL block.

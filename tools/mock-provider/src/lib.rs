@@ -178,6 +178,25 @@ impl MockProvider {
         })
     }
 
+    /// Remembers captures made before this process started (a development provider restarted
+    /// with its memory lost): each becomes a captured (`DONE`) payment that can be refunded,
+    /// without counting as a capture of this run. An order it already knows is left as it is.
+    /// Returns how many were added.
+    pub fn remember_captures(&self, captured: Vec<PaymentObject>) -> usize {
+        let mut book = self.shared.book();
+        let mut added = 0;
+        for mut object in captured {
+            object.status = "DONE".into();
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                book.payments.entry(object.order_id.clone())
+            {
+                slot.insert(Payment { object });
+                added += 1;
+            }
+        }
+        added
+    }
+
     /// `http://127.0.0.1:<port>`: the `payment_provider_url` to configure.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -688,6 +707,53 @@ async fn control(req: Request<Incoming>, segments: &[&str], shared: &Shared) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A capture from before the process started is refundable once, and is not counted as a
+    /// capture of this run; an unknown payment still is not.
+    #[tokio::test]
+    async fn a_remembered_capture_can_be_refunded_once() {
+        let provider = MockProvider::start("127.0.0.1:0", Config::default())
+            .await
+            .expect("mock");
+        let earlier = PaymentObject {
+            payment_key: "pk-earlier".into(),
+            order_id: "order-earlier".into(),
+            amount: 55_000,
+            status: "DONE".into(),
+            approved_at: None,
+            method: Some("card".into()),
+        };
+        assert_eq!(provider.remember_captures(vec![earlier.clone()]), 1);
+        assert_eq!(
+            provider.remember_captures(vec![earlier]),
+            0,
+            "known already"
+        );
+        let cancel = |amount| CancelBody {
+            cancel_reason: "test".into(),
+            cancel_amount: amount,
+        };
+        let status = |reply: Reply| reply.status().as_u16();
+        let shared = &provider.shared;
+        assert_eq!(
+            status(refund(shared, "k1".into(), "pk-unknown", cancel(1))),
+            404
+        );
+        assert_eq!(
+            status(refund(shared, "k2".into(), "pk-earlier", cancel(55_000))),
+            200
+        );
+        assert_eq!(
+            status(refund(shared, "k3".into(), "pk-earlier", cancel(55_000))),
+            400
+        );
+        let counts = provider.counts();
+        assert_eq!(
+            (counts.total_captures(), counts.refunded_amount),
+            (0, 55_000)
+        );
+        assert_eq!(counts.duplicate_refunds, 1);
+    }
 
     #[test]
     fn rfc3339_now_has_the_expected_shape() {

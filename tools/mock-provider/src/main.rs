@@ -33,6 +33,11 @@ struct Args {
     scenario: String,
     #[arg(long, default_value_t = 30_000)]
     timeout_delay_ms: u64,
+    /// A JSON array of payments captured before this process started (`paymentKey`,
+    /// `orderId`, `amount`, `status`, `method`), remembered so they can be refunded: a local
+    /// database outlives the development provider's memory (`urr-edge up` writes this file).
+    #[arg(long)]
+    history: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -53,6 +58,19 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     provider.set_default_scenario(scenario);
+    if let Some(path) = &args.history {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let captured: Vec<urr_payments::provider::PaymentObject> = serde_json::from_str(&text)
+            .map_err(|e| {
+                anyhow::anyhow!("{} is not a JSON array of payments: {e}", path.display())
+            })?;
+        let added = provider.remember_captures(captured);
+        println!(
+            "remembered {added} earlier captures from {}",
+            path.display()
+        );
+    }
     println!(
         "mock payment provider on {} (counts: {}/_mock/counts)",
         provider.url(),
