@@ -19,6 +19,7 @@
 --                           the buyer's transfer payment, never the seller's original one) and
 --                           voids the reservation's live listing, in its transaction; every
 --                           operator path (admin status change, event cancel) goes through it
+--   payment_refunded_by_provider  the same current-owner rule for a refund made at the provider
 --   payment_ledger          a resold ticket's original payment stays sold (the seller sold it on)
 --   transfer_ledger         per event: captured − refunded − owed = value of the sales that
 --                           stand, and payouts = sales − fees
@@ -674,6 +675,64 @@ BEGIN
     ON CONFLICT ON CONSTRAINT payment_outbox_payment_action_key
         DO UPDATE SET reason = payment_outbox.reason
     RETURNING 'refund_pending'::text, payment_outbox.id, payment_outbox.amount, v_holds;
+END;
+$$;
+
+-- As in 20261207000005_money_safety.sql, except that the ticket a payment paid for is its
+-- reservation or its listing's, and it is cancelled (and its live listing voided) only when the
+-- refunded payment is the one its current owner holds it by: a chargeback of a resold ticket's
+-- original payment takes nothing from the buyer who owns it now, and one of the buyer's payment
+-- puts the ticket back on sale as for a primary sale.
+CREATE OR REPLACE FUNCTION payment_refunded_by_provider(p_payment_id uuid) RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    p payments;
+    o payment_outbox;
+    -- The ticket the payment paid for: its reservation, or its listing's.
+    v_reservation uuid;
+BEGIN
+    SELECT * INTO p FROM payments WHERE id = p_payment_id;
+    v_reservation := coalesce(p.reservation_id, (SELECT t.reservation_id FROM ticket_transfers AS t
+                                                   WHERE t.id = p.transfer_id));
+    -- Reservation first, then payment: the lock order of every payment function.
+    PERFORM 1 FROM reservations WHERE id = v_reservation FOR UPDATE;
+    SELECT * INTO p FROM payments WHERE id = p_payment_id FOR UPDATE;
+    SELECT * INTO o FROM payment_outbox WHERE payment_id = p.id AND action = 'refund';
+    IF FOUND THEN
+        IF o.status = 'pending' THEN
+            PERFORM payment_refund_delivered(o.id);
+            RETURN 'refund_delivered';
+        END IF;
+        RETURN 'ignored';
+    END IF;
+    IF p.status = 'processing' THEN
+        PERFORM payment_park_work(NULL, p.id,
+                                  'refunded at the provider before its capture was recorded');
+        RETURN 'parked';
+    END IF;
+    IF p.status <> 'confirmed' THEN
+        RETURN 'ignored';
+    END IF;
+    -- Only the payment its current owner holds the ticket by: a resold ticket's original
+    -- payment refunded at the provider takes nothing from the buyer who owns it now.
+    UPDATE reservations
+       SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+     WHERE id = v_reservation AND status = 'confirmed'
+       AND reservation_owner_payment(v_reservation) = p.id;
+    IF FOUND THEN
+        PERFORM release_reservation_inventory(v_reservation);
+        UPDATE ticket_transfers SET status = 'cancelled', updated_at = now()
+         WHERE reservation_id = v_reservation AND status = 'listed';
+    END IF;
+    INSERT INTO payment_outbox (payment_id, action, amount, reason, idempotency_key)
+    VALUES (p.id, 'refund', coalesce(p.captured_amount, p.amount), 'refunded at the provider',
+            'refund-' || p.id::text)
+    RETURNING * INTO o;
+    PERFORM payment_refund_delivered(o.id);
+    INSERT INTO business_counter_log (counter, amount) VALUES ('refunds_by_provider', 1);
+    RETURN 'refunded_by_provider';
 END;
 $$;
 
