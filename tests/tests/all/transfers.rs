@@ -708,7 +708,7 @@ async fn with_postgres_down_transfers_are_503_with_retry_after() {
         &world.app,
         "/api/v1/transfers",
         &who,
-        json!({"reservationId": uuid::Uuid::new_v4()}),
+        json!({"reservationId": uuid::Uuid::new_v4().to_string()}),
     )
     .await;
     assert_eq!(listing.status, 503, "{}", listing.body);
