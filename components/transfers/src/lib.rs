@@ -174,7 +174,10 @@ async fn cancel(req: Request, id: &Id) -> Result<Response> {
     if outcome != "cancelled" {
         return Err(refused(&outcome));
     }
-    Ok(json_text(200, r#"{"message":"Transfer cancelled"}"#.to_string()))
+    Ok(json_text(
+        200,
+        r#"{"message":"Transfer cancelled"}"#.to_string(),
+    ))
 }
 
 /// A bounded count or offset as the `int4` the functions take (paging keeps them far below).

@@ -52,7 +52,11 @@ pub(crate) fn object(body: &[u8]) -> Result<Map<String, Value>, FanError> {
 }
 
 /// The field as sent: absent → `None`, present (even `null`) → `Some`.
-pub(crate) fn field<'a>(map: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
+pub(crate) fn field<'a>(
+    map: &'a Map<String, Value>,
+    camel: &str,
+    snake: &str,
+) -> Option<&'a Value> {
     map.get(camel).or_else(|| map.get(snake))
 }
 

@@ -220,12 +220,10 @@ pub const BROWSE_TRANSFERS: &str = "SELECT total, transfers::text AS transfers \
      FROM transfers_browse($1::uuid, $2::text::uuid, $3::int4, $4::int4)";
 
 /// `GET /transfers/my`: `$1` caller, `$2` limit → the caller's listings as JSON text.
-pub const MY_TRANSFERS: &str =
-    "SELECT transfers_of_seller($1::uuid, $2::int4)::text AS transfers";
+pub const MY_TRANSFERS: &str = "SELECT transfers_of_seller($1::uuid, $2::int4)::text AS transfers";
 
 /// `GET /transfers/{id}`: `$1` listing, `$2` caller → the listing as JSON text, or NULL.
-pub const TRANSFER_DETAIL: &str =
-    "SELECT transfer_detail($1::uuid, $2::uuid)::text AS transfer";
+pub const TRANSFER_DETAIL: &str = "SELECT transfer_detail($1::uuid, $2::uuid)::text AS transfer";
 
 #[cfg(test)]
 mod tests {
@@ -255,7 +253,11 @@ mod tests {
             TRANSFER_DETAIL,
         ] {
             // One call of a transfer function, no table touched directly.
-            assert_eq!(sql.matches("transfer_").count() + sql.matches("transfers_").count(), 1, "{sql}");
+            assert_eq!(
+                sql.matches("transfer_").count() + sql.matches("transfers_").count(),
+                1,
+                "{sql}"
+            );
             assert!(!sql.contains(';') && !sql.contains(" JOIN "), "{sql}");
         }
     }

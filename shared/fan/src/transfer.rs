@@ -221,10 +221,16 @@ mod tests {
                 assert!(p.transfer_fee * 100 <= face * p.transfer_fee_percent);
                 assert!((p.transfer_fee + 1) * 100 > face * p.transfer_fee_percent);
                 assert_eq!(p.total_price, p.original_price + p.transfer_fee);
-                assert!(p.total_price <= i64::from(i32::MAX), "fits the integer column");
+                assert!(
+                    p.total_price <= i64::from(i32::MAX),
+                    "fits the integer column"
+                );
             }
         }
-        assert_eq!(price(9, Some(Tier::Silver)).map(|p| p.transfer_fee), Some(0));
+        assert_eq!(
+            price(9, Some(Tier::Silver)).map(|p| p.transfer_fee),
+            Some(0)
+        );
     }
 
     #[test]

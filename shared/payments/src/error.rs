@@ -184,7 +184,11 @@ mod tests {
     fn transfer_refusals_keep_their_real_statuses() {
         for (e, status, code) in [
             (PaymentError::TransferNotFound, 404, "transfer_not_found"),
-            (PaymentError::TransferUnavailable, 409, "transfer_unavailable"),
+            (
+                PaymentError::TransferUnavailable,
+                409,
+                "transfer_unavailable",
+            ),
             (PaymentError::OwnTransfer, 400, "own_transfer"),
             (
                 PaymentError::BuyerMembershipRequired,

@@ -166,11 +166,10 @@ fn purchase(map: &serde_json::Map<String, Value>) -> Result<Purchase, PaymentErr
     let kind = field(map, "paymentType", "payment_type");
     match kind.map(|v| v.as_str()) {
         None | Some(Some("reservation")) => reservation_id(map).map(Purchase::Reservation),
-        Some(Some("membership")) => reference_id(
-            map,
-            "referenceId is required for paymentType membership",
-        )
-        .map(Purchase::Membership),
+        Some(Some("membership")) => {
+            reference_id(map, "referenceId is required for paymentType membership")
+                .map(Purchase::Membership)
+        }
         Some(Some("transfer")) => {
             reference_id(map, "referenceId is required for paymentType transfer")
                 .map(Purchase::Transfer)

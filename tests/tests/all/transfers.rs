@@ -296,7 +296,12 @@ async fn a_listing_is_bought_once_and_the_ticket_changes_hands_with_the_payout()
             &t["transfer_fee"],
             &t["total_price"]
         ),
-        (&json!(SEAT_PRICE), &json!(10), &json!(FEE_10), &json!(TOTAL_10)),
+        (
+            &json!(SEAT_PRICE),
+            &json!(10),
+            &json!(FEE_10),
+            &json!(TOTAL_10)
+        ),
         "face value plus the 10% fee of an event without an artist"
     );
     assert_eq!(
@@ -360,10 +365,17 @@ async fn a_listing_is_bought_once_and_the_ticket_changes_hands_with_the_payout()
         (200, &paid.body["payment"]["id"]),
         "a repeat replays the first answer"
     );
-    assert_eq!(world.mock.counts().total_captures(), 2, "seller's and buyer's");
+    assert_eq!(
+        world.mock.counts().total_captures(),
+        2,
+        "seller's and buyer's"
+    );
 
     // The ticket changed hands: the buyer holds the reservation, the seller no longer.
-    assert_eq!(my_reservation_ids(&world, &buyer).await, vec![reservation.clone()]);
+    assert_eq!(
+        my_reservation_ids(&world, &buyer).await,
+        vec![reservation.clone()]
+    );
     assert!(my_reservation_ids(&world, &seller).await.is_empty());
     let payout: (String, i32) = sqlx::query_as(
         "SELECT seller_id::text, amount FROM transfer_payouts WHERE transfer_id = $1::uuid",
@@ -437,8 +449,16 @@ async fn bad_input_and_other_users_objects_are_refused_and_change_nothing() {
         (json!({"reservationId": "nope"}), 400, "invalid_id"),
         (json!({"reservationId": 7}), 400, "invalid_id"),
         (json!([reservation]), 400, "invalid_body"),
-        (json!({"reservationId": unknown}), 404, "reservation_not_found"),
-        (json!({"reservationId": unpaid}), 409, "reservation_not_transferable"),
+        (
+            json!({"reservationId": unknown}),
+            404,
+            "reservation_not_found",
+        ),
+        (
+            json!({"reservationId": unpaid}),
+            409,
+            "reservation_not_transferable",
+        ),
     ] {
         let answer = post(&world.app, "/api/v1/transfers", &seller, body.clone()).await;
         assert_eq!(
@@ -516,7 +536,13 @@ async fn bad_input_and_other_users_objects_are_refused_and_change_nothing() {
             "transfer_not_found",
         ),
     ] {
-        let answer = post(&world.app, "/api/v1/payments/process", &intruder, body.clone()).await;
+        let answer = post(
+            &world.app,
+            "/api/v1/payments/process",
+            &intruder,
+            body.clone(),
+        )
+        .await;
         assert_eq!(
             (answer.status, answer.body["code"].as_str()),
             (status, Some(code)),
@@ -588,8 +614,16 @@ async fn an_artists_event_needs_memberships_and_the_fee_follows_the_sellers_tier
     assert_eq!(answer.status, 200, "{}", answer.body);
     let t = &answer.body["transfer"];
     assert_eq!(
-        (&t["transfer_fee_percent"], &t["transfer_fee"], &t["artist_name"]),
-        (&json!(5), &json!(SEAT_PRICE * 5 / 100), &json!("Resale Artist"))
+        (
+            &t["transfer_fee_percent"],
+            &t["transfer_fee"],
+            &t["artist_name"]
+        ),
+        (
+            &json!(5),
+            &json!(SEAT_PRICE * 5 / 100),
+            &json!("Resale Artist")
+        )
     );
     let id = t["id"].as_str().expect("id").to_string();
     let by_artist = get(
@@ -612,11 +646,18 @@ async fn an_artists_event_needs_memberships_and_the_fee_follows_the_sellers_tier
         (not_member.status, not_member.body["code"].as_str()),
         (403, Some("buyer_membership_required"))
     );
-    assert_eq!(world.mock.counts().total_captures(), 1, "refused before any charge");
+    assert_eq!(
+        world.mock.counts().total_captures(),
+        1,
+        "refused before any charge"
+    );
     member(&world.pool, &buyer, &artist, 0, "SILVER").await;
     let paid = buy(&world, &buyer, &id).await;
     assert_eq!(paid.status, 200, "{}", paid.body);
-    assert_eq!(paid.body["payment"]["amount"], SEAT_PRICE + SEAT_PRICE * 5 / 100);
+    assert_eq!(
+        paid.body["payment"]["amount"],
+        SEAT_PRICE + SEAT_PRICE * 5 / 100
+    );
     assert_eq!(check(&world).await, Violations::default());
 }
 
@@ -777,8 +818,12 @@ async fn storm(world: Arc<World>, name: &str) -> Arc<Counts> {
     let until = start + Duration::from_millis(STORM_MS);
     let mut tasks = Vec::new();
     for i in 0..BUYERS {
-        let (world, listings, counts, wins) =
-            (world.clone(), listings.clone(), counts.clone(), wins.clone());
+        let (world, listings, counts, wins) = (
+            world.clone(),
+            listings.clone(),
+            counts.clone(),
+            wins.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let me = user(false);
             let mut n = i;
@@ -843,8 +888,16 @@ async fn the_resale_storm_never_sells_a_ticket_twice_and_is_a_real_contest() {
     let world = Arc::new(world_with(storm_world()).await);
     let counts = storm(world.clone(), "resale storm").await;
     let violations = check(&world).await;
-    println!("resale storm | {violations:?} | provider {:?}", world.mock.counts().captured_amount);
-    assert_eq!(violations, Violations::default(), "{}", counts.report("storm"));
+    println!(
+        "resale storm | {violations:?} | provider {:?}",
+        world.mock.counts().captured_amount
+    );
+    assert_eq!(
+        violations,
+        Violations::default(),
+        "{}",
+        counts.report("storm")
+    );
     let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
     assert!(get(&counts.wins) >= 3, "{}", counts.report("storm"));
     assert!(
@@ -875,10 +928,9 @@ RETURNS text LANGUAGE sql STABLE RETURN NULL;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_storm_against_a_sale_without_its_guards_is_caught_selling_twice() {
-    let world = world_with(|o| {
-        storm_world()(o).off_spec("the broken sale answers what no spec describes")
-    })
-    .await;
+    let world =
+        world_with(|o| storm_world()(o).off_spec("the broken sale answers what no spec describes"))
+            .await;
     sqlx::raw_sql(BROKEN_SALE)
         .execute(&world.pool)
         .await
