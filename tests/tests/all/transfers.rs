@@ -944,3 +944,113 @@ async fn the_same_storm_against_a_sale_without_its_guards_is_caught_selling_twic
         "the checker must catch the double sales of the broken sale: {violations:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_buyer_of_a_resold_ticket_who_cancels_it_gets_what_they_paid() {
+    let world = world().await;
+    let (seller, buyer) = (user(false), user(false));
+    let event_id = event(&world.pool, "").await;
+    let reservation = ticket(&world, &seller, &event_id, 1).await;
+    let sold = listed(&world, &seller, &reservation).await;
+    assert_eq!(buy(&world, &buyer, &sold).await.status, 200);
+    let relisted = listed(&world, &buyer, &reservation).await;
+
+    let cancel = post(
+        &world.app,
+        &format!("/api/v1/reservations/{reservation}/cancel"),
+        &buyer,
+        json!({}),
+    )
+    .await;
+    assert_eq!(cancel.status, 200, "{}", cancel.body);
+    deliver_all(&world).await;
+    let detail = get(&world.app, &format!("/api/v1/transfers/{relisted}"), &buyer).await;
+    assert_eq!(
+        detail.body["transfer"]["status"], "cancelled",
+        "the live listing died with its reservation"
+    );
+    let refunds: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT p.user_id::text, o.amount FROM payment_outbox AS o \
+         JOIN payments AS p ON p.id = o.payment_id WHERE o.status = 'delivered'",
+    )
+    .fetch_all(&world.pool)
+    .await
+    .expect("refunds");
+    assert_eq!(
+        refunds,
+        vec![(buyer.id.clone(), TOTAL_10)],
+        "the current owner's payment, at what they paid; the seller's stays"
+    );
+    assert_eq!(check(&world).await, Violations::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_made_at_the_provider_follows_the_current_owner() {
+    let world = world().await;
+    let (seller, buyer) = (user(false), user(false));
+    let event_id = event(&world.pool, "").await;
+    let reservation = ticket(&world, &seller, &event_id, 1).await;
+    let sold = listed(&world, &seller, &reservation).await;
+    assert_eq!(buy(&world, &buyer, &sold).await.status, 200);
+    let order = |column: &'static str, id: String| {
+        let pool = world.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
+                "SELECT order_id FROM payments WHERE {column} = $1::uuid AND status = 'confirmed'"
+            )))
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .expect("order")
+        }
+    };
+    let owner = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT user_id::text, status FROM reservations WHERE id = $1::uuid",
+        )
+        .bind(&reservation)
+        .fetch_one(&world.pool)
+        .await
+        .expect("reservation")
+    };
+
+    // The seller's original payment refunded at the provider (a chargeback after the payout):
+    // recorded, but the buyer keeps the ticket they paid for.
+    let seller_order = order("reservation_id", reservation.clone()).await;
+    assert!(
+        world
+            .mock
+            .refund_from_console(&seller_order)
+            .await
+            .expect("console refund")
+    );
+    assert_eq!(owner().await, (buyer.id.clone(), "confirmed".to_string()));
+    // The loss shows: the event's sale stands, its money went back.
+    let balanced: bool =
+        sqlx::query_scalar("SELECT balanced FROM payment_ledger WHERE event_id = $1::uuid")
+            .bind(&event_id)
+            .fetch_one(&world.pool)
+            .await
+            .expect("ledger");
+    assert!(
+        !balanced,
+        "a chargeback after a resale is a loss the ledger shows"
+    );
+
+    // The buyer's payment refunded at the provider: the ticket goes back on sale.
+    let buyer_order = order("transfer_id", sold.clone()).await;
+    assert!(
+        world
+            .mock
+            .refund_from_console(&buyer_order)
+            .await
+            .expect("console refund")
+    );
+    assert_eq!(owner().await.1, "cancelled");
+    let seat: String = sqlx::query_scalar("SELECT status FROM seats WHERE event_id = $1::uuid")
+        .bind(&event_id)
+        .fetch_one(&world.pool)
+        .await
+        .expect("seat");
+    assert_eq!(seat, "available");
+}
