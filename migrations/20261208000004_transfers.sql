@@ -454,6 +454,54 @@ RETURN CASE
         THEN 'event_not_transferable'
 END;
 
+-- What a capture already recorded answers when the provider's news comes again (a replay):
+-- already_confirmed | refund_pending (with its pending refund) | already_refunded. The
+-- membership capture answers the same inline; these two helpers keep the transfer one short.
+CREATE FUNCTION payment_capture_replay(p payments)
+RETURNS TABLE (outcome text, reason text, reservation_id uuid, event_id uuid, user_id uuid,
+               refund_outbox_id bigint, refund_amount integer)
+LANGUAGE sql STABLE
+SET search_path = public, pg_temp
+AS $$
+    SELECT CASE WHEN p.status = 'confirmed' THEN 'already_confirmed'
+                WHEN o.status = 'pending' THEN 'refund_pending'
+                ELSE 'already_refunded' END,
+           NULL::text, NULL::uuid, NULL::uuid, p.user_id,
+           CASE WHEN o.status = 'pending' THEN o.id END,
+           CASE WHEN o.status = 'pending' THEN o.amount END
+      FROM (SELECT 1) AS one
+      LEFT JOIN payment_outbox AS o ON o.payment_id = p.id AND o.action = 'refund';
+$$;
+
+-- A capture that cannot buy what it paid for (`p_verdict`): the payment fails with the capture
+-- on record, and the whole captured amount is owed back in payment_outbox, once.
+CREATE FUNCTION payment_capture_refused(
+    p payments, p_payment_key text, p_approved_at timestamptz, p_captured integer,
+    p_verdict text, p_why text
+)
+RETURNS TABLE (outcome text, reason text, reservation_id uuid, event_id uuid, user_id uuid,
+               refund_outbox_id bigint, refund_amount integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = public, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    outbox payment_outbox;
+BEGIN
+    UPDATE payments
+       SET status = 'failed', payment_key = p_payment_key, approved_at = p_approved_at,
+           captured_amount = p_captured, failure_code = left(p_verdict, 40), updated_at = now()
+     WHERE id = p.id;
+    INSERT INTO payment_outbox (payment_id, action, amount, reason, idempotency_key)
+    VALUES (p.id, 'refund', p_captured, p_why || ': ' || p_verdict, 'refund-' || p.id::text)
+    ON CONFLICT ON CONSTRAINT payment_outbox_payment_action_key
+        DO UPDATE SET reason = payment_outbox.reason
+    RETURNING * INTO outbox;
+    RETURN QUERY SELECT 'refund_pending'::text, p_verdict, NULL::uuid, NULL::uuid, p.user_id,
+                        outbox.id, outbox.amount;
+END;
+$$;
+
 -- A listing's capture, in ONE transaction, under the reservation's lock, then the listing's,
 -- then the payment's (reservation first: the order of every payment function and of
 -- cancel_reservation, so a sale and a cancel or event cancel serialize without deadlock):
@@ -476,7 +524,6 @@ DECLARE
     p payments;
     t ticket_transfers;
     r reservations;
-    outbox payment_outbox;
     verdict text;
     v_captured integer;
 BEGIN
@@ -492,15 +539,7 @@ BEGIN
         RETURN;
     END IF;
     IF p.status IN ('confirmed', 'refunded') OR p.payment_key IS NOT NULL THEN
-        SELECT * INTO outbox FROM payment_outbox AS o
-         WHERE o.payment_id = p.id AND o.action = 'refund';
-        RETURN QUERY SELECT
-            CASE WHEN p.status = 'confirmed' THEN 'already_confirmed'
-                 WHEN outbox.status = 'pending' THEN 'refund_pending'
-                 ELSE 'already_refunded' END,
-            NULL::text, NULL::uuid, NULL::uuid, p.user_id,
-            CASE WHEN outbox.status = 'pending' THEN outbox.id END,
-            CASE WHEN outbox.status = 'pending' THEN outbox.amount END;
+        RETURN QUERY SELECT * FROM payment_capture_replay(p);
         RETURN;
     END IF;
     v_captured := coalesce(p_amount, p.amount);
@@ -526,18 +565,8 @@ BEGIN
                             NULL::bigint, NULL::integer;
         RETURN;
     END IF;
-    UPDATE payments
-       SET status = 'failed', payment_key = p_payment_key, approved_at = p_approved_at,
-           captured_amount = v_captured, failure_code = left(verdict, 40), updated_at = now()
-     WHERE id = p.id;
-    INSERT INTO payment_outbox (payment_id, action, amount, reason, idempotency_key)
-    VALUES (p.id, 'refund', v_captured, 'capture without a transfer: ' || verdict,
-            'refund-' || p.id::text)
-    ON CONFLICT ON CONSTRAINT payment_outbox_payment_action_key
-        DO UPDATE SET reason = payment_outbox.reason
-    RETURNING * INTO outbox;
-    RETURN QUERY SELECT 'refund_pending'::text, verdict, NULL::uuid, NULL::uuid, p.user_id,
-                        outbox.id, outbox.amount;
+    RETURN QUERY SELECT * FROM payment_capture_refused(
+        p, p_payment_key, p_approved_at, v_captured, verdict, 'capture without a transfer');
 END;
 $$;
 
@@ -836,6 +865,8 @@ REVOKE ALL ON FUNCTION
     transfer_json(ticket_transfers, uuid), transfer_purchase_refusal(ticket_transfers, uuid),
     transfer_unsellable_reason(ticket_transfers, reservations),
     payment_record_transfer_capture(uuid, text, timestamptz, integer),
+    payment_capture_replay(payments),
+    payment_capture_refused(payments, text, timestamptz, integer, text, text),
     reservation_owner_payment(uuid)
 FROM PUBLIC;
 -- The `transfers` component: its two writes and three reads, and no table.
