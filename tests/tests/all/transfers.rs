@@ -1054,3 +1054,71 @@ async fn a_refund_made_at_the_provider_follows_the_current_owner() {
         .expect("seat");
     assert_eq!(seat, "available");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepare_and_confirm_buy_a_listing_at_its_price_only() {
+    let world = world().await;
+    let (seller, buyer, stranger) = (user(false), user(false), user(false));
+    let event_id = event(&world.pool, "").await;
+    let reservation = ticket(&world, &seller, &event_id, 1).await;
+    let id = listed(&world, &seller, &reservation).await;
+    let prepare = |amount: i32| {
+        post(
+            &world.app,
+            "/api/v1/payments/prepare",
+            &buyer,
+            json!({"paymentType": "transfer", "referenceId": id, "amount": amount}),
+        )
+    };
+    let prepared = prepare(TOTAL_10).await;
+    assert_eq!(prepared.status, 200, "{}", prepared.body);
+    let order = prepared.body["orderId"]
+        .as_str()
+        .expect("order")
+        .to_string();
+    assert_eq!(
+        prepare(TOTAL_10).await.body["orderId"],
+        json!(order),
+        "reused"
+    );
+    let confirm = |who: &User, amount: i32| {
+        send(
+            world
+                .app
+                .post("/api/v1/payments/confirm")
+                .bearer_auth(&who.token)
+                .json(&json!({"paymentKey": "pk_widget_t1", "orderId": order, "amount": amount})),
+        )
+    };
+    assert_eq!(
+        confirm(&stranger, TOTAL_10).await.status,
+        404,
+        "another user's order"
+    );
+    assert_eq!(confirm(&buyer, SEAT_PRICE).await.status, 400);
+    let confirmed = confirm(&buyer, TOTAL_10).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let again = confirm(&buyer, TOTAL_10).await;
+    assert_eq!(again.status, 400);
+    assert!(
+        again.body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already confirmed")
+    );
+    let after = prepare(TOTAL_10).await;
+    assert_eq!(
+        (after.status, after.body["code"].as_str()),
+        (400, Some("already_paid"))
+    );
+    assert_eq!(my_reservation_ids(&world, &buyer).await, vec![reservation]);
+    let record = get(
+        &world.app,
+        &format!("/api/v1/payments/order/{order}"),
+        &buyer,
+    )
+    .await;
+    assert_eq!(record.body["payment"]["paymentType"], "transfer");
+    assert_eq!(record.body["payment"]["referenceId"], json!(id));
+    assert_eq!(check(&world).await, Violations::default());
+}
