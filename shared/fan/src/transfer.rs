@@ -102,11 +102,6 @@ impl TransferRoute {
             _ => Err(RouteError::NotFound),
         }
     }
-
-    /// Whether the route changes anything (charged to the per-user write limit).
-    pub fn is_write(&self) -> bool {
-        matches!(self, Self::List | Self::Cancel(_))
-    }
 }
 
 /// `POST /transfers`.
@@ -279,7 +274,6 @@ mod tests {
             Err(RouteError::MethodNotAllowed("GET, HEAD"))
         );
         assert_eq!(p("GET", "/transfers/a/b/c"), Err(RouteError::NotFound));
-        assert!(TransferRoute::List.is_write() && !TransferRoute::Browse.is_write());
     }
 
     #[test]
