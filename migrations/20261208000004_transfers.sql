@@ -20,6 +20,7 @@
 --                           voids the reservation's live listing, in its transaction; every
 --                           operator path (admin status change, event cancel) goes through it
 --   payment_refunded_by_provider  the same current-owner rule for a refund made at the provider
+--   payment_refund_delivered      marks `refunded` the reservation nobody holds by a payment now
 --   payment_ledger          a resold ticket's original payment stays sold (the seller sold it on)
 --   transfer_ledger         per event: captured − refunded − owed = value of the sales that
 --                           stand, and payouts = sales − fees
@@ -762,6 +763,47 @@ BEGIN
     PERFORM payment_refund_delivered(o.id);
     INSERT INTO business_counter_log (counter, amount) VALUES ('refunds_by_provider', 1);
     RETURN 'refunded_by_provider';
+END;
+$$;
+
+-- As in 20261130000004_payments.sql, except which reservation a delivered refund marks
+-- `refunded`: the one the payment paid for (its own, or its listing's), and only once nobody
+-- holds it by a confirmed payment any more (reservation_owner_payment is NULL). So the buyer of
+-- a resold ticket sees their refund, and a refund of the seller's original payment (a
+-- chargeback after the sale) does not mark the buyer's live ticket refunded.
+CREATE OR REPLACE FUNCTION payment_refund_delivered(p_outbox_id bigint)
+RETURNS TABLE (outcome text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    o payment_outbox;
+    p payments;
+BEGIN
+    SELECT * INTO o FROM payment_outbox WHERE id = p_outbox_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'not_found'::text;
+        RETURN;
+    END IF;
+    IF o.status = 'delivered' THEN
+        RETURN QUERY SELECT 'already_delivered'::text;
+        RETURN;
+    END IF;
+    UPDATE payment_outbox SET status = 'delivered', delivered_at = now(),
+                              attempts = attempts + 1, last_error = NULL
+     WHERE id = o.id;
+    UPDATE payments
+       SET status = 'refunded', refund_amount = o.amount, refunded_at = now(), updated_at = now()
+     WHERE id = o.payment_id
+    RETURNING * INTO p;
+    UPDATE reservations AS r
+       SET payment_status = 'refunded', updated_at = now()
+     WHERE r.id = coalesce(p.reservation_id, (SELECT t.reservation_id FROM ticket_transfers AS t
+                                               WHERE t.id = p.transfer_id))
+       AND r.payment_status = 'completed'
+       AND reservation_owner_payment(r.id) IS NULL;
+    RETURN QUERY SELECT 'delivered'::text;
 END;
 $$;
 

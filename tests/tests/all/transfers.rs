@@ -981,6 +981,13 @@ async fn the_buyer_of_a_resold_ticket_who_cancels_it_gets_what_they_paid() {
         vec![(buyer.id.clone(), TOTAL_10)],
         "the current owner's payment, at what they paid; the seller's stays"
     );
+    let payment_status: String =
+        sqlx::query_scalar("SELECT payment_status FROM reservations WHERE id = $1::uuid")
+            .bind(&reservation)
+            .fetch_one(&world.pool)
+            .await
+            .expect("reservation");
+    assert_eq!(payment_status, "refunded", "the buyer sees their refund");
     assert_eq!(check(&world).await, Violations::default());
 }
 
@@ -1025,6 +1032,16 @@ async fn a_refund_made_at_the_provider_follows_the_current_owner() {
             .expect("console refund")
     );
     assert_eq!(owner().await, (buyer.id.clone(), "confirmed".to_string()));
+    let payment_status: String =
+        sqlx::query_scalar("SELECT payment_status FROM reservations WHERE id = $1::uuid")
+            .bind(&reservation)
+            .fetch_one(&world.pool)
+            .await
+            .expect("reservation");
+    assert_eq!(
+        payment_status, "completed",
+        "the buyer's ticket is not marked refunded"
+    );
     // The loss shows: the event's sale stands, its money went back.
     let balanced: bool =
         sqlx::query_scalar("SELECT balanced FROM payment_ledger WHERE event_id = $1::uuid")
