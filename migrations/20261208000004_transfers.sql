@@ -444,7 +444,8 @@ $$;
 
 -- Whether listing `t` can be sold NOW, under the locks of the sale (NULL: it can; else why
 -- not): the listing is still listed, its reservation still confirmed and the seller's, its
--- event open. A separate function so a test can see the guard in one place.
+-- event open. The sale's one guard, kept in one function (the resale storm's broken control
+-- replaces exactly this, and must be caught).
 CREATE FUNCTION transfer_unsellable_reason(t ticket_transfers, r reservations) RETURNS text
 LANGUAGE sql STABLE
 SET search_path = public, pg_temp
