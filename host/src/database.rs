@@ -12,7 +12,7 @@ use std::path::Path;
 /// One Postgres role per Postgres-using component (least privilege), and `urr_metrics`, with
 /// which the host reads the business counters for `/metrics` and nothing else. spin.toml's
 /// `pg_address_<name>` variables name these roles; a test keeps the two in step.
-pub const DATABASE_ROLES: [&str; 14] = [
+pub const DATABASE_ROLES: [&str; 15] = [
     "urr_health",
     "urr_auth",
     "urr_catalog",
@@ -27,6 +27,7 @@ pub const DATABASE_ROLES: [&str; 14] = [
     "urr_metrics",
     "urr_artists",
     "urr_memberships",
+    "urr_transfers",
 ];
 
 /// The environment variable that carries a role's production password.

@@ -8,7 +8,10 @@
 //! one more function (`payment_record_capture`); a capture that lost its seats is refunded
 //! through the outbox in that same transaction. A membership (`paymentType: "membership"`,
 //! `referenceId`) is paid the same way through its twins `payment_prepare_membership` and
-//! `payment_begin_membership`; its capture activates it in the confirming transaction.
+//! `payment_begin_membership`; its capture activates it in the confirming transaction. A resale
+//! listing (`paymentType: "transfer"`) likewise through `payment_prepare_transfer` and
+//! `payment_begin_transfer`; its capture is the sale — the ticket's new owner, the seller's
+//! payout and the listing's end — or, when the listing is gone by then, a refund owed.
 
 use spin_sdk::http::Request;
 use spin_sdk::http_service;
@@ -57,6 +60,7 @@ async fn prepare(req: Request) -> Result<Response> {
     let statement = match input.purchase {
         Purchase::Reservation(_) => sql::PREPARE,
         Purchase::Membership(_) => sql::PREPARE_MEMBERSHIP,
+        Purchase::Transfer(_) => sql::PREPARE_TRANSFER,
     };
     let row = STORE
         .one(
@@ -83,7 +87,9 @@ async fn prepare(req: Request) -> Result<Response> {
         "amount_mismatch" => Err(PaymentError::AmountMismatch.into()),
         "membership_not_pending" => Err(PaymentError::MembershipNotPending.into()),
         "membership_not_found" => Err(PaymentError::MembershipNotFound.into()),
-        _ => Err(PaymentError::NotFound.into()),
+        refusal => Err(transfer_refusal(refusal)
+            .unwrap_or(PaymentError::NotFound)
+            .into()),
     }
 }
 
@@ -142,11 +148,23 @@ async fn confirm(req: Request) -> Result<Response> {
     Ok(json(200, &reply::confirmed(&paid.as_paid())))
 }
 
+/// The refusals of the transfer twins (`None`: not one of them).
+fn transfer_refusal(outcome: &str) -> Option<PaymentError> {
+    Some(match outcome {
+        "transfer_not_found" => PaymentError::TransferNotFound,
+        "transfer_unavailable" => PaymentError::TransferUnavailable,
+        "own_transfer" => PaymentError::OwnTransfer,
+        "buyer_membership_required" => PaymentError::BuyerMembershipRequired,
+        _ => return None,
+    })
+}
+
 /// What an order pays for, by its stored kind (confirm does not ask the body).
 fn order_purchase(order: &spin_sdk::pg::Row) -> Result<Purchase> {
     let kind: String = column(order, "payment_type")?;
     let (column_name, wrap): (&str, fn(Id) -> Purchase) = match kind.as_str() {
         "membership" => ("membership_id", Purchase::Membership),
+        "transfer" => ("transfer_id", Purchase::Transfer),
         _ => ("reservation_id", Purchase::Reservation),
     };
     let id = Id::parse(&column::<String>(order, column_name)?, "invalid_id")
@@ -190,6 +208,7 @@ async fn pay(
     let statement = match purchase {
         Purchase::Reservation(_) => sql::BEGIN,
         Purchase::Membership(_) => sql::BEGIN_MEMBERSHIP,
+        Purchase::Transfer(_) => sql::BEGIN_TRANSFER,
     };
     let row = STORE
         .one(
@@ -234,7 +253,11 @@ async fn pay(
         "order_mismatch" => return Err(PaymentError::OrderMismatch.into()),
         "membership_not_pending" => return Err(PaymentError::MembershipNotPending.into()),
         "membership_not_found" => return Err(PaymentError::MembershipNotFound.into()),
-        _ => return Err(PaymentError::NotFound.into()),
+        refusal => {
+            return Err(transfer_refusal(refusal)
+                .unwrap_or(PaymentError::NotFound)
+                .into());
+        }
     };
     let payment_id: String = column(&row, "payment_id")?;
     let order_id: String = column(&row, "order_id")?;

@@ -28,9 +28,19 @@ pub enum FanError {
     // ---- 403
     #[error("Admin role required")]
     AdminRequired,
+    /// URR's user-visible wording, as both pages show it (contract §4.9).
+    #[error("양도 등록에 실패했습니다. 해당 아티스트의 Silver 이상 멤버십이 필요합니다.")]
+    MembershipRequired,
+    #[error("Not your transfer listing")]
+    NotSeller,
     // ---- 404
     #[error("Artist not found")]
     ArtistNotFound,
+    /// Unknown, or another user's (never told apart).
+    #[error("Reservation not found")]
+    ReservationNotFound,
+    #[error("Transfer not found")]
+    TransferNotFound,
     // ---- 409
     #[error("An artist with this name already exists")]
     DuplicateName,
@@ -40,6 +50,14 @@ pub enum FanError {
     ArtistHasMembers,
     #[error("Already an active member of this artist")]
     AlreadyMember,
+    #[error("Only confirmed, paid reservations can be transferred")]
+    ReservationNotTransferable,
+    #[error("The event is cancelled or has started; its tickets can no longer be transferred")]
+    EventNotTransferable,
+    #[error("Transfer already listed for this reservation")]
+    AlreadyListed,
+    #[error("Only listed transfers can be cancelled")]
+    NotListed,
     // ---- 501
     #[error("Artist enrichment needs an external service and is not configured")]
     EnrichUnavailable,
@@ -48,12 +66,16 @@ pub enum FanError {
 impl FanError {
     pub fn status(&self) -> u16 {
         match self {
-            Self::AdminRequired => 403,
-            Self::ArtistNotFound => 404,
+            Self::AdminRequired | Self::MembershipRequired | Self::NotSeller => 403,
+            Self::ArtistNotFound | Self::ReservationNotFound | Self::TransferNotFound => 404,
             Self::DuplicateName
             | Self::ArtistHasEvents
             | Self::ArtistHasMembers
-            | Self::AlreadyMember => 409,
+            | Self::AlreadyMember
+            | Self::ReservationNotTransferable
+            | Self::EventNotTransferable
+            | Self::AlreadyListed
+            | Self::NotListed => 409,
             Self::EnrichUnavailable => 501,
             _ => 400,
         }
@@ -77,6 +99,14 @@ impl FanError {
             Self::ArtistHasMembers => "artist_has_members",
             Self::AlreadyMember => "already_member",
             Self::EnrichUnavailable => "enrich_unavailable",
+            Self::MembershipRequired => "membership_required",
+            Self::NotSeller => "not_seller",
+            Self::ReservationNotFound => "reservation_not_found",
+            Self::TransferNotFound => "transfer_not_found",
+            Self::ReservationNotTransferable => "reservation_not_transferable",
+            Self::EventNotTransferable => "event_not_transferable",
+            Self::AlreadyListed => "already_listed",
+            Self::NotListed => "not_listed",
         }
     }
 
@@ -88,6 +118,14 @@ impl FanError {
             "has_events" => Self::ArtistHasEvents,
             "has_members" => Self::ArtistHasMembers,
             "already_member" => Self::AlreadyMember,
+            "reservation_not_found" => Self::ReservationNotFound,
+            "reservation_not_transferable" => Self::ReservationNotTransferable,
+            "event_not_transferable" => Self::EventNotTransferable,
+            "already_listed" => Self::AlreadyListed,
+            "membership_required" => Self::MembershipRequired,
+            "transfer_not_found" => Self::TransferNotFound,
+            "not_seller" => Self::NotSeller,
+            "not_listed" => Self::NotListed,
             _ => return None,
         })
     }
@@ -111,6 +149,11 @@ mod tests {
             (FanError::AdminRequired, 403, "admin_required"),
             (FanError::ArtistNotFound, 404, "artist_not_found"),
             (FanError::AlreadyMember, 409, "already_member"),
+            (FanError::MembershipRequired, 403, "membership_required"),
+            (FanError::NotSeller, 403, "not_seller"),
+            (FanError::TransferNotFound, 404, "transfer_not_found"),
+            (FanError::AlreadyListed, 409, "already_listed"),
+            (FanError::NotListed, 409, "not_listed"),
             (FanError::EnrichUnavailable, 501, "enrich_unavailable"),
         ] {
             let api = ApiError::from(err);
@@ -129,6 +172,7 @@ mod tests {
         let sql = [
             include_str!("../../../migrations/20261208000001_artists.sql"),
             include_str!("../../../migrations/20261208000002_memberships.sql"),
+            include_str!("../../../migrations/20261208000004_transfers.sql"),
         ]
         .concat();
         for outcome in [
@@ -138,6 +182,14 @@ mod tests {
             "has_events",
             "has_members",
             "already_member",
+            "reservation_not_found",
+            "reservation_not_transferable",
+            "event_not_transferable",
+            "already_listed",
+            "membership_required",
+            "transfer_not_found",
+            "not_seller",
+            "not_listed",
         ] {
             assert!(sql.contains(&format!("'{outcome}'")), "{outcome}");
             assert!(FanError::from_outcome(outcome).is_some(), "{outcome}");

@@ -44,7 +44,7 @@ pub struct Subscribe {
     pub artist_id: Id,
 }
 
-fn object(body: &[u8]) -> Result<Map<String, Value>, FanError> {
+pub(crate) fn object(body: &[u8]) -> Result<Map<String, Value>, FanError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(FanError::InvalidBody),
@@ -52,7 +52,11 @@ fn object(body: &[u8]) -> Result<Map<String, Value>, FanError> {
 }
 
 /// The field as sent: absent → `None`, present (even `null`) → `Some`.
-fn field<'a>(map: &'a Map<String, Value>, camel: &str, snake: &str) -> Option<&'a Value> {
+pub(crate) fn field<'a>(
+    map: &'a Map<String, Value>,
+    camel: &str,
+    snake: &str,
+) -> Option<&'a Value> {
     map.get(camel).or_else(|| map.get(snake))
 }
 

@@ -1,12 +1,13 @@
-//! The fan side of URR: artists and their memberships, shared by the `artists` and
-//! `memberships` components. No spin-sdk and no I/O, so everything here tests natively.
+//! The fan side of URR: artists, their memberships and ticket resale, shared by the `artists`,
+//! `memberships` and `transfers` components. No spin-sdk and no I/O, so everything here tests natively.
 //!
 //! - `error`  — bad input and refusals, each with its status and stable `code`
 //! - `paging` — `page` / `limit` of `GET /artists`
 //! - `input`  — request bodies: artist writes, subscribe
 //! - `tier`   — tiers from points, the benefits table, BRONZE for non-members
 //! - `route`  — which operation a request asks for (method + path → a typed route)
-//! - `sql`    — every statement both components run
+//! - `transfer` — resale: the price rule, routes, the listing body and the browse query
+//! - `sql`    — every statement the three components run
 
 pub mod error;
 pub mod input;
@@ -14,6 +15,7 @@ pub mod paging;
 pub mod route;
 pub mod sql;
 pub mod tier;
+pub mod transfer;
 
 pub use error::FanError;
 

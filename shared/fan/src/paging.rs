@@ -50,7 +50,7 @@ impl Page {
 }
 
 /// A whole number written plainly (optional sign, digits), saturating at the i64 bounds.
-fn whole(text: &str) -> Option<i64> {
+pub(crate) fn whole(text: &str) -> Option<i64> {
     let text = text.trim();
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {

@@ -202,6 +202,29 @@ pub const BENEFITS: &str = "\
     LEFT JOIN artist_memberships AS m ON m.artist_id = a.id AND m.user_id = $1::uuid \
     WHERE a.id = $2::uuid";
 
+// ---------------------------------------------------------------- transfers
+// The `transfers` component runs these five and nothing else: its role may execute the five
+// functions of migrations/20261208000004_transfers.sql and read no table.
+
+/// `POST /transfers`: `$1` caller, `$2` reservation → `outcome` and the listing as JSON text
+/// (`transfer`, when `listed`).
+pub const LIST_TRANSFER: &str = "SELECT outcome, transfer::text AS transfer \
+     FROM transfer_list($1::uuid, $2::uuid)";
+
+/// `POST /transfers/{id}/cancel`: `$1` caller, `$2` listing → `outcome`.
+pub const CANCEL_TRANSFER: &str = "SELECT transfer_cancel($1::uuid, $2::uuid) AS outcome";
+
+/// `GET /transfers`: `$1` caller, `$2` artist or NULL, `$3` limit, `$4` offset → `total` and
+/// the page as JSON text (`transfers`), newest first, only listings still for sale.
+pub const BROWSE_TRANSFERS: &str = "SELECT total, transfers::text AS transfers \
+     FROM transfers_browse($1::uuid, $2::text::uuid, $3::int4, $4::int4)";
+
+/// `GET /transfers/my`: `$1` caller, `$2` limit → the caller's listings as JSON text.
+pub const MY_TRANSFERS: &str = "SELECT transfers_of_seller($1::uuid, $2::int4)::text AS transfers";
+
+/// `GET /transfers/{id}`: `$1` listing, `$2` caller → the listing as JSON text, or NULL.
+pub const TRANSFER_DETAIL: &str = "SELECT transfer_detail($1::uuid, $2::uuid)::text AS transfer";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +244,21 @@ mod tests {
         for sql in [CREATE_ARTIST, UPDATE_ARTIST, DELETE_ARTIST, SUBSCRIBE] {
             assert_eq!(sql.matches("FROM ").count(), 1, "{sql}");
             assert!(!sql.contains(';'));
+        }
+        for sql in [
+            LIST_TRANSFER,
+            CANCEL_TRANSFER,
+            BROWSE_TRANSFERS,
+            MY_TRANSFERS,
+            TRANSFER_DETAIL,
+        ] {
+            // One call of a transfer function, no table touched directly.
+            assert_eq!(
+                sql.matches("transfer_").count() + sql.matches("transfers_").count(),
+                1,
+                "{sql}"
+            );
+            assert!(!sql.contains(';') && !sql.contains(" JOIN "), "{sql}");
         }
     }
 

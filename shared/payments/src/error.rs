@@ -64,6 +64,15 @@ pub enum PaymentError {
     MembershipNotFound,
     #[error("Membership is not pending payment")]
     MembershipNotPending,
+    #[error("Transfer not found")]
+    TransferNotFound,
+    /// Sold, cancelled, or its event cancelled or started.
+    #[error("Transfer is no longer available")]
+    TransferUnavailable,
+    #[error("Cannot buy your own transfer")]
+    OwnTransfer,
+    #[error("Buyer must have active membership for this artist")]
+    BuyerMembershipRequired,
 }
 
 impl PaymentError {
@@ -75,10 +84,13 @@ impl PaymentError {
             | PaymentError::AlreadyConfirmed
             | PaymentError::OrderMismatch
             | PaymentError::AlreadyRefunded
-            | PaymentError::NotCancellable => 400,
+            | PaymentError::NotCancellable
+            | PaymentError::OwnTransfer => 400,
             PaymentError::BadSignature => 401,
-            PaymentError::Forbidden => 403,
-            PaymentError::NotFound | PaymentError::MembershipNotFound => 404,
+            PaymentError::Forbidden | PaymentError::BuyerMembershipRequired => 403,
+            PaymentError::NotFound
+            | PaymentError::MembershipNotFound
+            | PaymentError::TransferNotFound => 404,
             PaymentError::Expired
             | PaymentError::HoldLost
             | PaymentError::EventCancelled
@@ -86,7 +98,8 @@ impl PaymentError {
             | PaymentError::CaptureRefunded
             | PaymentError::InFlight
             | PaymentError::AlreadyCancelled
-            | PaymentError::MembershipNotPending => 409,
+            | PaymentError::MembershipNotPending
+            | PaymentError::TransferUnavailable => 409,
             PaymentError::Declined | PaymentError::ProviderUnavailable => 502,
             PaymentError::ProviderTimeout => 504,
         }
@@ -116,6 +129,10 @@ impl PaymentError {
             PaymentError::BadSignature => "invalid_signature",
             PaymentError::MembershipNotFound => "membership_not_found",
             PaymentError::MembershipNotPending => "membership_not_pending",
+            PaymentError::TransferNotFound => "transfer_not_found",
+            PaymentError::TransferUnavailable => "transfer_unavailable",
+            PaymentError::OwnTransfer => "own_transfer",
+            PaymentError::BuyerMembershipRequired => "buyer_membership_required",
         }
     }
 
@@ -161,6 +178,27 @@ mod tests {
             assert!(api.retry_after_secs.is_some());
         }
         assert_eq!(ApiError::from(PaymentError::Declined).status, 502);
+    }
+
+    #[test]
+    fn transfer_refusals_keep_their_real_statuses() {
+        for (e, status, code) in [
+            (PaymentError::TransferNotFound, 404, "transfer_not_found"),
+            (
+                PaymentError::TransferUnavailable,
+                409,
+                "transfer_unavailable",
+            ),
+            (PaymentError::OwnTransfer, 400, "own_transfer"),
+            (
+                PaymentError::BuyerMembershipRequired,
+                403,
+                "buyer_membership_required",
+            ),
+        ] {
+            let api = ApiError::from(e);
+            assert_eq!((api.status, api.code), (status, code));
+        }
     }
 
     #[test]

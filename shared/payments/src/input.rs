@@ -66,17 +66,19 @@ impl Method {
 }
 
 /// What a payment buys: `paymentType` (default `reservation`) with its id — `reservationId` for
-/// a reservation, `referenceId` for a membership (the web sends no `reservationId` then).
+/// a reservation, `referenceId` for a membership or a resale listing (the web sends no
+/// `reservationId` then).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purchase {
     Reservation(Id),
     Membership(Id),
+    Transfer(Id),
 }
 
 impl Purchase {
     pub fn id(&self) -> &Id {
         match self {
-            Purchase::Reservation(id) | Purchase::Membership(id) => id,
+            Purchase::Reservation(id) | Purchase::Membership(id) | Purchase::Transfer(id) => id,
         }
     }
 }
@@ -158,29 +160,42 @@ fn reservation_id(map: &serde_json::Map<String, Value>) -> Result<Id, PaymentErr
     Id::parse(text, "invalid_reservation_id")
 }
 
-/// The purchase a body names. `paymentType` `transfer` is not sold here (yet): 400.
+/// The purchase a body names: a reservation by `reservationId`, a membership or a listing by
+/// `referenceId`.
 fn purchase(map: &serde_json::Map<String, Value>) -> Result<Purchase, PaymentError> {
     let kind = field(map, "paymentType", "payment_type");
     match kind.map(|v| v.as_str()) {
         None | Some(Some("reservation")) => reservation_id(map).map(Purchase::Reservation),
         Some(Some("membership")) => {
-            let text = field(map, "referenceId", "reference_id")
-                .ok_or(PaymentError::Invalid {
-                    code: "missing_field",
-                    message: "referenceId is required for paymentType membership",
-                })?
-                .as_str()
-                .ok_or(PaymentError::Invalid {
-                    code: "invalid_id",
-                    message: "referenceId must be a UUID",
-                })?;
-            Id::parse(text, "invalid_id").map(Purchase::Membership)
+            reference_id(map, "referenceId is required for paymentType membership")
+                .map(Purchase::Membership)
+        }
+        Some(Some("transfer")) => {
+            reference_id(map, "referenceId is required for paymentType transfer")
+                .map(Purchase::Transfer)
         }
         _ => Err(PaymentError::Invalid {
             code: "invalid_payment_type",
-            message: "paymentType must be reservation or membership",
+            message: "paymentType must be reservation, membership or transfer",
         }),
     }
+}
+
+fn reference_id(
+    map: &serde_json::Map<String, Value>,
+    missing: &'static str,
+) -> Result<Id, PaymentError> {
+    let text = field(map, "referenceId", "reference_id")
+        .ok_or(PaymentError::Invalid {
+            code: "missing_field",
+            message: missing,
+        })?
+        .as_str()
+        .ok_or(PaymentError::Invalid {
+            code: "invalid_id",
+            message: "referenceId must be a UUID",
+        })?;
+    Id::parse(text, "invalid_id")
 }
 
 /// An opaque reference (order id, payment key): printable ASCII without spaces, bounded.
@@ -344,9 +359,23 @@ mod tests {
             "invalid_id"
         );
         assert_eq!(
-            code(&format!(
-                r#"{{"paymentType":"transfer","referenceId":"{RID}","amount":5}}"#
-            )),
+            parse_prepare(
+                format!(r#"{{"paymentType":"transfer","referenceId":"{RID}","amount":5}}"#)
+                    .as_bytes()
+            )
+            .map(|p| p.purchase),
+            Ok(Purchase::Transfer(Id::parse(RID, "x").expect("id")))
+        );
+        assert_eq!(
+            code(r#"{"paymentType":"transfer","amount":5}"#),
+            "missing_field"
+        );
+        assert_eq!(
+            code(r#"{"paymentType":"transfer","referenceId":"x","amount":5}"#),
+            "invalid_id"
+        );
+        assert_eq!(
+            code(r#"{"paymentType":"resale","referenceId":"x","amount":5}"#),
             "invalid_payment_type"
         );
         assert_eq!(

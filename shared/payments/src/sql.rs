@@ -26,6 +26,20 @@ pub const BEGIN_MEMBERSHIP: &str = "SELECT outcome, payment_id::text AS payment_
             to_json(approved_at) #>> '{}' AS approved_at \
      FROM payment_begin_membership($1::text::uuid, $2::text::uuid, $3::text, $4::text, $5)";
 
+/// `$1` listing, `$2` buyer, `$3` amount: [`PREPARE`] for a resale listing (same columns; the
+/// outcomes add `transfer_not_found`, `own_transfer`, `transfer_unavailable` and
+/// `buyer_membership_required`).
+pub const PREPARE_TRANSFER: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, \
+            amount \
+     FROM payment_prepare_transfer($1::text::uuid, $2::text::uuid, $3)";
+
+/// `$1` listing, `$2` buyer, `$3` method, `$4` order id or NULL, `$5` stale-after ms: [`BEGIN`]
+/// for a resale listing (same columns and outcomes, plus those of [`PREPARE_TRANSFER`]).
+pub const BEGIN_TRANSFER: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, \
+            amount, method, idempotency_key, payment_key, \
+            to_json(approved_at) #>> '{}' AS approved_at \
+     FROM payment_begin_transfer($1::text::uuid, $2::text::uuid, $3::text, $4::text, $5)";
+
 /// `$1` reservation, `$2` user, `$3` method, `$4` order id or NULL, `$5` stale-after ms.
 pub const BEGIN: &str = "SELECT outcome, payment_id::text AS payment_id, order_id, amount, method, \
             idempotency_key, payment_key, to_json(approved_at) #>> '{}' AS approved_at \
@@ -77,8 +91,8 @@ const PAYMENT_JSON: &str = "json_build_object(\
      'id', p.id, 'orderId', p.order_id, 'order_id', p.order_id, \
      'reservationId', p.reservation_id, 'reservation_id', p.reservation_id, \
      'paymentType', p.payment_type, 'payment_type', p.payment_type, \
-     'referenceId', coalesce(p.membership_id, p.reservation_id), \
-     'reference_id', coalesce(p.membership_id, p.reservation_id), \
+     'referenceId', coalesce(p.membership_id, p.transfer_id, p.reservation_id), \
+     'reference_id', coalesce(p.membership_id, p.transfer_id, p.reservation_id), \
      'amount', p.amount, 'method', p.method, 'status', p.status, \
      'paymentKey', p.payment_key, 'payment_key', p.payment_key, \
      'approvedAt', p.approved_at, 'approved_at', p.approved_at, \
@@ -91,6 +105,7 @@ pub fn order() -> String {
     format!(
         "SELECT {PAYMENT_JSON}::text AS payment, p.reservation_id::text AS reservation_id, \
                 p.payment_type, p.membership_id::text AS membership_id, \
+                p.transfer_id::text AS transfer_id, \
                 p.status, p.amount, p.method, p.payment_key, \
                 to_json(p.approved_at) #>> '{{}}' AS approved_at \
            FROM payments AS p WHERE p.order_id = $1 AND p.user_id = $2::text::uuid"
@@ -129,6 +144,8 @@ mod tests {
             PREPARE_MEMBERSHIP,
             BEGIN,
             BEGIN_MEMBERSHIP,
+            PREPARE_TRANSFER,
+            BEGIN_TRANSFER,
             RECORD_CAPTURE,
             RECORD_FAILURE,
             REFUND_DELIVERED,

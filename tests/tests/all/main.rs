@@ -30,3 +30,4 @@ mod seat_release;
 mod seats_storm;
 mod spin_conformance;
 mod stats;
+mod transfers;

@@ -338,7 +338,7 @@ async fn bad_input_sessions_and_other_users_memberships_are_refused_changing_not
             "invalid_id",
         ),
         (
-            json!({"paymentType": "transfer", "referenceId": id, "paymentMethod": "card"}),
+            json!({"paymentType": "resale", "referenceId": id, "paymentMethod": "card"}),
             "invalid_payment_type",
         ),
     ] {

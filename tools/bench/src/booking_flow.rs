@@ -9,6 +9,14 @@
 //! 6. pay: `POST /payments/prepare` (the payment page) then `POST /payments/process`,
 //! 7. list their reservations (`GET /reservations/my`) and check the new one is confirmed.
 //!
+//! With `resale`, each completed purchase is followed by a resale round, measured as steps of
+//! their own and outside the flow's time: the buyer lists the new ticket (`POST /transfers`),
+//! browses the listings (`GET /transfers`) and buys someone else's (`POST /payments/prepare`
+//! then `/payments/process` with `paymentType: transfer`), so a resale purchase and a primary
+//! one are compared in one run. Every user is given an active membership of the event's artist
+//! first (listing and buying an artist's ticket need one). Buyers pick among the newest
+//! listings, so some lose a race: a 409 of the resale buy steps, by design.
+//!
 //! Each step uses the previous reply (entry token, seat ids from the map, the reservation id and
 //! amount). Users are signed in before the timed phase (access tokens minted with the run's key);
 //! the entry token always comes from the waiting room. Every user picks seats only from a slice
@@ -42,6 +50,8 @@ const PROVIDER_SECRET_KEY: &str = "sk_bench_flow";
 const PROVIDER_READY_PATH: &str = "/_mock/counts";
 /// The mock starts in milliseconds; anything slower is a broken binary.
 const PROVIDER_READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Listings a resale round browses and picks from (one page, as the web's first screen).
+const RESALE_BROWSE_LIMIT: usize = 20;
 /// The payment method the flow pays with (a method `process` charges directly).
 const PAYMENT_METHOD: &str = "card";
 /// Pause after a failed flow before the user starts again: a refused step must not turn the
@@ -71,6 +81,8 @@ pub struct FlowConfig {
     pub queue_threshold: u32,
     pub timeout: Duration,
     pub scratch: PathBuf,
+    /// Follow every completed purchase with a resale round (list, browse, buy another's).
+    pub resale: bool,
 }
 
 /// The steps in flow order; `Pay` is two requests, reported separately.
@@ -84,10 +96,14 @@ enum Step {
     Prepare,
     Process,
     Mine,
+    ResaleList,
+    ResaleBrowse,
+    ResalePrepare,
+    ResaleProcess,
 }
 
 impl Step {
-    const ALL: [Step; 8] = [
+    const ALL: [Step; 12] = [
         Step::Join,
         Step::Status,
         Step::SeatMap,
@@ -96,6 +112,10 @@ impl Step {
         Step::Prepare,
         Step::Process,
         Step::Mine,
+        Step::ResaleList,
+        Step::ResaleBrowse,
+        Step::ResalePrepare,
+        Step::ResaleProcess,
     ];
 
     fn name(self) -> &'static str {
@@ -108,7 +128,18 @@ impl Step {
             Step::Prepare => "pay: prepare (POST /payments/prepare)",
             Step::Process => "pay: process (POST /payments/process)",
             Step::Mine => "my reservations (GET /reservations/my)",
+            Step::ResaleList => "resale: list (POST /transfers)",
+            Step::ResaleBrowse => "resale: browse (GET /transfers)",
+            Step::ResalePrepare => "resale pay: prepare (POST /payments/prepare, transfer)",
+            Step::ResaleProcess => "resale pay: process (POST /payments/process, transfer)",
         }
+    }
+
+    fn is_resale(self) -> bool {
+        matches!(
+            self,
+            Step::ResaleList | Step::ResaleBrowse | Step::ResalePrepare | Step::ResaleProcess
+        )
     }
 
     fn index(self) -> usize {
@@ -131,6 +162,8 @@ struct UserStats {
     completed: u64,
     /// Successful `process` calls over the whole run (warm-up included), for the check below.
     paid_total: u64,
+    /// Successful resale purchases over the whole run (warm-up included).
+    resold_total: u64,
     /// The user ran out of seats in its slice before the end.
     exhausted: bool,
 }
@@ -164,6 +197,9 @@ pub struct FlowReport {
     pub paid_calls: u64,
     pub confirmed_in_database: i64,
     pub provider_captures: Option<u64>,
+    /// Whether resale rounds ran, and the resale purchases made (warm-up included).
+    pub resale: bool,
+    pub resale_purchases: u64,
     pub loadavg_before: Option<f64>,
     pub loadavg_after: Option<f64>,
     pub p95_target_ms: f64,
@@ -272,11 +308,23 @@ async fn measure(
         start: started + config.warmup,
         end: started + config.warmup + config.duration,
     };
+    let user_ids: Vec<String> = (0..config.users)
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    if config.resale {
+        give_memberships(&stack.app_url, &user_ids).await?;
+    }
     let mut tasks = Vec::with_capacity(config.users);
-    for (i, slice) in seats.chunks(per_user).take(config.users).enumerate() {
-        let user_id = uuid::Uuid::new_v4().to_string();
+    for ((i, slice), user_id) in seats
+        .chunks(per_user)
+        .take(config.users)
+        .enumerate()
+        .zip(user_ids)
+    {
         let user = User {
             access: format!("Bearer {}", stack.access_token(&user_id, false)?),
+            user_id,
+            resale: config.resale,
             slice: slice.iter().cloned().collect(),
             seats_per_booking: config.seats_per_booking,
             client: FlowClient::new(stack.target.clone(), config.timeout),
@@ -300,6 +348,7 @@ async fn measure(
         totals.flows.merge(stats.flows);
         totals.completed += stats.completed;
         totals.paid_total += stats.paid_total;
+        totals.resold_total += stats.resold_total;
         out_of_seats += usize::from(stats.exhausted);
     }
     let loadavg_after = procs::loadavg();
@@ -309,6 +358,7 @@ async fn measure(
     let steps: Vec<StepReport> = Step::ALL
         .iter()
         .zip(totals.steps)
+        .filter(|(step, _)| config.resale || !step.is_resale())
         .map(|(step, stats)| {
             let latency = stats.latencies.summary();
             StepReport {
@@ -337,6 +387,8 @@ async fn measure(
         paid_calls: totals.paid_total,
         confirmed_in_database: confirmed,
         provider_captures: captures,
+        resale: config.resale,
+        resale_purchases: totals.resold_total,
         loadavg_before,
         loadavg_after,
         p95_target_ms: P95_TARGET_MS,
@@ -359,6 +411,25 @@ async fn event_seats(app_url: &str) -> Result<Vec<String>> {
         bail!("the seeded event {EVENT_ID} has no seats");
     }
     Ok(seats)
+}
+
+/// An active membership of the event's artist for every user (none when it has no artist), so
+/// they may list and buy its tickets.
+async fn give_memberships(app_url: &str, user_ids: &[String]) -> Result<()> {
+    let pool = sqlx::PgPool::connect(app_url).await?;
+    sqlx::query(
+        "INSERT INTO artist_memberships (user_id, artist_id, status, expires_at) \
+         SELECT u::uuid, e.artist_id, 'active', now() + interval '1 year' \
+           FROM events AS e, unnest($2::text[]) AS u \
+          WHERE e.id = $1::uuid AND e.artist_id IS NOT NULL",
+    )
+    .bind(EVENT_ID)
+    .bind(user_ids)
+    .execute(&pool)
+    .await
+    .context("giving the users memberships of the event's artist")?;
+    pool.close().await;
+    Ok(())
 }
 
 async fn confirmed_reservations(app_url: &str) -> Result<i64> {
@@ -405,6 +476,8 @@ impl Window {
 
 struct User {
     access: String,
+    user_id: String,
+    resale: bool,
     slice: HashSet<String>,
     seats_per_booking: usize,
     client: FlowClient,
@@ -440,13 +513,18 @@ impl User {
         while Instant::now() < self.window.end {
             let began = Instant::now();
             match self.flow().await {
-                Ok(()) => {
+                Ok(reservation_id) => {
                     let ended = Instant::now();
                     if self.window.contains(began) {
                         self.stats.flows.record(ended - began);
                     }
                     if self.window.contains(ended) {
                         self.stats.completed += 1;
+                    }
+                    if self.resale
+                        && let Err(Stop::Failed(pause)) = self.resell(&reservation_id).await
+                    {
+                        tokio::time::sleep(pause).await;
                     }
                 }
                 Err(Stop::Failed(pause)) => tokio::time::sleep(pause).await,
@@ -459,7 +537,8 @@ impl User {
         self.stats
     }
 
-    async fn flow(&mut self) -> Result<(), Stop> {
+    /// One primary purchase; the new reservation's id.
+    async fn flow(&mut self) -> Result<String, Stop> {
         let event = EVENT_ID;
         let join = self.post(&format!("/api/v1/queue/check/{event}"), None, None);
         let mut entry = self.call(Step::Join, join, |r| Ok(entry_token(r))).await?;
@@ -547,6 +626,62 @@ impl User {
                 .ok_or_else(|| "200 booking not listed as confirmed".to_string())
         })
         .await?;
+        Ok(reservation_id)
+    }
+
+    /// The resale round: list the ticket just bought, browse, buy another user's listing.
+    async fn resell(&mut self, reservation_id: &str) -> Result<(), Stop> {
+        let listing = serde_json::json!({"reservationId": reservation_id});
+        let list = self.post("/api/v1/transfers", None, Some(&listing));
+        self.call(Step::ResaleList, list, |_| Ok(())).await?;
+        let browse = self.get(
+            &format!("/api/v1/transfers?limit={RESALE_BROWSE_LIMIT}"),
+            None,
+        );
+        let me = self.user_id.clone();
+        // Users spread over the page (by number and round) so not all chase the newest one.
+        let pick = self.number + self.stats.resold_total as usize;
+        let (transfer_id, price) = self
+            .call(Step::ResaleBrowse, browse, |r| {
+                let body = r.json();
+                let others: Vec<&serde_json::Value> = body["transfers"]
+                    .as_array()
+                    .map(|all| {
+                        all.iter()
+                            .filter(|t| t["seller_id"].as_str() != Some(me.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let Some(t) = others.get(pick % others.len().max(1)) else {
+                    return Err("200 nothing to buy".to_string());
+                };
+                match (t["id"].as_str(), t["total_price"].as_i64()) {
+                    (Some(id), Some(price)) => Ok((id.to_string(), price)),
+                    _ => Err("200 listing without id or total_price".to_string()),
+                }
+            })
+            .await?;
+        let prepare = serde_json::json!({
+            "paymentType": "transfer", "referenceId": transfer_id, "amount": price});
+        let prepare = self.post("/api/v1/payments/prepare", None, Some(&prepare));
+        self.call(Step::ResalePrepare, prepare, |r| {
+            r.json()["orderId"]
+                .is_string()
+                .then_some(())
+                .ok_or_else(|| "2xx without orderId".to_string())
+        })
+        .await?;
+        let process = serde_json::json!({
+            "paymentType": "transfer", "referenceId": transfer_id,
+            "paymentMethod": PAYMENT_METHOD});
+        let process = self.post("/api/v1/payments/process", None, Some(&process));
+        self.call(Step::ResaleProcess, process, |r| {
+            (r.json()["success"] == serde_json::Value::Bool(true))
+                .then_some(())
+                .ok_or_else(|| "2xx without success".to_string())
+        })
+        .await?;
+        self.stats.resold_total += 1;
         Ok(())
     }
 
@@ -727,6 +862,12 @@ pub fn render_markdown(report: &FlowReport) -> String {
         format_us(report.flow.p99_us),
         format_us(report.flow.max_us),
     ));
+    if report.resale {
+        md.push_str(&format!(
+            "| resale purchases (warm-up included) | {} | | | | | | |\n",
+            report.resale_purchases
+        ));
+    }
     let load = |l: Option<f64>| l.map_or("n/a".to_string(), |l| format!("{l:.2}"));
     md.push_str(&format!(
         "\n{} users, {} seat(s) per booking, {:.0} s measured after {:.0} s warm-up: \

@@ -95,6 +95,10 @@ struct BookingFlowArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
+    /// After each purchase, a resale round: list it, browse, buy another user's listing
+    /// (steps of their own, outside the flow's time).
+    #[arg(long)]
+    resale: bool,
     /// A Spin CLI (4.1 or later): measure on urr-edge, then on real Spin, in this one run.
     #[arg(long)]
     spin_bin: Option<PathBuf>,
@@ -582,6 +586,7 @@ async fn run_booking_flow(args: BookingFlowArgs) -> Result<()> {
             seats_per_booking: args.seats_per_booking,
             queue_threshold: args.queue_threshold,
             timeout: args.timeout,
+            resale: args.resale,
             scratch: std::env::temp_dir().join(format!(
                 "urr-bench-flow-{}-{}",
                 runtime.label,

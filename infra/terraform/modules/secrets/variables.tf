@@ -11,7 +11,7 @@ variable "environment" {
 variable "database_role_suffixes" {
   type        = list(string)
   description = "Postgres component roles to create credentials for, as suffixes: \"auth\" means role urr_auth and Spin variable pg_address_auth."
-  default     = ["auth", "catalog", "queue", "booking", "booking_read", "payments", "admin", "stats", "community", "news", "health", "metrics", "artists", "memberships"]
+  default     = ["auth", "catalog", "queue", "booking", "booking_read", "payments", "admin", "stats", "community", "news", "health", "metrics", "artists", "memberships", "transfers"]
 
   validation {
     condition     = alltrue([for s in var.database_role_suffixes : can(regex("^[a-z][a-z_]*$", s))])
