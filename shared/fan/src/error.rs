@@ -172,7 +172,7 @@ mod tests {
         let sql = [
             include_str!("../../../migrations/20261208000001_artists.sql"),
             include_str!("../../../migrations/20261208000002_memberships.sql"),
-            include_str!("../../../migrations/20261208000004_transfers.sql"),
+            include_str!("../../../migrations/20261208000051_transfers.sql"),
         ]
         .concat();
         for outcome in [

@@ -204,7 +204,7 @@ pub const BENEFITS: &str = "\
 
 // ---------------------------------------------------------------- transfers
 // The `transfers` component runs these five and nothing else: its role may execute the five
-// functions of migrations/20261208000004_transfers.sql and read no table.
+// functions of migrations/20261208000051_transfers.sql and read no table.
 
 /// `POST /transfers`: `$1` caller, `$2` reservation → `outcome` and the listing as JSON text
 /// (`transfer`, when `listed`).

@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn the_sql_fee_table_is_the_same_rule() {
-        let sql = include_str!("../../../migrations/20261208000004_transfers.sql");
+        let sql = include_str!("../../../migrations/20261208000051_transfers.sql");
         assert!(
             sql.contains("RETURN CASE p_tier WHEN 'GOLD' THEN 5 WHEN 'DIAMOND' THEN 5 ELSE 10 END")
         );
