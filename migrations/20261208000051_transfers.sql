@@ -913,6 +913,7 @@ REVOKE ALL ON FUNCTION
     reservation_owner_payment(uuid)
 FROM PUBLIC;
 -- The `transfers` component: its two writes and three reads, and no table.
+GRANT USAGE ON SCHEMA public TO urr_transfers;
 REVOKE ALL ON FUNCTION
     transfers_browse(uuid, uuid, integer, integer), transfers_of_seller(uuid, integer),
     transfer_detail(uuid, uuid), transfer_list(uuid, uuid), transfer_cancel(uuid, uuid)
