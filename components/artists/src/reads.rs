@@ -10,7 +10,7 @@ use urr_component::ratelimit::charge_client_or_pass;
 use urr_component::{ApiError, Response, Result};
 use urr_fan::route::ArtistRoute;
 use urr_fan::sql::{self, MAX_ARTIST_EVENTS};
-use urr_fan::{FanError, Id, paging::Page};
+use urr_fan::{FanError, Id};
 use urr_ratelimit::Category;
 
 /// Reads and the audited changes: a lost connection is a 503 worth retrying, a bad statement or
@@ -33,7 +33,7 @@ pub async fn public(req: Request, route: ArtistRoute) -> Response {
 }
 
 async fn list(query: &str) -> Result<String> {
-    let page = Page::parse(query)?;
+    let page = urr_fan::paging::parse(query)?;
     let row = STORE
         .one(
             sql::LIST_ARTISTS,

@@ -15,8 +15,9 @@ mod seat_map;
 use spin_sdk::http::Request;
 use spin_sdk::http_service;
 use spin_sdk::pg::ParameterValue;
+use urr_booking::input::my_reservations_page;
 use urr_booking::route::ReadRoute;
-use urr_booking::{EntityId, sql};
+use urr_booking::{BookingError, EntityId, sql};
 use urr_booking_glue::entry::require_entry;
 use urr_booking_glue::{Handled, no_store, respond, store};
 use urr_component::pg::uuid;
@@ -46,18 +47,33 @@ async fn reply(req: Request, read: ReadRoute) -> Handled {
     let user_id = caller.user.user_id.as_str();
     // Each reply is built whole by its SQL function: passed through as text, never re-parsed.
     let body = match read {
-        ReadRoute::Mine => store::json_text(
-            &store::STORE
-                .query(
+        ReadRoute::Mine => {
+            let query = req.uri().query().unwrap_or("");
+            let (statement, params) = match my_reservations_page(query)? {
+                None => (
                     sql::MY_RESERVATIONS,
                     vec![
                         uuid(user_id),
                         ParameterValue::Int32(sql::MY_RESERVATIONS_LIMIT),
                     ],
-                )
-                .await?,
-        )
-        .ok_or_else(ApiError::internal)?,
+                ),
+                Some(page) => (
+                    sql::MY_RESERVATIONS_PAGE,
+                    vec![
+                        uuid(user_id),
+                        // Bounded by the paging rules (page <= 10,000, limit <= 100).
+                        ParameterValue::Int32(
+                            i32::try_from(page.page).map_err(|_| BookingError::InvalidPage)?,
+                        ),
+                        ParameterValue::Int32(
+                            i32::try_from(page.limit).map_err(|_| BookingError::InvalidLimit)?,
+                        ),
+                    ],
+                ),
+            };
+            store::json_text(&store::STORE.query(statement, params).await?)
+                .ok_or_else(ApiError::internal)?
+        }
         ReadRoute::Reservation(id) => {
             let id = EntityId::parse(&id, "id")?;
             let reservation = store::json_text(

@@ -9,6 +9,7 @@ pub mod edge;
 pub mod error;
 pub mod health;
 pub mod id;
+pub mod paging;
 pub mod route;
 pub mod time;
 pub mod trace;

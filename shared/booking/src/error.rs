@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 pub enum BookingError {
     #[error("The request body must be a JSON object")]
     InvalidBody,
+    #[error("`page` must be a whole number from 1 to {max}", max = urr_api::paging::MAX_PAGE)]
+    InvalidPage,
+    #[error("`limit` must be a whole number")]
+    InvalidLimit,
     #[error("`{0}` must be a UUID")]
     InvalidId(&'static str),
     #[error("Choose at least one seat")]
@@ -67,6 +71,8 @@ impl BookingError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidBody
+            | Self::InvalidPage
+            | Self::InvalidLimit
             | Self::InvalidId(_)
             | Self::NoSeats
             | Self::TooManySeats
@@ -99,6 +105,8 @@ impl BookingError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidBody => "invalid_body",
+            Self::InvalidPage => "invalid_page",
+            Self::InvalidLimit => "invalid_limit",
             Self::InvalidId(_) => "invalid_id",
             Self::NoSeats => "no_seats",
             Self::TooManySeats => "too_many_seats",

@@ -389,3 +389,57 @@ mod tests {
         );
     }
 }
+
+/// The paging of `GET /reservations/my`: `None` without `page` and `limit` (the newest
+/// reservations, as the web app reads them today), else that page under the public list rules
+/// (`urr_api::paging`; [`crate::sql::MY_RESERVATIONS_PAGE_LIMIT`] rows unless `limit` says).
+pub fn my_reservations_page(
+    raw_query: &str,
+) -> Result<Option<urr_api::paging::Page>, BookingError> {
+    use urr_api::paging::{Page, PagingError, first_values};
+    let [page, limit] = first_values(raw_query, ["page", "limit"]);
+    if page.is_none() && limit.is_none() {
+        return Ok(None);
+    }
+    Page::from_values(
+        page.as_deref(),
+        limit.as_deref(),
+        crate::sql::MY_RESERVATIONS_PAGE_LIMIT,
+    )
+    .map(Some)
+    .map_err(|e| match e {
+        PagingError::InvalidPage => BookingError::InvalidPage,
+        PagingError::InvalidLimit => BookingError::InvalidLimit,
+    })
+}
+
+#[cfg(test)]
+mod my_reservations_tests {
+    use super::*;
+    use urr_api::paging::Page;
+
+    #[test]
+    fn no_paging_keeps_todays_reply_and_paging_follows_the_list_rules() {
+        assert_eq!(my_reservations_page(""), Ok(None));
+        assert_eq!(my_reservations_page("status=confirmed"), Ok(None));
+        assert_eq!(
+            my_reservations_page("page=2"),
+            Ok(Some(Page { page: 2, limit: 20 }))
+        );
+        assert_eq!(
+            my_reservations_page("limit=500"),
+            Ok(Some(Page {
+                page: 1,
+                limit: 100
+            }))
+        );
+        assert_eq!(
+            my_reservations_page("page=x"),
+            Err(BookingError::InvalidPage)
+        );
+        assert_eq!(
+            my_reservations_page("page=1&limit=ten"),
+            Err(BookingError::InvalidLimit)
+        );
+    }
+}

@@ -22,6 +22,10 @@ pub const RESERVE_STANDING: &str = "\
 pub const MY_RESERVATIONS: &str =
     "SELECT booking_my_reservations($1::uuid, $2::int4)::text AS body";
 
+/// `GET /reservations/my?page&limit`: `$1` user, `$2` page, `$3` limit.
+pub const MY_RESERVATIONS_PAGE: &str =
+    "SELECT booking_my_reservations_page($1::uuid, $2::int4, $3::int4)::text AS body";
+
 /// `GET /reservations/{id}`, `GET /seats/reservation/{id}`: `$1` user, `$2` reservation; NULL
 /// body when it is not the user's.
 pub const RESERVATION: &str = "SELECT booking_reservation($1::uuid, $2::uuid)::text AS body";
@@ -36,6 +40,8 @@ pub const FALLBACK_CHARGE: &str =
 
 /// Most reservations `GET /reservations/my` lists: a buyer's history fits; no unbounded read.
 pub const MY_RESERVATIONS_LIMIT: i32 = 100;
+/// Reservations per page of `GET /reservations/my?page=` when `limit` is not given.
+pub const MY_RESERVATIONS_PAGE_LIMIT: i64 = 20;
 /// Most seats a seat map returns: the layout table's own bound on seats per event.
 pub const SEAT_MAP_LIMIT: i32 = 100_000;
 

@@ -1,66 +1,40 @@
-//! `page` and `limit` of `GET /artists` (contract part 2, §0 and §1.2): `page` defaults to 1,
-//! below 1 becomes 1, above [`MAX_PAGE`] is refused; `limit` defaults to [`DEFAULT_LIMIT`] and is
-//! clamped to 1..[`MAX_LIMIT`]. Anything that is not a whole number is a 400. Other parameters
-//! are ignored (URR ignores `q`).
+//! `page` and `limit` of `GET /artists` and the resale lists: the public list rules of
+//! `urr_api::paging` (contract part 2, §0), with the artists' default page size. Other
+//! parameters are ignored (URR ignores `q`).
 
 use crate::FanError;
+pub use urr_api::paging::{MAX_LIMIT, MAX_PAGE, Page, total_pages};
+use urr_api::paging::{PagingError, first_values};
 
 /// Artists per page when the client does not say (the web asks for 50 anyway).
 pub const DEFAULT_LIMIT: i64 = 50;
-pub const MAX_LIMIT: i64 = 100;
-/// Deeper pages are absurd for a human-browsed list, and a huge OFFSET costs the database.
-pub const MAX_PAGE: i64 = 10_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub page: i64,
-    pub limit: i64,
-}
-
-impl Page {
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.limit
-    }
-
-    /// Parses a raw query string (`page=2&limit=20`); the first of a repeated parameter wins.
-    pub fn parse(raw: &str) -> Result<Self, FanError> {
-        let (mut page, mut limit) = (None, None);
-        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-            let slot = match key.as_ref() {
-                "page" => &mut page,
-                "limit" => &mut limit,
-                _ => continue,
-            };
-            if slot.is_none() {
-                *slot = Some(value.into_owned());
-            }
+impl From<PagingError> for FanError {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::InvalidPage => FanError::InvalidPage,
+            PagingError::InvalidLimit => FanError::InvalidLimit,
         }
-        let page = match page.as_deref().map(whole) {
-            None => 1,
-            Some(Some(n)) if n <= MAX_PAGE => n.max(1),
-            Some(_) => return Err(FanError::InvalidPage),
-        };
-        let limit = match limit.as_deref().map(whole) {
-            None => DEFAULT_LIMIT,
-            Some(Some(n)) => n.clamp(1, MAX_LIMIT),
-            Some(None) => return Err(FanError::InvalidLimit),
-        };
-        Ok(Self { page, limit })
     }
 }
 
-/// A whole number written plainly (optional sign, digits), saturating at the i64 bounds.
-pub(crate) fn whole(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(text.parse::<i64>().unwrap_or(if text.starts_with('-') {
-        i64::MIN
-    } else {
-        i64::MAX
-    }))
+/// The page of `GET /artists`.
+pub fn parse(raw: &str) -> Result<Page, FanError> {
+    Ok(Page::parse(raw, DEFAULT_LIMIT)?)
+}
+
+/// The page named by the raw `page` and `limit` values, `default_limit` rows when absent.
+pub fn from_values(
+    page: Option<&str>,
+    limit: Option<&str>,
+    default_limit: i64,
+) -> Result<Page, FanError> {
+    Ok(Page::from_values(page, limit, default_limit)?)
+}
+
+/// The first value of each of `names` (the other parameters of a list route).
+pub fn params<const N: usize>(raw: &str, names: [&str; N]) -> [Option<String>; N] {
+    first_values(raw, names)
 }
 
 #[cfg(test)]
@@ -68,37 +42,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_clamps_and_refusals() {
-        assert_eq!(Page::parse("").expect("valid"), Page { page: 1, limit: 50 });
+    fn the_artists_default_and_the_fan_codes() {
+        assert_eq!(parse("").expect("valid"), Page { page: 1, limit: 50 });
+        assert_eq!(parse("q=iu&page=2&page=9").expect("valid").page, 2);
         assert_eq!(
-            Page::parse("page=0&limit=0").expect("valid"),
-            Page { page: 1, limit: 1 }
-        );
-        assert_eq!(
-            Page::parse("page=-4&limit=500").expect("valid"),
-            Page {
-                page: 1,
-                limit: 100
-            }
-        );
-        assert_eq!(Page::parse("page=3&limit=20").expect("valid").offset(), 40);
-        assert_eq!(Page::parse("q=iu&page=2&page=9").expect("valid").page, 2);
-        assert_eq!(Page::parse("page=10001"), Err(FanError::InvalidPage));
-        assert_eq!(
-            Page::parse("page=99999999999999999999"),
+            parse("page=99999999999999999999"),
             Err(FanError::InvalidPage)
         );
-        assert_eq!(
-            Page::parse("limit=99999999999999999999")
-                .expect("valid")
-                .limit,
-            100
-        );
-        for bad in ["page=abc", "page=1.5", "page=", "page=0x1"] {
-            assert_eq!(Page::parse(bad), Err(FanError::InvalidPage), "{bad}");
+        for bad in ["page=abc", "page=", "page=0x1"] {
+            assert_eq!(parse(bad), Err(FanError::InvalidPage), "{bad}");
         }
         for bad in ["limit=ten", "limit=-", "limit=1e2"] {
-            assert_eq!(Page::parse(bad), Err(FanError::InvalidLimit), "{bad}");
+            assert_eq!(parse(bad), Err(FanError::InvalidLimit), "{bad}");
         }
     }
 }

@@ -8,7 +8,8 @@
 //! here in milliseconds, and a test holds the two in step.
 
 use crate::input::{field, object};
-use crate::paging::{MAX_LIMIT, MAX_PAGE, Page, whole};
+pub use crate::paging::total_pages;
+use crate::paging::{self, Page};
 use crate::tier::Tier;
 use crate::{FanError, Id};
 use serde_json::Value;
@@ -130,52 +131,21 @@ pub struct Browse {
 }
 
 impl Browse {
-    /// `page` 1..=[`MAX_PAGE`] (below 1 is 1), `limit` clamped to 1..=[`MAX_LIMIT`] (default
+    /// `page` 1..=`MAX_PAGE` (below 1 is 1), `limit` clamped to 1..=`MAX_LIMIT` (default
     /// [`DEFAULT_BROWSE_LIMIT`]), `artistId` a UUID when present and non-empty; the first of a
     /// repeated parameter wins, others are ignored.
     pub fn parse(raw: &str) -> Result<Self, FanError> {
-        let (mut artist, mut page, mut limit) = (None, None, None);
-        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
-            let slot = match key.as_ref() {
-                "artistId" | "artist_id" => &mut artist,
-                "page" => &mut page,
-                "limit" => &mut limit,
-                _ => continue,
-            };
-            if slot.is_none() {
-                *slot = Some(value.into_owned());
-            }
-        }
-        let artist_id = match artist.as_deref().map(str::trim) {
+        let [artist, artist_alias, page, limit] =
+            paging::params(raw, ["artistId", "artist_id", "page", "limit"]);
+        let artist_id = match artist.or(artist_alias).as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => Some(Id::try_from(text)?),
         };
-        let page_number = match page.as_deref().map(whole) {
-            None => 1,
-            Some(Some(n)) if n <= MAX_PAGE => n.max(1),
-            Some(_) => return Err(FanError::InvalidPage),
-        };
-        let limit = match limit.as_deref().map(whole) {
-            None => DEFAULT_BROWSE_LIMIT,
-            Some(Some(n)) => n.clamp(1, MAX_LIMIT),
-            Some(None) => return Err(FanError::InvalidLimit),
-        };
         Ok(Self {
             artist_id,
-            page: Page {
-                page: page_number,
-                limit,
-            },
+            page: paging::from_values(page.as_deref(), limit.as_deref(), DEFAULT_BROWSE_LIMIT)?,
         })
     }
-}
-
-/// `totalPages` of a list of `total` rows in pages of `limit`.
-pub fn total_pages(total: i64, limit: i64) -> i64 {
-    if limit <= 0 {
-        return 0;
-    }
-    (total + limit - 1) / limit
 }
 
 #[cfg(test)]
@@ -329,7 +299,7 @@ mod tests {
                 Some(id()),
                 Page {
                     page: 1,
-                    limit: MAX_LIMIT
+                    limit: paging::MAX_LIMIT
                 }
             )
         );
@@ -339,13 +309,5 @@ mod tests {
         assert_eq!(Browse::parse("page=10001"), Err(FanError::InvalidPage));
         assert_eq!(Browse::parse("limit=ten"), Err(FanError::InvalidLimit));
         assert_eq!(Browse::parse("limit=0").expect("valid").page.limit, 1);
-    }
-
-    #[test]
-    fn total_pages_rounds_up() {
-        assert_eq!(total_pages(0, 20), 0);
-        assert_eq!(total_pages(1, 20), 1);
-        assert_eq!(total_pages(40, 20), 2);
-        assert_eq!(total_pages(41, 20), 3);
     }
 }

@@ -914,3 +914,85 @@ async fn a_reserve_ignores_fields_a_client_must_not_set() {
     );
     assert_eq!(mine["reservation"]["payment_status"], "pending");
 }
+
+/// `GET /reservations/my?page&limit`: pages of the buyer's reservations, newest first with
+/// `pagination`; without paging the reply the web reads today (the newest, no `pagination`);
+/// another buyer's rows never appear; bad paging is a 400 with its code; the answers conform to
+/// the spec (the harness checks every answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_reservations_page_newest_first_and_unpaged_stays_as_the_web_reads_it() {
+    use crate::payments::{get, reserve, user, world};
+    const BOOKINGS: usize = 23;
+    let world = world().await;
+    let buyer = user(false);
+    let neighbour = user(false);
+    let mut made = Vec::new();
+    for _ in 0..BOOKINGS {
+        made.push(reserve(&world.pool, &buyer, 1, 300).await.id);
+    }
+    reserve(&world.pool, &neighbour, 1, 300).await;
+    made.reverse(); // newest first
+
+    let ids = |body: &Value| -> Vec<String> {
+        body["reservations"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let unpaged = get(&world.app, "/api/v1/reservations/my", &buyer).await;
+    assert_eq!(unpaged.status, 200, "{}", unpaged.body);
+    assert_eq!(ids(&unpaged.body), made, "every reservation, newest first");
+    assert!(unpaged.body.get("pagination").is_none(), "{}", unpaged.body);
+    assert!(unpaged.body["reservations"][0]["items"].is_array());
+
+    let mut paged = Vec::new();
+    for page in 1..=3 {
+        let answer = get(
+            &world.app,
+            &format!("/api/v1/reservations/my?page={page}&limit=10"),
+            &buyer,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(
+            answer.body["pagination"],
+            json!({"page": page, "limit": 10, "total": BOOKINGS, "totalPages": 3})
+        );
+        paged.extend(ids(&answer.body));
+    }
+    assert_eq!(
+        paged, made,
+        "the pages together are the history, in order, once"
+    );
+    let past_the_end = get(&world.app, "/api/v1/reservations/my?page=9", &buyer).await;
+    assert_eq!(past_the_end.body["reservations"], json!([]));
+    assert_eq!(
+        past_the_end.body["pagination"]["limit"], 20,
+        "the default page size"
+    );
+    let clamped = get(&world.app, "/api/v1/reservations/my?limit=0", &buyer).await;
+    assert_eq!(ids(&clamped.body), made[..1].to_vec(), "limit clamps to 1");
+
+    for (query, code) in [
+        ("page=abc", "invalid_page"),
+        ("page=10001", "invalid_page"),
+        ("limit=x", "invalid_limit"),
+    ] {
+        let refused = get(
+            &world.app,
+            &format!("/api/v1/reservations/my?{query}"),
+            &buyer,
+        )
+        .await;
+        assert_eq!(
+            (refused.status, refused.body["code"].as_str()),
+            (400, Some(code)),
+            "{query}: {}",
+            refused.body
+        );
+    }
+}
