@@ -227,9 +227,10 @@ async fn wait_until_serving(mut app: SpinApp, log: Arc<Mutex<Vec<u8>>>) -> Resul
 
 /// Whether Spin's output holds its `Serving <url>` line for exactly `url` (printed after bind).
 fn serving_line_seen(output: &[u8], url: &str) -> bool {
+    let serving = format!("Serving {url}");
     String::from_utf8_lossy(output)
         .lines()
-        .any(|line| line.trim() == format!("Serving {url}"))
+        .any(|line| line.trim() == serving)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use spin_sdk::pg::ParameterValue;
 use urr_community_domain::input::parse_new_comment;
-use urr_community_domain::query::Paging;
+use urr_community_domain::query::paging;
 use urr_community_domain::reply::{CommentList, CommentReply, Message, Pagination};
 use urr_community_domain::{Id, sql};
 use urr_component::pg::{text, uuid};
@@ -13,7 +13,7 @@ use crate::store::{Author, STORE, comment, expect_outcome, page};
 
 /// An unknown post has no comments: an empty page, as URR answers.
 pub async fn list(post_id: &Id, raw_query: &str) -> Result<Response> {
-    let paging = Paging::parse(raw_query)?;
+    let paging = paging(raw_query)?;
     let rows = STORE
         .query(
             sql::LIST_COMMENTS,

@@ -4,7 +4,7 @@
 use spin_sdk::pg::{ParameterValue, Row};
 use urr_community_domain::input::{NewsText, parse_news};
 use urr_community_domain::outcome::{Outcome, classify};
-use urr_community_domain::query::Paging;
+use urr_community_domain::query::paging;
 use urr_community_domain::reply::{Message, News, NewsList, NewsReply, Pagination, iso};
 use urr_community_domain::{Id, sql};
 use urr_component::pg::{Store, column, jsonb, optional, optional_text, text, uuid};
@@ -18,7 +18,7 @@ const STORE: Store = Store::new("news");
 const LIST_CACHE_CONTROL: &str = "public, max-age=0, s-maxage=5, stale-while-revalidate=30";
 
 pub async fn list(raw_query: &str) -> Result<Response> {
-    let paging = Paging::parse(raw_query)?;
+    let paging = paging(raw_query)?;
     let rows = STORE
         .query(
             sql::LIST_NEWS,

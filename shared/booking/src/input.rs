@@ -396,21 +396,25 @@ mod tests {
 pub fn my_reservations_page(
     raw_query: &str,
 ) -> Result<Option<urr_api::paging::Page>, BookingError> {
-    use urr_api::paging::{Page, PagingError, first_values};
+    use urr_api::paging::{Page, first_values};
     let [page, limit] = first_values(raw_query, ["page", "limit"]);
     if page.is_none() && limit.is_none() {
         return Ok(None);
     }
-    Page::from_values(
+    Ok(Some(Page::from_values(
         page.as_deref(),
         limit.as_deref(),
         crate::sql::MY_RESERVATIONS_PAGE_LIMIT,
-    )
-    .map(Some)
-    .map_err(|e| match e {
-        PagingError::InvalidPage => BookingError::InvalidPage,
-        PagingError::InvalidLimit => BookingError::InvalidLimit,
-    })
+    )?))
+}
+
+impl From<urr_api::paging::PagingError> for BookingError {
+    fn from(e: urr_api::paging::PagingError) -> Self {
+        match e {
+            urr_api::paging::PagingError::InvalidPage => BookingError::InvalidPage,
+            urr_api::paging::PagingError::InvalidLimit => BookingError::InvalidLimit,
+        }
+    }
 }
 
 #[cfg(test)]

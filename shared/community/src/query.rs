@@ -3,33 +3,31 @@
 //! absurd page or a malformed id is a 400.
 
 use crate::{CommunityError, Id};
+use urr_api::paging::PagingError;
 
 /// Posts, comments and news per page when the client does not say (the web sends 20, and 100
 /// for a post's comments).
 pub const DEFAULT_LIMIT: i64 = 20;
-/// The contract clamps `limit` to 1..100: a page the web renders at once.
-pub const MAX_LIMIT: i64 = 100;
-/// The contract's highest page: a huge OFFSET makes Postgres walk and discard every row before it.
-pub const MAX_PAGE: i64 = 10_000;
+/// One page of a list: 1-based `page`, `limit` rows (the public list rules of `urr_api::paging`).
+pub use urr_api::paging::Page as Paging;
+pub use urr_api::paging::{MAX_LIMIT, MAX_PAGE};
 
-/// One page of a list: 1-based `page`, `limit` rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
-    pub page: i64,
-    pub limit: i64,
+/// `page` and `limit` of a raw query string (other parameters are ignored; a blank value counts
+/// as absent here).
+pub fn paging(raw: &str) -> Result<Paging, CommunityError> {
+    Ok(Paging::from_values(
+        first(raw, "page").as_deref(),
+        first(raw, "limit").as_deref(),
+        DEFAULT_LIMIT,
+    )?)
 }
 
-impl Paging {
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.limit
-    }
-
-    /// `page` and `limit` of a raw query string (other parameters are ignored).
-    pub fn parse(raw: &str) -> Result<Self, CommunityError> {
-        Ok(Self {
-            page: parse_page(first(raw, "page"))?,
-            limit: parse_limit(first(raw, "limit"))?,
-        })
+impl From<PagingError> for CommunityError {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::InvalidPage => CommunityError::InvalidPage,
+            PagingError::InvalidLimit => CommunityError::InvalidLimit,
+        }
     }
 }
 
@@ -45,7 +43,7 @@ impl PostQuery {
         let artist = first(raw, "artistId").or_else(|| first(raw, "artist_id"));
         Ok(Self {
             artist_id: artist.map(|text| Id::try_from(text.as_str())).transpose()?,
-            paging: Paging::parse(raw)?,
+            paging: paging(raw)?,
         })
     }
 }
@@ -56,40 +54,6 @@ fn first(raw: &str, name: &str) -> Option<String> {
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.trim().to_string())
         .filter(|value| !value.is_empty())
-}
-
-/// A whole number, saturating at the i64 bounds (`limit=99999999999999999999` is a big number,
-/// not garbage); `None` when the text is not a whole number at all.
-fn parse_whole(text: &str) -> Option<i64> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX);
-    Some(if negative { -magnitude } else { magnitude })
-}
-
-/// Below 1 is page 1 (as URR does); above [`MAX_PAGE`] or not a number is a 400.
-fn parse_page(value: Option<String>) -> Result<i64, CommunityError> {
-    let Some(text) = value else {
-        return Ok(1);
-    };
-    match parse_whole(&text) {
-        Some(page) if page <= MAX_PAGE => Ok(page.max(1)),
-        _ => Err(CommunityError::InvalidPage),
-    }
-}
-
-fn parse_limit(value: Option<String>) -> Result<i64, CommunityError> {
-    let Some(text) = value else {
-        return Ok(DEFAULT_LIMIT);
-    };
-    parse_whole(&text)
-        .map(|limit| limit.clamp(1, MAX_LIMIT))
-        .ok_or(CommunityError::InvalidLimit)
 }
 
 #[cfg(test)]
@@ -106,34 +70,19 @@ mod tests {
 
     #[test]
     fn paging_is_clamped_where_the_contract_clamps_and_refused_where_it_is_nonsense() {
-        let p = Paging::parse("page=3&limit=500").expect("valid");
+        let p = paging("page=3&limit=500").expect("valid");
         assert_eq!((p.page, p.limit, p.offset()), (3, 100, 200));
+        assert_eq!(paging("page=0&limit=0"), Ok(Paging { page: 1, limit: 1 }));
+        assert_eq!(paging("page=-4&limit=-1"), Ok(Paging { page: 1, limit: 1 }));
         assert_eq!(
-            Paging::parse("page=0&limit=0"),
-            Ok(Paging { page: 1, limit: 1 })
-        );
-        assert_eq!(
-            Paging::parse("page=-4&limit=-1"),
-            Ok(Paging { page: 1, limit: 1 })
-        );
-        assert_eq!(
-            Paging::parse("limit=99999999999999999999").map(|p| p.limit),
+            paging("limit=99999999999999999999").map(|p| p.limit),
             Ok(100)
         );
-        assert_eq!(Paging::parse("page=10000").map(|p| p.page), Ok(10_000));
-        assert_eq!(
-            Paging::parse("page=10001"),
-            Err(CommunityError::InvalidPage)
-        );
-        assert_eq!(Paging::parse("page=two"), Err(CommunityError::InvalidPage));
-        assert_eq!(
-            Paging::parse("limit=1.5"),
-            Err(CommunityError::InvalidLimit)
-        );
-        assert_eq!(
-            Paging::parse("page=&limit="),
-            Ok(Paging { page: 1, limit: 20 })
-        );
+        assert_eq!(paging("page=10000").map(|p| p.page), Ok(10_000));
+        assert_eq!(paging("page=10001"), Err(CommunityError::InvalidPage));
+        assert_eq!(paging("page=two"), Err(CommunityError::InvalidPage));
+        assert_eq!(paging("limit=1.5"), Err(CommunityError::InvalidLimit));
+        assert_eq!(paging("page=&limit="), Ok(Paging { page: 1, limit: 20 }));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! parameters are ignored (URR ignores `q`).
 
 use crate::FanError;
+use urr_api::paging::PagingError;
 pub use urr_api::paging::{MAX_LIMIT, MAX_PAGE, Page, total_pages};
-use urr_api::paging::{PagingError, first_values};
 
 /// Artists per page when the client does not say (the web asks for 50 anyway).
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -30,11 +30,6 @@ pub fn from_values(
     default_limit: i64,
 ) -> Result<Page, FanError> {
     Ok(Page::from_values(page, limit, default_limit)?)
-}
-
-/// The first value of each of `names` (the other parameters of a list route).
-pub fn params<const N: usize>(raw: &str, names: [&str; N]) -> [Option<String>; N] {
-    first_values(raw, names)
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ impl Browse {
     /// repeated parameter wins, others are ignored.
     pub fn parse(raw: &str) -> Result<Self, FanError> {
         let [artist, artist_alias, page, limit] =
-            paging::params(raw, ["artistId", "artist_id", "page", "limit"]);
+            urr_api::paging::first_values(raw, ["artistId", "artist_id", "page", "limit"]);
         let artist_id = match artist.or(artist_alias).as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => Some(Id::try_from(text)?),
